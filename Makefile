@@ -1,0 +1,34 @@
+# Two entry points for a fresh clone: `make demo` and `make test`.
+# PYTHON picks the interpreter, VENV the virtual environment it installs into.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint typecheck docs check
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+demo: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m superoffice_webhooks demo
+
+test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	$(BIN)/mypy
+
+docs: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	$(BIN)/sphinx-build -W -n --keep-going -b html docs docs/_build/html
+
+check: lint typecheck docs test

@@ -1,0 +1,96 @@
+"""Receive SuperOffice CRM webhooks: verify, parse into typed events, dispatch to handlers.
+
+>>> import superoffice_webhooks as sow
+>>> body = b'{"EventId": "576086e3-5261-426b-a84b-26ca7f5b65e8", ...}'  # doctest: +SKIP
+>>> event = sow.verify_and_parse(body, signature_header, "my secret")  # doctest: +SKIP
+"""
+
+from typing import Any
+
+from ._dispatch import (
+    Dispatcher,
+    DispatchResult,
+    Handler,
+    Registrar,
+    adispatch,
+    default_dispatcher,
+    dispatch,
+    on,
+    on_any,
+)
+from ._events import (
+    EVENT_CLASSES,
+    Event,
+    FieldValues,
+    PersonChanged,
+    PersonConsented,
+    PersonCreated,
+    PersonDeleted,
+    PersonEvent,
+    PersonFieldValues,
+    PersonSoftDeleted,
+    PersonUnconsented,
+    TestEvent,
+    UnknownEvent,
+    parse,
+)
+from ._receiver import Outcome, Receiver, verify_and_parse
+from ._verify import sign, verify
+from .exceptions import (
+    ConfigurationError,
+    HandlerError,
+    InvalidSignatureError,
+    MissingSignatureError,
+    PayloadError,
+    PayloadTooLargeError,
+    SuperOfficeWebhookError,
+    VerificationError,
+)
+
+__all__ = [
+    "EVENT_CLASSES",
+    "ConfigurationError",
+    "DispatchResult",
+    "Dispatcher",
+    "Event",
+    "FieldValues",
+    "Handler",
+    "HandlerError",
+    "InvalidSignatureError",
+    "MissingSignatureError",
+    "Outcome",
+    "PayloadError",
+    "PayloadTooLargeError",
+    "PersonChanged",
+    "PersonConsented",
+    "PersonCreated",
+    "PersonDeleted",
+    "PersonEvent",
+    "PersonFieldValues",
+    "PersonSoftDeleted",
+    "PersonUnconsented",
+    "Receiver",
+    "Registrar",
+    "SuperOfficeWebhookError",
+    "TestEvent",
+    "UnknownEvent",
+    "VerificationError",
+    "adispatch",
+    "default_dispatcher",
+    "dispatch",
+    "on",
+    "on_any",
+    "parse",
+    "sign",
+    "verify",
+    "verify_and_parse",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import version  # noqa: PLC0415  # only when asked for
+
+        return version("superoffice-webhooks")
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

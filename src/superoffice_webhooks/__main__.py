@@ -1,0 +1,7 @@
+"""``python -m superoffice_webhooks``."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())

@@ -1,0 +1,101 @@
+"""Every error the library raises.
+
+The whole tree::
+
+    SuperOfficeWebhookError
+    ├── ConfigurationError        the library is set up or called wrongly (a bug to fix in code)
+    ├── VerificationError         the request cannot be shown to come from SuperOffice (HTTP 401)
+    │   ├── MissingSignatureError     no X-SuperOffice-Signature, or an empty one
+    │   └── InvalidSignatureError     a signature that is malformed or does not match
+    ├── PayloadError              the body is not a well-formed SuperOffice notification (HTTP 400)
+    │   └── PayloadTooLargeError      the body is larger than the configured limit (HTTP 413)
+    └── HandlerError              one or more handlers raised (an ExceptionGroup; HTTP 500)
+
+No message ever contains a secret, a signature, the expected digest or any part of
+the body: those carry credentials and personal data.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ._events import Event
+
+__all__ = [
+    "ConfigurationError",
+    "HandlerError",
+    "InvalidSignatureError",
+    "MissingSignatureError",
+    "PayloadError",
+    "PayloadTooLargeError",
+    "SuperOfficeWebhookError",
+    "VerificationError",
+]
+
+
+class SuperOfficeWebhookError(Exception):
+    """Base class of every error raised by superoffice-webhooks."""
+
+
+class ConfigurationError(SuperOfficeWebhookError):
+    """The library is configured or called in a way that cannot work.
+
+    Raised for an empty secret, a receiver without a secret, an async handler given
+    to the sync `dispatch`, an invalid event pattern, and arguments of the wrong type.
+    """
+
+
+class VerificationError(SuperOfficeWebhookError):
+    """The request could not be verified as coming from SuperOffice."""
+
+
+class MissingSignatureError(VerificationError):
+    """The request carries no ``X-SuperOffice-Signature`` header, or an empty one."""
+
+
+class InvalidSignatureError(VerificationError):
+    """The signature is malformed or does not match the body and any configured secret."""
+
+
+class PayloadError(SuperOfficeWebhookError):
+    """The body is not a well-formed SuperOffice webhook notification.
+
+    *field* names the offending wire field (e.g. ``"PrimaryKey"`` or
+    ``"FieldValues.contact_id"``) when one can be named, else ``None``.
+    """
+
+    field: str | None
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class PayloadTooLargeError(PayloadError):
+    """The body is larger than the receiver's ``max_body_size``."""
+
+
+class HandlerError(SuperOfficeWebhookError, ExceptionGroup[Exception]):
+    """One or more handlers raised while an event was dispatched.
+
+    Every matching handler runs even if an earlier one fails; their exceptions are
+    collected here. It is an :class:`ExceptionGroup`, so ``except*`` works, and
+    :attr:`event` is the event that was being dispatched.
+    """
+
+    event: Event
+
+    def __new__(cls, message: str, exceptions: Sequence[Exception], *, event: Event) -> Self:
+        self = super().__new__(cls, message, exceptions)
+        self.event = event
+        return self
+
+    def __init__(self, message: str, exceptions: Sequence[Exception], *, event: Event) -> None:  # noqa: ARG002  # set in __new__
+        super().__init__(message, exceptions)
+
+    def derive(self, excs: Sequence[Exception]) -> HandlerError:  # type: ignore[override]
+        """Keep the class and the event when ``except*`` splits the group."""
+        return HandlerError(self.message, excs, event=self.event)
