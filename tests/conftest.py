@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).parent / "data"
-SECRET = "Something Super Secret"
+SECRET = "Something Super Secret"  # noqa: S105  # a test secret
 
 
 def example(name: str) -> bytes:

@@ -5,8 +5,6 @@
 >>> event = sow.verify_and_parse(body, signature_header, "my secret")  # doctest: +SKIP
 """
 
-from typing import Any
-
 from ._dispatch import (
     Dispatcher,
     DispatchResult,
@@ -87,7 +85,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> str:
     if name == "__version__":
         from importlib.metadata import version  # noqa: PLC0415  # only when asked for
 

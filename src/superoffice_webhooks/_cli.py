@@ -8,7 +8,7 @@ from importlib.resources import files
 from typing import TYPE_CHECKING, TextIO
 
 from ._dispatch import Dispatcher
-from ._events import Event, PersonEvent
+from ._events import Event, PersonEvent, UnknownEvent
 from ._receiver import Receiver
 from ._verify import sign
 
@@ -51,7 +51,7 @@ def demo(out: TextIO | None = None) -> int:
     seen: list[str] = []
 
     @dispatcher.on("person.*")
-    def on_person(event: PersonEvent) -> None:
+    def on_person(event: PersonEvent | UnknownEvent) -> None:
         seen.append(event.event)
         write(f"   handler on_person got {type(event).__name__}: {_describe(event)}\n")
 

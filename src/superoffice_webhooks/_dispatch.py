@@ -17,6 +17,7 @@ from ._events import (
     PersonEvent,
     PersonSoftDeleted,
     PersonUnconsented,
+    UnknownEvent,
 )
 from .exceptions import ConfigurationError, HandlerError
 
@@ -44,7 +45,9 @@ _CACHE_LIMIT = 1024
 class Registrar(Protocol[E]):
     """What ``on(...)`` returns: a decorator that registers and returns the handler."""
 
-    def __call__(self, handler: Callable[[E], R], /) -> Callable[[E], R]: ...
+    def __call__(self, handler: Callable[[E], R], /) -> Callable[[E], R]:
+        """Register *handler* and return it unchanged."""
+        ...
 
 
 @attrs.frozen(kw_only=True)
@@ -128,7 +131,7 @@ class Dispatcher:
     @overload
     def on(self, name: Literal["person.unconsented"], /) -> Registrar[PersonUnconsented]: ...
     @overload
-    def on(self, name: Literal["person.*"], /) -> Registrar[PersonEvent]: ...
+    def on(self, name: Literal["person.*"], /) -> Registrar[PersonEvent | UnknownEvent]: ...
     @overload
     def on(self, event_class: type[E], /) -> Registrar[E]: ...
     @overload
@@ -241,15 +244,21 @@ class Dispatcher:
         if cached is not None:
             return cached
         every = (self, *self._descendants())
-        ordered: dict[Callable[..., object], None] = {}
+        found: list[Callable[..., object]] = []
         for dispatcher in every:
-            ordered.update(dict.fromkeys(dispatcher._exact.get(name, ())))
+            found.extend(dispatcher._exact.get(name, ()))
         for dispatcher in every:
-            ordered.update(dict.fromkeys(h for p, h in dispatcher._prefix if name.startswith(p)))
+            found.extend(h for p, h in dispatcher._prefix if name.startswith(p))
         for dispatcher in every:
-            ordered.update(dict.fromkeys(h for s, h in dispatcher._suffix if name.endswith(s)))
+            found.extend(h for s, h in dispatcher._suffix if name.endswith(s))
         for dispatcher in every:
-            ordered.update(dict.fromkeys(dispatcher._any))
+            found.extend(dispatcher._any)
+        # A handler matched twice runs once. Compared with == rather than hashed:
+        # handlers need not be hashable, and bound methods are equal, not identical.
+        ordered: list[Callable[..., object]] = []
+        for handler in found:
+            if not any(handler == seen for seen in ordered):
+                ordered.append(handler)
         handlers = tuple(ordered)
         has_async = any(inspect.iscoroutinefunction(h) for h in handlers)
         if len(self._cache) >= _CACHE_LIMIT:

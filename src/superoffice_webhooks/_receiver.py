@@ -9,7 +9,7 @@ import attrs
 
 from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
 from ._events import Event, TestEvent, parse
-from ._verify import Secrets, check, normalize_secrets, verify
+from ._verify import Secrets, body_bytes, check, normalize_secrets, verify
 from .exceptions import (
     ConfigurationError,
     HandlerError,
@@ -62,18 +62,6 @@ class Outcome:
     def ok(self) -> bool:
         """``True`` when the answer is 200, which SuperOffice counts as delivered."""
         return self.status == 200  # noqa: PLR2004
-
-
-def _as_bytes(body: object) -> bytes:
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, (bytearray, memoryview)):
-        return bytes(body)
-    msg = (
-        f"receive() takes the raw request body as bytes, not {type(body).__name__}. "
-        "Read the body before any JSON parsing and pass it unchanged."
-    )
-    raise ConfigurationError(msg)
 
 
 class Receiver:
@@ -150,7 +138,7 @@ class Receiver:
     # --- steps ----------------------------------------------------------------
 
     def _prepare(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
-        raw = _as_bytes(body)
+        raw = body_bytes(body, allow_str=False)
         if len(raw) > self.max_body_size:
             return _rejected(
                 413,

@@ -9,7 +9,14 @@ from collections.abc import Sequence
 
 from .exceptions import ConfigurationError, InvalidSignatureError, MissingSignatureError
 
-__all__ = ["Secret", "Secrets", "normalize_secrets", "sign", "verify"]
+__all__ = [
+    "Secret",
+    "Secrets",
+    "body_bytes",
+    "normalize_secrets",
+    "sign",
+    "verify",
+]
 
 Secret = str | bytes
 Secrets = Secret | Sequence[Secret]
@@ -53,16 +60,17 @@ def normalize_secrets(secret: Secrets) -> tuple[bytes, ...]:
     return keys
 
 
-def _body_bytes(body: object) -> bytes:
+def body_bytes(body: object, *, allow_str: bool = True) -> bytes:
+    """The raw body as bytes; a str only where *allow_str* (it is encoded as UTF-8)."""
     if isinstance(body, bytes):
         return body
-    if isinstance(body, str):
+    if allow_str and isinstance(body, str):
         return body.encode("utf-8")
     if isinstance(body, (bytearray, memoryview)):
         return bytes(body)
     msg = (
-        f"The body must be the raw request body as bytes (or str), not {type(body).__name__}. "
-        "Pass the bytes exactly as received, before any JSON parsing."
+        f"The body must be the raw request body as bytes, not {type(body).__name__}. "
+        "Pass the bytes exactly as received, before any decoding or JSON parsing."
     )
     raise ConfigurationError(msg)
 
@@ -77,7 +85,7 @@ def sign(body: bytes | str, secret: str | bytes) -> str:
     That is the standard, padded base64 of HMAC-SHA256 over the body bytes, keyed
     with the secret as UTF-8. A ``str`` body is encoded as UTF-8 first.
     """
-    return _digest(_key(secret), _body_bytes(body)).decode("ascii")
+    return _digest(_key(secret), body_bytes(body)).decode("ascii")
 
 
 def _signature_bytes(signature: object) -> bytes:
@@ -133,4 +141,4 @@ def verify(body: bytes | str, signature: str | None, secret: Secrets) -> None:
     :raises InvalidSignatureError: *signature* is malformed or does not match.
     """
     keys = normalize_secrets(secret)
-    check(_body_bytes(body), signature, keys)
+    check(body_bytes(body), signature, keys)

@@ -44,7 +44,7 @@ class ConfigurationError(SuperOfficeWebhookError):
     """The library is configured or called in a way that cannot work.
 
     Raised for an empty secret, a receiver without a secret, an async handler given
-    to the sync `dispatch`, an invalid event pattern, and arguments of the wrong type.
+    to the sync ``dispatch``, an invalid event pattern, and arguments of the wrong type.
     """
 
 
@@ -67,6 +67,7 @@ class PayloadError(SuperOfficeWebhookError):
     ``"FieldValues.contact_id"``) when one can be named, else ``None``.
     """
 
+    #: The wire field at fault, e.g. ``"FieldValues.contact_id"``, or ``None``.
     field: str | None
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
@@ -86,6 +87,7 @@ class HandlerError(SuperOfficeWebhookError, ExceptionGroup[Exception]):
     :attr:`event` is the event that was being dispatched.
     """
 
+    #: The event whose handlers failed.
     event: Event
 
     def __new__(cls, message: str, exceptions: Sequence[Exception], *, event: Event) -> Self:

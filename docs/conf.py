@@ -1,0 +1,102 @@
+"""Sphinx configuration for the superoffice-webhooks documentation."""
+
+from __future__ import annotations
+
+import re
+from importlib import metadata
+from typing import Any
+
+import superoffice_webhooks
+
+# -- Project --------------------------------------------------------------------
+
+project = "superoffice-webhooks"
+author = "superoffice-webhooks contributors"
+copyright = "superoffice-webhooks contributors"
+
+release = metadata.version("superoffice-webhooks")
+version = release
+
+# -- General configuration ------------------------------------------------------
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+]
+
+myst_enable_extensions = [
+    "colon_fence",
+    "deflist",
+]
+myst_heading_anchors = 3
+
+source_suffix = {".md": "markdown"}
+root_doc = "index"
+exclude_patterns = ["_build"]
+
+# -- autodoc --------------------------------------------------------------------
+
+autodoc_typehints = "signature"
+autodoc_member_order = "bysource"
+add_module_names = False
+
+# -- Nitpicky references --------------------------------------------------------
+
+# The docs build without network access, so there are no intersphinx inventories
+# to link standard-library types to. Ignore the ones in our signatures rather than
+# fail the nitpicky build.
+nitpick_ignore = [
+    ("py:class", "collections.abc.Callable"),
+    ("py:class", "collections.abc.Mapping"),
+    ("py:class", "collections.abc.Sequence"),
+    ("py:class", "datetime.datetime"),
+    ("py:class", "uuid.UUID"),
+]
+nitpick_ignore_regex = [
+    # Type variables in the signatures of the handler types; not documented objects.
+    ("py:class", r"superoffice_webhooks\._dispatch\.[ER]"),
+]
+
+# -- HTML -----------------------------------------------------------------------
+
+html_theme = "furo"
+html_title = f"superoffice-webhooks {release}"
+html_theme_options = {
+    "top_of_page_buttons": [],
+}
+
+# -- References to private module paths -----------------------------------------
+
+_PUBLIC = frozenset(superoffice_webhooks.__all__)
+_PRIVATE_PATH = re.compile(
+    r"superoffice_webhooks\.(?:_\w+|exceptions)\.(?P<name>\w+)(?P<rest>(?:\.\w+)*)"
+)
+
+
+def _public_target(target: str) -> str | None:
+    """Map ``superoffice_webhooks._events.Event.to_dict`` to ``superoffice_webhooks.Event.to_dict``.
+
+    The public classes live in private modules, so type hints and inherited
+    bases name them by their defining module; the docs document them where
+    users import them from: the package root.
+    """
+    match = _PRIVATE_PATH.fullmatch(target)
+    if match is None or match["name"] not in _PUBLIC:
+        return None
+    return f"superoffice_webhooks.{match['name']}{match['rest']}"
+
+
+def _resolve_private(app: Any, env: Any, node: Any, contnode: Any) -> Any:
+    if node.get("refdomain") != "py":
+        return None
+    public = _public_target(node.get("reftarget", ""))
+    if public is None:
+        return None
+    domain = env.get_domain("py")
+    return domain.resolve_xref(
+        env, node["refdoc"], app.builder, node["reftype"], public, node, contnode
+    )
+
+
+def setup(app: Any) -> None:
+    app.connect("missing-reference", _resolve_private)

@@ -1,0 +1,209 @@
+"""The public API: what superoffice_webhooks exports, and nothing heavy on import."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import subprocess
+import sys
+
+import pytest
+
+import superoffice_webhooks
+from superoffice_webhooks import exceptions
+
+EXPECTED_PUBLIC_API = {
+    "EVENT_CLASSES",
+    "ConfigurationError",
+    "DispatchResult",
+    "Dispatcher",
+    "Event",
+    "FieldValues",
+    "Handler",
+    "HandlerError",
+    "InvalidSignatureError",
+    "MissingSignatureError",
+    "Outcome",
+    "PayloadError",
+    "PayloadTooLargeError",
+    "PersonChanged",
+    "PersonConsented",
+    "PersonCreated",
+    "PersonDeleted",
+    "PersonEvent",
+    "PersonFieldValues",
+    "PersonSoftDeleted",
+    "PersonUnconsented",
+    "Receiver",
+    "Registrar",
+    "SuperOfficeWebhookError",
+    "TestEvent",
+    "UnknownEvent",
+    "VerificationError",
+    "adispatch",
+    "default_dispatcher",
+    "dispatch",
+    "on",
+    "on_any",
+    "parse",
+    "sign",
+    "verify",
+    "verify_and_parse",
+}
+
+EXCEPTION_NAMES = {
+    "ConfigurationError",
+    "HandlerError",
+    "InvalidSignatureError",
+    "MissingSignatureError",
+    "PayloadError",
+    "PayloadTooLargeError",
+    "SuperOfficeWebhookError",
+    "VerificationError",
+}
+
+FRAMEWORKS = ("django", "flask", "starlette", "redis")
+
+
+def test_all_names_exist() -> None:
+    """Every name in __all__ is an attribute of the package."""
+    for name in superoffice_webhooks.__all__:
+        assert hasattr(superoffice_webhooks, name), name
+
+
+def test_public_api_is_exactly_the_expected_set() -> None:
+    """__all__ is exactly the documented public API, without duplicates."""
+    assert set(superoffice_webhooks.__all__) == EXPECTED_PUBLIC_API
+    assert len(superoffice_webhooks.__all__) == len(EXPECTED_PUBLIC_API)
+
+
+def test_star_import_gives_the_public_api() -> None:
+    """`from superoffice_webhooks import *` binds exactly the public names."""
+    namespace: dict[str, object] = {}
+    exec("from superoffice_webhooks import *", namespace)  # noqa: S102
+    namespace.pop("__builtins__", None)
+    assert set(namespace) == EXPECTED_PUBLIC_API
+
+
+@pytest.mark.parametrize("name", sorted(EXCEPTION_NAMES))
+def test_exceptions_importable_from_exceptions_module(name: str) -> None:
+    """Each exception is importable from superoffice_webhooks.exceptions as the same class."""
+    cls = getattr(exceptions, name)
+    assert cls is getattr(superoffice_webhooks, name)
+    assert isinstance(cls, type)
+    assert issubclass(cls, BaseException)
+
+
+def test_exceptions_module_all() -> None:
+    """superoffice_webhooks.exceptions.__all__ lists exactly the exception classes."""
+    assert set(exceptions.__all__) == EXCEPTION_NAMES
+    assert EXCEPTION_NAMES <= EXPECTED_PUBLIC_API
+
+
+@pytest.mark.parametrize("name", sorted(EXCEPTION_NAMES))
+def test_every_error_is_a_superoffice_webhook_error(name: str) -> None:
+    """Every exported exception subclasses SuperOfficeWebhookError (itself an Exception)."""
+    cls = getattr(superoffice_webhooks, name)
+    assert issubclass(cls, superoffice_webhooks.SuperOfficeWebhookError)
+    assert issubclass(superoffice_webhooks.SuperOfficeWebhookError, Exception)
+
+
+def test_verification_error_hierarchy() -> None:
+    """Missing and invalid signatures are both VerificationErrors; configuration is not."""
+    sow = superoffice_webhooks
+    assert issubclass(sow.MissingSignatureError, sow.VerificationError)
+    assert issubclass(sow.InvalidSignatureError, sow.VerificationError)
+    assert not issubclass(sow.MissingSignatureError, sow.InvalidSignatureError)
+    assert not issubclass(sow.InvalidSignatureError, sow.MissingSignatureError)
+    assert not issubclass(sow.ConfigurationError, sow.VerificationError)
+    assert not issubclass(sow.PayloadError, sow.VerificationError)
+
+
+def test_payload_error_hierarchy() -> None:
+    """PayloadTooLargeError is a PayloadError; PayloadError carries a field."""
+    sow = superoffice_webhooks
+    assert issubclass(sow.PayloadTooLargeError, sow.PayloadError)
+    assert not issubclass(sow.PayloadError, sow.VerificationError)
+    assert sow.PayloadError("x", field="PrimaryKey").field == "PrimaryKey"
+    assert sow.PayloadError("x").field is None
+
+
+def test_handler_error_is_an_exception_group() -> None:
+    """HandlerError is an ExceptionGroup carrying the event, and survives except*."""
+    sow = superoffice_webhooks
+    assert issubclass(sow.HandlerError, ExceptionGroup)
+    assert issubclass(sow.HandlerError, sow.SuperOfficeWebhookError)
+    event = sow.parse(
+        {
+            "EventId": "4b5ce038-50f2-4796-bdb2-f96908cf31c2",
+            "Timestamp": "2018-04-24T08:52:59.0005158Z",
+            "Changes": [],
+            "Event": "test",
+            "PrimaryKey": 0,
+            "ContextIdentifier": "Default",
+            "ChangedByAssociateId": 316,
+            "WebhookName": "Name you provided",
+        }
+    )
+    first, second = ValueError("a"), KeyError("b")
+    group = sow.HandlerError("handlers failed", [first, second], event=event)
+    assert isinstance(group, ExceptionGroup)
+    assert group.exceptions == (first, second)
+    assert group.event is event
+
+    caught: list[BaseException] = []
+
+    def handle_value_errors_only() -> None:
+        try:
+            raise group
+        except* ValueError as split:
+            caught.append(split)
+
+    with pytest.raises(sow.HandlerError) as info:
+        handle_value_errors_only()
+    assert len(caught) == 1
+    assert isinstance(caught[0], sow.HandlerError)
+    assert caught[0].event is event
+    assert caught[0].exceptions == (first,)
+    assert info.value.exceptions == (second,)
+    assert info.value.event is event
+
+
+def test_version_is_a_string() -> None:
+    """__version__ is the installed distribution's version string."""
+    version = superoffice_webhooks.__version__
+    assert isinstance(version, str)
+    assert version
+    assert version == importlib.metadata.version("superoffice-webhooks")
+
+
+def test_unknown_attribute_raises_attribute_error() -> None:
+    """An unknown module attribute is an AttributeError (module __getattr__ does not hide it)."""
+    with pytest.raises(AttributeError):
+        _ = superoffice_webhooks.no_such_name
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(EXPECTED_PUBLIC_API - {"EVENT_CLASSES", "default_dispatcher", "Handler"}),
+)
+def test_public_objects_are_defined_in_the_package(name: str) -> None:
+    """Exported classes and functions come from the package itself."""
+    obj = getattr(superoffice_webhooks, name)
+    assert obj.__module__.split(".")[0] == "superoffice_webhooks"
+
+
+def test_import_does_not_pull_in_web_frameworks() -> None:
+    """Importing superoffice_webhooks in a fresh interpreter imports no framework or redis."""
+    code = (
+        "import json, sys, superoffice_webhooks\n"
+        f"names = {list(FRAMEWORKS)!r}\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in names)\n"
+        "print(json.dumps({'loaded': loaded, 'ok': 'superoffice_webhooks' in sys.modules}))\n"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    assert report["loaded"] == []
