@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
 DATA = Path(__file__).parent / "data"
 SECRET = "Something Super Secret"  # noqa: S105  # a test secret
+#: The example apps of the docs, which the adapter tests import and serve.
+EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
+
+sys.path.insert(0, str(EXAMPLES))
+os.environ["SUPEROFFICE_WEBHOOK_SECRET"] = SECRET  # the examples read their secret from it
 
 
 def example(name: str) -> bytes:

@@ -135,6 +135,15 @@ class Receiver:
             return self._failed(prepared, exc)
         return self._handled(prepared, result)
 
+    def accept(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
+        """Verify and parse one request without dispatching it.
+
+        Returns the event for your own code to handle, or the :class:`Outcome` to answer
+        with when there is nothing to handle: a rejection (413, 401, 400) or a ``test``
+        ping (200). The same checks, in the same order, as :meth:`receive`.
+        """
+        return self._prepare(body, headers)
+
     # --- steps ----------------------------------------------------------------
 
     def _prepare(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:

@@ -1,0 +1,1 @@
+"""Adapters for web frameworks: ``contrib.django``, ``contrib.flask``, ``contrib.asgi``, ``contrib.fastapi``."""

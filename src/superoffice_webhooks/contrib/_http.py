@@ -1,0 +1,117 @@
+"""What every adapter shares: building the Receiver and the answers it gives before reading."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import TYPE_CHECKING, Any
+
+from superoffice_webhooks._receiver import Outcome, Receiver
+from superoffice_webhooks.exceptions import ConfigurationError, PayloadError, PayloadTooLargeError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, Mapping
+
+logger = logging.getLogger("superoffice_webhooks")
+
+_METHOD_NOT_ALLOWED = 405
+
+_OPTION_NAMES = frozenset(inspect.signature(Receiver.__init__).parameters) - {"self"}
+
+CONSUMED = (
+    "The request body was read before the webhook view got it (by a middleware, a form or "
+    "DRF parser, or request.POST), so its signature cannot be checked. Route the webhook "
+    "URL past whatever reads the body."
+)
+NOT_ALLOWED = Outcome(status=405, reason="SuperOffice webhooks are POST requests.")
+
+
+def make_receiver(receiver: Receiver | None, options: Mapping[str, Any]) -> Receiver:
+    """The given *receiver*, or a new one built from Receiver keyword *options*."""
+    if receiver is not None:
+        if options:
+            names = ", ".join(sorted(options))
+            msg = f"Pass either receiver=... or Receiver options ({names}), not both."
+            raise ConfigurationError(msg)
+        if not isinstance(receiver, Receiver):
+            msg = f"receiver must be a Receiver, not {type(receiver).__name__}."
+            raise ConfigurationError(msg)
+        return receiver
+    check_options(options)
+    return Receiver(**options)
+
+
+def check_options(options: Mapping[str, Any]) -> None:
+    """Raise :class:`ConfigurationError` for a name that is not a Receiver option."""
+    unknown = sorted(set(options) - _OPTION_NAMES)
+    if unknown:
+        msg = (
+            f"Unknown Receiver option(s): {', '.join(unknown)}. "
+            f"Receiver takes: {', '.join(sorted(_OPTION_NAMES))}."
+        )
+        raise ConfigurationError(msg)
+
+
+def declared_length(value: str | None) -> int | None:
+    """The Content-Length header as a number, or ``None`` when absent or not a number."""
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value)
+
+
+def too_large(declared: int | None, receiver: Receiver) -> Outcome | None:
+    """A 413 outcome when the declared length exceeds the limit, so nothing need be read."""
+    if declared is None or declared <= receiver.max_body_size:
+        return None
+    error = PayloadTooLargeError(
+        f"The body is larger than the limit of {receiver.max_body_size} bytes "
+        "(Receiver max_body_size)."
+    )
+    logger.warning("Rejected webhook request: 413 %s", error)
+    return Outcome(status=413, reason=str(error), error=error)
+
+
+def consumed() -> Outcome:
+    """The 400 outcome for a body that something else read first."""
+    logger.warning("Rejected webhook request: 400 %s", CONSUMED)
+    return Outcome(status=400, reason=CONSUMED, error=PayloadError(CONSUMED))
+
+
+def short_body(declared: int | None, body: bytes, receiver: Receiver) -> Outcome | None:
+    """:func:`consumed` when fewer bytes arrived than declared (within the size limit)."""
+    if declared is None or len(body) >= declared or len(body) > receiver.max_body_size:
+        return None
+    return consumed()
+
+
+async def collect(
+    chunks: AsyncIterable[bytes], headers: Mapping[str, str], receiver: Receiver
+) -> bytes | Outcome:
+    """Read a body of at most ``max_body_size + 1`` bytes, or say why not to (413, 400).
+
+    A declared ``Content-Length`` over the limit is answered before reading; a body that
+    grows past it stops being read (the receiver then answers 413 on its length).
+    """
+    declared = declared_length(headers.get("content-length"))
+    early = too_large(declared, receiver)
+    if early is not None:
+        return early
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) > receiver.max_body_size:
+            break
+    return short_body(declared, bytes(body), receiver) or bytes(body)
+
+
+def response_headers(outcome: Outcome) -> dict[str, str]:
+    """The headers of an answer: a plain-text body, and ``Allow`` on a 405."""
+    headers = {"Content-Type": "text/plain; charset=utf-8"}
+    if outcome.status == _METHOD_NOT_ALLOWED:
+        headers["Allow"] = "POST"
+    return headers
+
+
+def text(outcome: Outcome) -> bytes:
+    """The body of an answer: the outcome's reason, never the request body."""
+    return f"{outcome.reason}\n".encode()

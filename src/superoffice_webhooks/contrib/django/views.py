@@ -1,0 +1,116 @@
+"""The webhook views: ``WebhookView`` (sync handlers) and ``AsyncWebhookView`` (async too)."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http.request import RawPostDataException
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from superoffice_webhooks.contrib._http import (
+    check_options,
+    consumed,
+    declared_length,
+    make_receiver,
+    response_headers,
+    short_body,
+    text,
+    too_large,
+)
+
+from . import conf
+from .signals import event_received
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from superoffice_webhooks._receiver import Outcome, Receiver
+
+__all__ = ["AsyncWebhookView", "WebhookView"]
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class _BaseWebhookView(View):
+    http_method_names = ["post"]  # noqa: RUF012  # Django reads it as a plain class attribute
+    #: A ready receiver; if ``None`` one is built from ``SUPEROFFICE_WEBHOOKS``.
+    receiver: Receiver | None = None
+    #: Receiver options that override the setting (from ``as_view(secret=..., ...)``).
+    receiver_options: Mapping[str, Any] = MappingProxyType({})
+
+    @classmethod
+    def as_view(
+        cls, receiver: Receiver | None = None, **receiver_options: Any
+    ) -> Callable[..., HttpResponseBase]:
+        """The view function; *receiver* or Receiver options override the setting.
+
+        ``WebhookView.as_view(secret=..., dispatcher=...)`` builds its receiver from the
+        ``SUPEROFFICE_WEBHOOKS`` setting with these options on top, at the first request.
+        """
+        if receiver is not None:
+            make_receiver(receiver, receiver_options)  # checks it is a lone Receiver
+            return super().as_view(receiver=receiver)
+        check_options(receiver_options)
+        return super().as_view(receiver_options=MappingProxyType(dict(receiver_options)))
+
+    def get_receiver(self) -> Receiver:
+        """The receiver for this view (built once, and again when the setting changes)."""
+        if self.receiver is not None:
+            return self.receiver
+        return conf.cached_receiver(self.receiver_options)
+
+    def read(self, request: HttpRequest, receiver: Receiver) -> bytes | Outcome:
+        """The raw body, or the outcome to answer with before the receiver sees it."""
+        declared = declared_length(request.headers.get("Content-Length"))
+        early = too_large(declared, receiver)
+        if early is not None:
+            return early
+        try:
+            body = request.body
+        except RawPostDataException:
+            return consumed()
+        return short_body(declared, body, receiver) or body
+
+
+class WebhookView(_BaseWebhookView):
+    """A CSRF-exempt, POST-only view running the sync handlers of its receiver.
+
+    ``path("superoffice/webhook/", WebhookView.as_view())`` reads the
+    ``SUPEROFFICE_WEBHOOKS`` setting; ``as_view(secret=..., dispatcher=...)`` overrides
+    it, and ``as_view(receiver=Receiver(...))`` ignores it.
+    """
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        """Receive one webhook request."""
+        receiver = self.get_receiver()
+        body = self.read(request, receiver)
+        if not isinstance(body, bytes):
+            return _response(body)
+        outcome = receiver.receive(body, request.headers)
+        if outcome.event is not None:
+            event_received.send(type(self), event=outcome.event, outcome=outcome, request=request)
+        return _response(outcome)
+
+
+class AsyncWebhookView(_BaseWebhookView):
+    """Like :class:`WebhookView`, for ASGI deployments: handlers may be ``async``."""
+
+    async def post(self, request: HttpRequest) -> HttpResponse:
+        """Receive one webhook request."""
+        receiver = self.get_receiver()
+        body = self.read(request, receiver)
+        if not isinstance(body, bytes):
+            return _response(body)
+        outcome = await receiver.areceive(body, request.headers)
+        if outcome.event is not None:
+            await event_received.asend(
+                type(self), event=outcome.event, outcome=outcome, request=request
+            )
+        return _response(outcome)
+
+
+def _response(outcome: Outcome) -> HttpResponse:
+    return HttpResponse(text(outcome), status=outcome.status, headers=response_headers(outcome))

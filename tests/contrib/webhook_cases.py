@@ -1,0 +1,121 @@
+"""The requests every adapter must answer alike, and a dispatcher that records its events."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import attrs
+
+import superoffice_webhooks as sow
+from conftest import SECRET, example, example_json
+
+if TYPE_CHECKING:
+    import logging
+
+#: The body size limit of the adapters under test.
+LIMIT = 4096
+#: The PrimaryKey whose person events make the recording handler raise.
+FAILING_KEY = 666
+
+PERSON_EVENTS: dict[str, type[sow.Event]] = {
+    "person.created": sow.PersonCreated,
+    "person.changed": sow.PersonChanged,
+    "person.deleted": sow.PersonDeleted,
+    "person.consented": sow.PersonConsented,
+    "person.unconsented": sow.PersonUnconsented,
+}
+SIGNATURE_CASINGS = (
+    "X-SuperOffice-Signature",
+    "x-superoffice-signature",
+    "X-SUPEROFFICE-SIGNATURE",
+    "X-Superoffice-Signature",
+)
+
+
+def signed(body: bytes, header: str = "X-SuperOffice-Signature") -> dict[str, str]:
+    """Request headers with a valid signature of *body*."""
+    return {"Content-Type": "application/json; charset=utf-8", header: sow.sign(body, SECRET)}
+
+
+def failing_body() -> bytes:
+    """A person.created body whose handler raises."""
+    data = example_json("person.created")
+    data["PrimaryKey"] = FAILING_KEY
+    return json.dumps(data).encode()
+
+
+class Recorder:
+    """A dispatcher whose person handler records events (and raises for FAILING_KEY)."""
+
+    def __init__(self) -> None:
+        self.dispatcher = sow.Dispatcher()
+        self.events: list[sow.Event] = []
+        self.dispatcher.on("person.*")(self.record)
+
+    def record(self, event: sow.PersonEvent | sow.UnknownEvent) -> None:
+        self.events.append(event)
+        if event.primary_key == FAILING_KEY:
+            msg = "the handler failed"
+            raise RuntimeError(msg)
+
+
+@attrs.frozen
+class Case:
+    """A request, the status it must get, and the events the handler must record."""
+
+    id: str
+    body: bytes
+    headers: dict[str, str]
+    status: int
+    recorded: tuple[type[sow.Event], ...] = ()
+
+
+def _cases() -> list[Case]:
+    cases = [
+        Case(f"signed {name}", example(name), signed(example(name)), 200, (cls,))
+        for name, cls in PERSON_EVENTS.items()
+    ]
+    body = example("person.consented")
+    tampered = body.replace(b'"PrimaryKey": 18', b'"PrimaryKey": 19')
+    malformed = b'{"Event": "person.created", '
+    too_big = b"[" * (LIMIT + 1)
+    cases += [
+        Case("tampered body", tampered, signed(body), 401),
+        Case("unsigned", body, {"Content-Type": "application/json"}, 401),
+        Case("wrong secret", body, {"X-SuperOffice-Signature": sow.sign(body, "other")}, 401),
+        Case("malformed JSON, signed", malformed, signed(malformed), 400),
+        Case("oversize", too_big, signed(too_big), 413),
+        Case("test event, signed", example("test"), signed(example("test")), 200),
+        Case("test event, unverified", example("test"), {"X-Hook-Test": "true"}, 200),
+        Case("unknown event", example("contact.created"), signed(example("contact.created")), 200),
+        Case("handler raises", failing_body(), signed(failing_body()), 500, (sow.PersonCreated,)),
+    ]
+    cases += [
+        Case(f"header {header}", body, signed(body, header), 200, (sow.PersonConsented,))
+        for header in SIGNATURE_CASINGS
+    ]
+    return cases
+
+
+#: Every request, for ``pytest.mark.parametrize("case", CASES, ids=...)``.
+CASES = _cases()
+CASE_IDS = [case.id for case in CASES]
+
+
+def check(case: Case, status: int, answer: bytes, recorder: Recorder) -> None:
+    """The adapter answered *case* as the Receiver would, and ran the handler as expected."""
+    assert status == case.status, answer
+    assert answer.strip(), "an answer says why"
+    assert case.body not in answer, "an answer never echoes the request"
+    assert tuple(type(e) for e in recorder.events) == case.recorded
+    for event in recorder.events:
+        assert event == sow.parse(case.body)
+
+
+CONSENT_LOGGED = "Person 18 consented at 2018-04-24T08:01:15.850693+00:00"
+
+
+def logged(records: list[logging.LogRecord], logger: str) -> list[str]:
+    """The messages *logger* logged."""
+    return [r.getMessage() for r in records if r.name == logger]
