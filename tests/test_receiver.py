@@ -684,3 +684,41 @@ def test_error_reasons_do_not_leak_body(receiver: Receiver) -> None:
     assert PERSONAL not in outcome.reason
     assert headers["X-SuperOffice-Signature"] not in outcome.reason
     assert SECRET not in outcome.reason
+
+
+# --- accept: verify and parse without dispatching --------------------------------------
+
+
+def test_accept_returns_the_event_without_dispatching(receiver: Receiver, seen: Seen) -> None:
+    """accept() gives back the verified, parsed event and runs no handler."""
+    body = example("person.consented")
+
+    accepted = receiver.accept(body, signed(body))
+
+    assert accepted == sow.parse(body)
+    assert isinstance(accepted, sow.PersonConsented)
+    assert seen.events == []
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status"),
+    [
+        (example("person.created"), {}, 401),
+        (b"[]", signed(b"[]"), 400),
+        (b" " * (2 * 1024 * 1024), {}, 413),
+        (example("test"), signed(example("test")), 200),
+    ],
+    ids=["unsigned", "not an object", "too large", "test ping"],
+)
+def test_accept_returns_the_outcome_when_nothing_is_to_be_handled(
+    receiver: Receiver, seen: Seen, body: bytes, headers: dict[str, str], status: int
+) -> None:
+    """accept() answers as receive() would when the request is refused or a test ping."""
+    accepted = receiver.accept(body, headers)
+
+    assert isinstance(accepted, Outcome)
+    assert accepted.status == status
+    received = receiver.receive(body, headers)
+    assert (accepted.status, accepted.reason) == (received.status, received.reason)
+    assert type(accepted.error) is type(received.error)
+    assert seen.events == []

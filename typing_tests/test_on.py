@@ -231,3 +231,8 @@ def verification_errors(b: sow.MissingSignatureError, c: sow.InvalidSignatureErr
     """Both signature errors are VerificationErrors."""
     errors: list[sow.VerificationError] = [b, c]
     assert_type(errors, list[sow.VerificationError])
+
+
+def receiver_accept(receiver: sow.Receiver, body: bytes) -> None:
+    """accept() gives the event or the outcome to answer with."""
+    assert_type(receiver.accept(body, {}), sow.Event | sow.Outcome)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import TYPE_CHECKING
 
@@ -119,3 +120,11 @@ CONSENT_LOGGED = "Person 18 consented at 2018-04-24T08:01:15.850693+00:00"
 def logged(records: list[logging.LogRecord], logger: str) -> list[str]:
     """The messages *logger* logged."""
     return [r.getMessage() for r in records if r.name == logger]
+
+
+class Unreadable(io.RawIOBase):
+    """A request body stream that fails the test if anything reads it."""
+
+    def readinto(self, buffer: object, /) -> int:  # noqa: ARG002  # never reads
+        msg = "the body was read"
+        raise AssertionError(msg)
