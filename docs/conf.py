@@ -53,6 +53,9 @@ nitpick_ignore = [
     ("py:class", "uuid.UUID"),
 ]
 nitpick_ignore_regex = [
+    # The web frameworks' own classes in the adapters' signatures (no inventories offline).
+    ("py:class", r"(flask|django|fastapi|starlette)\..*"),
+    ("py:class", r"Flask|HttpResponseBase|HttpRequest|APIRouter|Request|Response"),
     # Type variables in the signatures of the handler types; not documented objects.
     ("py:class", r"superoffice_webhooks\._dispatch\.[ER]"),
 ]

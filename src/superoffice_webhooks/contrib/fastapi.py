@@ -40,7 +40,7 @@ def webhook_router(
     name: str = "superoffice_webhook",
     **receiver_options: Any,
 ) -> APIRouter:
-    """An :class:`~fastapi.APIRouter` with one route at *path* that receives webhooks.
+    """An ``APIRouter`` with one route at *path* that receives webhooks.
 
     The route is a :class:`~superoffice_webhooks.contrib.asgi.WebhookApp`: pass a ready
     :class:`~superoffice_webhooks.Receiver` or its keyword options (``secret=``,
@@ -66,7 +66,7 @@ class SuperOfficeEvent:
             ...
 
     Whenever the receiver would answer by itself, the route does not run and
-    :class:`~fastapi.HTTPException` carries the receiver's status and reason: 413, 401,
+    ``HTTPException`` carries the receiver's status and reason: 413, 401,
     400 (also for a body something read first), and 200 for SuperOffice's ``test``
     ping. No handlers are dispatched: your route is the handler.
     """

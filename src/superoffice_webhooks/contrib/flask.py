@@ -71,7 +71,7 @@ class WebhookViewFunction(Protocol):
 
 
 def webhook_view(receiver: Receiver | None = None, **receiver_options: Any) -> WebhookViewFunction:
-    """A view function for routing webhooks yourself, e.g. in a :class:`~flask.Blueprint`.
+    """A view function for routing webhooks yourself, e.g. in a ``Blueprint``.
 
     ::
 
