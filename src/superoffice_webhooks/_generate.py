@@ -161,7 +161,7 @@ def render_events() -> str:
         ),
         ")\n\n",
         "__all__ = [\n",
-        *(f'    "{x}",\n' for x in sorted([*names, "EVENT_CLASSES"])),
+        *(f'    "{x}",\n' for x in ["EVENT_CLASSES", *names]),
         "]\n\n\n",
     ]
     out += [_entity_block(e) for e in ENTITIES]
