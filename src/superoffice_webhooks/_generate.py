@@ -343,9 +343,7 @@ def _doc_entity(entity: Entity) -> str:
     )
     out.append(f".. autoclass:: {n['event']}()\n   :members: {members}\n\n")
     out += [f".. autoclass:: {entity.class_name(v)}()\n\n" for v in entity.verbs]
-    out.append(
-        f".. autoclass:: {n['fv']}()\n   :members:\n   :undoc-members:\n   :exclude-members: extra\n\n"
-    )
+    out.append(f".. autoclass:: {n['fv']}()\n\n")
     if n["values"]:
         out.append(f".. autoclass:: {n['values']}()\n   :members:\n\n")
     return "".join(out).rstrip("\n") + "\n```\n\n"

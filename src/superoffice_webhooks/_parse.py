@@ -57,8 +57,9 @@ def parse(body: bytes | str | Mapping[str, object]) -> Event:
     """Parse a notification body into its typed event.
 
     *body* is the raw body (bytes or str) or an already decoded JSON object. The
-    class is chosen by the body's ``Event`` name; names this version does not know
-    give an :class:`UnknownEvent`. Parsing does not verify: call
+    class is chosen by the body's ``Event`` name: :data:`EVENT_CLASSES`, then list
+    (``list.<name|id>.<verb>``) and extra-table (``y_<table>.<verb>``) names; names this
+    version does not know give an :class:`UnknownEvent`. Parsing does not verify: call
     :func:`~superoffice_webhooks.verify` first, or use
     :func:`~superoffice_webhooks.verify_and_parse`.
 
