@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck docs check
+.PHONY: demo test lint typecheck docs check generate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,5 +30,10 @@ typecheck: $(BIN)/python
 docs: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	$(BIN)/sphinx-build -W -n --keep-going -b html docs docs/_build/html
+
+# Rewrites the event classes, the on() overloads and docs/events.md from _catalogue.py.
+generate: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m superoffice_webhooks._generate
 
 check: lint typecheck docs test

@@ -72,12 +72,14 @@ html_theme_options = {
 
 _PUBLIC = frozenset(superoffice_webhooks.__all__)
 _PRIVATE_PATH = re.compile(
-    r"superoffice_webhooks\.(?:_\w+|exceptions)\.(?P<name>\w+)(?P<rest>(?:\.\w+)*)"
+    r"(?:superoffice_webhooks\.(?:_\w+|exceptions)|_ge)\.(?P<name>\w+)(?P<rest>(?:\.\w+)*)"
 )
 
 
 def _public_target(target: str) -> str | None:
     """Map ``superoffice_webhooks._events.Event.to_dict`` to ``superoffice_webhooks.Event.to_dict``.
+
+    ``_ge.SaleSold`` (how the ``on()`` overloads name the generated classes) maps too.
 
     The public classes live in private modules, so type hints and inherited
     bases name them by their defining module; the docs document them where

@@ -62,7 +62,124 @@ EXCEPTION_NAMES = {
     "VerificationError",
 }
 
+#: One class per documented event, a base, a FieldValues class and (with a delete event)
+#: a DeletedValues class per entity: the names follow the rule in the event reference.
+EVENT_CLASS_NAMES = {
+    "ActivityChanged",
+    "ActivityCreated",
+    "ActivityDeleted",
+    "ActivityDeletedValues",
+    "ActivityEvent",
+    "ActivityFieldValues",
+    "AssociateChanged",
+    "AssociateCreated",
+    "AssociateDeleted",
+    "AssociateDeletedValues",
+    "AssociateEvent",
+    "AssociateFieldValues",
+    "ChatSessionChanged",
+    "ChatSessionCreated",
+    "ChatSessionEvent",
+    "ChatSessionFieldValues",
+    "ChatSessionMessage",
+    "ContactChanged",
+    "ContactCreated",
+    "ContactDeleted",
+    "ContactDeletedValues",
+    "ContactEvent",
+    "ContactFieldValues",
+    "ContactSoftDeleted",
+    "DocumentChanged",
+    "DocumentCreated",
+    "DocumentDeleted",
+    "DocumentDeletedValues",
+    "DocumentEdited",
+    "DocumentEvent",
+    "DocumentFieldValues",
+    "ExtraTableChanged",
+    "ExtraTableCreated",
+    "ExtraTableDeleted",
+    "ExtraTableEvent",
+    "ExtraTableFieldValues",
+    "ListItemChanged",
+    "ListItemCreated",
+    "ListItemEvent",
+    "ListItemFieldValues",
+    "ListItemSoftDeleted",
+    "PersonChanged",
+    "PersonConsented",
+    "PersonCreated",
+    "PersonDeleted",
+    "PersonDeletedValues",
+    "PersonEvent",
+    "PersonFieldValues",
+    "PersonSoftDeleted",
+    "PersonUnconsented",
+    "ProjectChanged",
+    "ProjectCreated",
+    "ProjectDeleted",
+    "ProjectDeletedValues",
+    "ProjectEvent",
+    "ProjectFieldValues",
+    "ProjectMemberChanged",
+    "ProjectMemberCreated",
+    "ProjectMemberDeleted",
+    "ProjectMemberDeletedValues",
+    "ProjectMemberEvent",
+    "ProjectMemberFieldValues",
+    "QuoteApproved",
+    "QuoteEvent",
+    "QuoteFieldValues",
+    "QuoteOrdered",
+    "QuoteRejected",
+    "QuoteSent",
+    "RelationChanged",
+    "RelationCreated",
+    "RelationDeleted",
+    "RelationDeletedValues",
+    "RelationEvent",
+    "RelationFieldValues",
+    "SaleChanged",
+    "SaleCompleted",
+    "SaleCreated",
+    "SaleDeleted",
+    "SaleDeletedValues",
+    "SaleEvent",
+    "SaleFieldValues",
+    "SaleLost",
+    "SaleSold",
+    "SaleStakeholderChanged",
+    "SaleStakeholderCreated",
+    "SaleStakeholderDeleted",
+    "SaleStakeholderDeletedValues",
+    "SaleStakeholderEvent",
+    "SaleStakeholderFieldValues",
+    "TicketChanged",
+    "TicketCreated",
+    "TicketEvent",
+    "TicketFieldValues",
+    "WebhookErrors",
+    "WebhookEvent",
+    "WebhookFieldValues",
+    "WebhookStarted",
+    "WebhookStopped",
+}
+EXPECTED_PUBLIC_API |= EVENT_CLASS_NAMES | {"DeletedValues", "WebhookState"}
+
 FRAMEWORKS = ("django", "flask", "starlette", "redis")
+
+
+def test_event_class_names_follow_the_naming_rule() -> None:
+    """Every event class is named entity prefix + CamelCase verb and is exported."""
+    for name, cls in superoffice_webhooks.EVENT_CLASSES.items():
+        if name == "test":
+            assert cls is superoffice_webhooks.TestEvent
+            continue
+        assert cls.__name__ in EVENT_CLASS_NAMES
+        verb = name.rsplit(".", 1)[1]
+        suffix = "SoftDeleted" if verb == "softdeleted" else verb.capitalize()
+        assert cls.__name__.endswith(suffix), (name, cls.__name__)
+        assert cls.__name__.lower() == name.replace(".", "")
 
 
 def test_all_names_exist() -> None:

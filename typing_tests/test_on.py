@@ -8,7 +8,8 @@ ending in ``# type: ignore[...]`` are mismatches a type checker must *reject*: w
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import datetime
 from typing import Any, assert_type
 
 import superoffice_webhooks as sow
@@ -236,3 +237,84 @@ def verification_errors(b: sow.MissingSignatureError, c: sow.InvalidSignatureErr
 def receiver_accept(receiver: sow.Receiver, body: bytes) -> None:
     """accept() gives the event or the outcome to answer with."""
     assert_type(receiver.accept(body, {}), sow.Event | sow.Outcome)
+
+
+def on_every_documented_entity(dispatcher: sow.Dispatcher) -> None:
+    """Names of every entity give their class; entity patterns give base | UnknownEvent."""
+    assert_type(dispatcher.on("contact.created"), sow.Registrar[sow.ContactCreated])
+    assert_type(dispatcher.on("sale.sold"), sow.Registrar[sow.SaleSold])
+    assert_type(dispatcher.on("quote.approved"), sow.Registrar[sow.QuoteApproved])
+    assert_type(dispatcher.on("chatsession.message"), sow.Registrar[sow.ChatSessionMessage])
+    assert_type(dispatcher.on("ticket.changed"), sow.Registrar[sow.TicketChanged])
+    assert_type(dispatcher.on("webhook.errors"), sow.Registrar[sow.WebhookErrors])
+    assert_type(dispatcher.on("test"), sow.Registrar[sow.TestEvent])
+    assert_type(dispatcher.on("list.category.created"), sow.Registrar[sow.ListItemCreated])
+    assert_type(dispatcher.on("list.tags.softdeleted"), sow.Registrar[sow.ListItemSoftDeleted])
+    assert_type(dispatcher.on("list.110.created"), sow.Registrar[sow.Event])
+    assert_type(dispatcher.on("y_table.created"), sow.Registrar[sow.Event])
+    assert_type(dispatcher.on("window.closed"), sow.Registrar[sow.Event])
+    assert_type(dispatcher.on("sale.*"), sow.Registrar[sow.SaleEvent | sow.UnknownEvent])
+    assert_type(dispatcher.on("list.*"), sow.Registrar[sow.ListItemEvent | sow.UnknownEvent])
+    assert_type(dispatcher.on("webhook.*"), sow.Registrar[sow.WebhookEvent | sow.UnknownEvent])
+
+
+def typed_parts_of_new_events(dispatcher: sow.Dispatcher) -> None:
+    """The new events' FieldValues, Values and properties have precise types."""
+
+    @sow.on("sale.sold")
+    def sold(e: sow.SaleSold) -> None:
+        assert_type(e.sale_id, int)
+        assert_type(e.field_values, sow.SaleFieldValues | None)
+        assert_type(e.values, sow.SaleDeletedValues | None)
+
+    @dispatcher.on("sale.deleted")
+    def sale_deleted(e: sow.SaleDeleted) -> None:
+        if e.values is not None:
+            assert_type(e.values.sale_id, int | None)
+            assert_type(e.values.associate_id, int | None)
+
+    @dispatcher.on("contact.*")
+    def any_contact(e: sow.ContactEvent | sow.UnknownEvent) -> None: ...
+
+
+def typed_parts_of_family_events(dispatcher: sow.Dispatcher) -> None:
+    """Chat, state, list and extra-table events have precise types too."""
+
+    @dispatcher.on("chatsession.created")
+    def chat(e: sow.ChatSessionCreated) -> None:
+        if e.field_values is not None:
+            assert_type(e.field_values.contact_id, int | None)
+            assert_type(e.field_values.consented, bool | None)
+            assert_type(e.field_values.customer_alias, int | str | None)
+
+    @dispatcher.on("webhook.errors")
+    def state(e: sow.WebhookErrors) -> None:
+        assert_type(e.webhook_id, int)
+        assert_type(e.state, sow.WebhookState | None)
+
+    @dispatcher.on("list.category.changed")
+    def list_item(e: sow.ListItemChanged) -> None:
+        assert_type(e.list_name, str)
+        assert_type(e.list_id, int | None)
+
+    def extra_table(e: sow.ExtraTableCreated) -> None:
+        assert_type(e.table, str)
+        assert_type(e.columns, Mapping[str, object])
+        if e.field_values is not None:
+            assert_type(e.field_values.last_changed, datetime | None)
+
+
+def new_mismatches_are_reported(dispatcher: sow.Dispatcher) -> None:
+    """Handlers for another event, or too narrow for a pattern, are type errors."""
+
+    @dispatcher.on("contact.created")  # type: ignore[arg-type]
+    def wrong_entity(e: sow.PersonCreated) -> None: ...
+
+    @dispatcher.on("sale.sold")  # type: ignore[arg-type]
+    def wrong_verb(e: sow.SaleLost) -> None: ...
+
+    @dispatcher.on("sale.*")  # type: ignore[arg-type]
+    def forgets_unknown_sale_events(e: sow.SaleEvent) -> None: ...
+
+    @dispatcher.on("y_table.created")  # type: ignore[arg-type]
+    def extra_tables_are_events_to_the_checker(e: sow.ExtraTableCreated) -> None: ...

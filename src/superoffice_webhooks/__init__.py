@@ -5,6 +5,7 @@
 >>> event = sow.verify_and_parse(body, signature_header, "my secret")  # doctest: +SKIP
 """
 
+from . import _generated_events
 from ._dispatch import (
     Dispatcher,
     DispatchResult,
@@ -16,22 +17,9 @@ from ._dispatch import (
     on,
     on_any,
 )
-from ._events import (
-    EVENT_CLASSES,
-    Event,
-    FieldValues,
-    PersonChanged,
-    PersonConsented,
-    PersonCreated,
-    PersonDeleted,
-    PersonEvent,
-    PersonFieldValues,
-    PersonSoftDeleted,
-    PersonUnconsented,
-    TestEvent,
-    UnknownEvent,
-    parse,
-)
+from ._events import DeletedValues, Event, FieldValues, TestEvent, UnknownEvent, WebhookState
+from ._generated_events import *  # noqa: F403  # one class per documented event, listed in its __all__
+from ._parse import parse
 from ._receiver import Outcome, Receiver, verify_and_parse
 from ._verify import sign, verify
 from .exceptions import (
@@ -46,8 +34,8 @@ from .exceptions import (
 )
 
 __all__ = [
-    "EVENT_CLASSES",
     "ConfigurationError",
+    "DeletedValues",
     "DispatchResult",
     "Dispatcher",
     "Event",
@@ -59,20 +47,13 @@ __all__ = [
     "Outcome",
     "PayloadError",
     "PayloadTooLargeError",
-    "PersonChanged",
-    "PersonConsented",
-    "PersonCreated",
-    "PersonDeleted",
-    "PersonEvent",
-    "PersonFieldValues",
-    "PersonSoftDeleted",
-    "PersonUnconsented",
     "Receiver",
     "Registrar",
     "SuperOfficeWebhookError",
     "TestEvent",
     "UnknownEvent",
     "VerificationError",
+    "WebhookState",
     "adispatch",
     "default_dispatcher",
     "dispatch",
@@ -83,6 +64,7 @@ __all__ = [
     "verify",
     "verify_and_parse",
 ]
+__all__ += _generated_events.__all__  # EVENT_CLASSES and one class per documented event
 
 
 def __getattr__(name: str) -> str:

@@ -8,12 +8,14 @@ from importlib.resources import files
 from typing import TYPE_CHECKING, TextIO
 
 from ._dispatch import Dispatcher
-from ._events import Event, PersonEvent, UnknownEvent
+from ._generated_events import PersonEvent
 from ._receiver import Receiver
 from ._verify import sign
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from ._events import Event, UnknownEvent
 
 __all__ = ["main"]
 

@@ -11,6 +11,7 @@ Strictness: no silent coercion. ``"12"`` is not an int, ``true`` is not an int,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -24,15 +25,33 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from .exceptions import PayloadError
 
-__all__ = ["EXTRA", "WIRE", "IdValues", "RawMapping", "structure", "unstructure", "wire"]
+__all__ = [
+    "ALIASES",
+    "EXTRA",
+    "WIRE",
+    "IdValues",
+    "RawMapping",
+    "decode_culture_value",
+    "structure",
+    "unstructure",
+    "wire",
+    "wire_metadata",
+]
 
 T = TypeVar("T")
 
 #: Field-metadata key holding the wire (JSON) name of a field.
 WIRE = "wire"
+#: Field-metadata key holding other accepted spellings of the wire name.
+_ALIAS_NAMES = "aliases"
+#: Field-metadata key holding a structure hook of the field's own (a lenient kind).
+_HOOK = "hook"
 #: Name of the field that keeps unknown keys; it has no wire name of its own.
 EXTRA = "extra"
 _EXTRA_KEY = "\x00extra"
+#: Name of the hidden field recording which alias spellings a payload used.
+ALIASES = "_wire_aliases"
+_ALIASES_KEY = "\x00aliases"
 
 #: Typed aliases the hooks are registered for (compared by equality).
 IdValues = Mapping[str, int]
@@ -41,9 +60,34 @@ RawMapping = Mapping[str, object]
 _EMPTY: Mapping[str, object] = MappingProxyType({})
 
 
-def wire(name: str, **kwargs: Any) -> Any:
-    """An attrs field whose JSON key is *name*."""
-    return attrs.field(metadata={WIRE: name}, **kwargs)
+def wire_metadata(
+    name: str,
+    *,
+    aliases: tuple[str, ...] = (),
+    hook: Callable[[object, object], object] | None = None,
+) -> dict[str, object]:
+    """Field metadata naming the JSON key *name*; see :func:`wire`."""
+    metadata: dict[str, object] = {WIRE: name}
+    if aliases:
+        metadata[_ALIAS_NAMES] = aliases
+    if hook is not None:
+        metadata[_HOOK] = hook
+    return metadata
+
+
+def wire(
+    name: str,
+    *,
+    aliases: tuple[str, ...] = (),
+    hook: Callable[[object, object], object] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """An attrs field whose JSON key is *name*.
+
+    *aliases* are other spellings accepted on input (the spelling used is written back);
+    *hook* structures the field instead of the converter's hook for its type.
+    """
+    return attrs.field(metadata=wire_metadata(name, aliases=aliases, hook=hook), **kwargs)
 
 
 def empty_extra() -> Mapping[str, object]:
@@ -155,15 +199,111 @@ def _str_tuple(value: object, _: object) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _id_values(value: object, _: object) -> Mapping[str, int] | None:
-    if value is None:
-        return None
-    if type(value) is not dict:
-        raise _mismatch("an object of integers", value)
-    for item in value.values():
-        if type(item) is not int:
-            raise _mismatch("an object of integers", item)
-    return MappingProxyType(dict(value))
+def id_values(make: Callable[[dict[str, int]], T]) -> Callable[[object, object], T | None]:
+    """A hook for ``Values``: an object of integers, handed to *make* (strict)."""
+
+    def structure_id_values(value: object, _: object) -> T | None:
+        if value is None:
+            return None
+        if type(value) is not dict:
+            raise _mismatch("an object of integers", value)
+        for item in value.values():
+            if type(item) is not int:
+                raise _mismatch("an object of integers", item)
+        return make(value)
+
+    return structure_id_values
+
+
+# --- lenient hooks, for the keys whose documented shapes disagree ------------------
+
+
+def lenient_int(value: object, _: object) -> int | None:
+    """An integer, or a string of ASCII digits (chat sends ``"ContactId": "21"``)."""
+    if value is None or type(value) is int:
+        return value
+    if type(value) is str and value.isascii() and value.lstrip("-").isdigit():
+        return int(value)
+    raise _mismatch("an integer, a string of digits or null", value)
+
+
+def lenient_bool(value: object, _: object) -> bool | None:
+    """A boolean; ``0`` and ``1`` are accepted too."""
+    if value is None or type(value) is bool:
+        return value
+    if type(value) is int and value in (0, 1):
+        return bool(value)
+    raise _mismatch("a boolean or null", value)
+
+
+def int_or_str(value: object, _: object) -> int | str | None:
+    """An integer or a string, kept as sent."""
+    if value is None or type(value) is int or type(value) is str:
+        return value
+    raise _mismatch("an integer, a string or null", value)
+
+
+_CULTURE = re.compile(r"\[(I|F|DT):(.*)\]", re.DOTALL)
+_CULTURE_DT = re.compile(r"(\d\d)/(\d\d)/(\d{4}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,7}))?")
+
+
+def decode_culture_value(value: object) -> object:
+    """Decode a CultureDataFormatter value of an extra table; anything else is returned as is.
+
+    ``"[I:6]"`` -> ``6``, ``"[F:4.56]"`` -> ``4.56``, ``"[DT:09/16/2025 14:22:14.0000000]"``
+    -> a naive ``datetime`` (``01/01/0001 00:00:00`` -> ``None``). Raises ``ValueError``
+    for a marker whose content does not parse.
+    """
+    if type(value) is not str:
+        return value
+    match = _CULTURE.fullmatch(value)
+    if match is None:
+        return value
+    marker, text = match.groups()
+    if marker == "I":
+        if not (text.isascii() and text.lstrip("-").isdigit()):
+            raise ValueError(text)
+        return int(text)
+    if marker == "F":
+        number = float(text)
+        if number != number or number in (float("inf"), float("-inf")):  # noqa: PLR0124  # NaN check
+            raise ValueError(text)
+        return number
+    dt = _CULTURE_DT.fullmatch(text)
+    if dt is None:
+        raise ValueError(text)
+    month, day, year, hour, minute, second = (int(g) for g in dt.groups()[:6])
+    micro = int((dt.group(7) or "0")[:6].ljust(6, "0"))
+    decoded = datetime(year, month, day, hour, minute, second, micro)  # noqa: DTZ001  # naive on the wire
+    return None if decoded == datetime.min else decoded  # noqa: DTZ901  # naive, as sent
+
+
+def _decoded(value: object, expected: str) -> object:
+    try:
+        return decode_culture_value(value)
+    except ValueError:
+        msg = f"expected {expected}"
+        raise _MismatchError(msg) from None
+
+
+def encoded_int(value: object, _: object) -> int | None:
+    """An integer, plain or CultureDataFormatter-encoded (``"[I:6]"``)."""
+    decoded = _decoded(value, 'an integer such as 6 or "[I:6]"')
+    if decoded is None or type(decoded) is int:
+        return decoded
+    raise _mismatch('an integer such as 6 or "[I:6]"', value)
+
+
+def encoded_datetime(value: object, _: object) -> datetime | None:
+    """A date-time, ISO 8601 or CultureDataFormatter-encoded (``"[DT:MM/dd/yyyy ...]"``)."""
+    expected = 'a date-time such as "[DT:09/16/2025 14:22:14.0000000]"'
+    if type(value) is str and value.startswith("[DT:"):
+        decoded = _decoded(value, expected)
+        if decoded is None or type(decoded) is datetime:
+            return decoded
+    if type(value) is str and value.startswith("["):
+        raise _MismatchError(f"expected {expected}")
+    return _field_datetime(value, None)
 
 
 def _opt_raw_mapping(value: object, _: object) -> Mapping[str, object] | None:
@@ -171,6 +311,10 @@ def _opt_raw_mapping(value: object, _: object) -> Mapping[str, object] | None:
         return None
     if not isinstance(value, Mapping):
         raise _mismatch("an object", value)
+    return MappingProxyType(dict(value))
+
+
+def _read_only(value: dict[str, int]) -> Mapping[str, int]:
     return MappingProxyType(dict(value))
 
 
@@ -204,7 +348,7 @@ for _tp, _hook in (
     (str | None, _opt_str),
     (datetime | None, _field_datetime),
     (tuple[str, ...], _str_tuple),
-    (IdValues | None, _id_values),
+    (IdValues | None, id_values(_read_only)),
     (RawMapping | None, _opt_raw_mapping),
     (RawMapping, _extra),
 ):
@@ -221,14 +365,21 @@ converter.register_unstructure_hook_func(
 def _class_structure(cls: type[T]) -> Callable[[object, object], T]:
     overrides = {}
     known: set[str] = set()
+    aliases: dict[str, str] = {}  # alias -> wire name
     for field in attrs.fields(cls):  # type: ignore[arg-type]  # only called for attrs classes
         if field.name == EXTRA:
             overrides[EXTRA] = override(rename=_EXTRA_KEY)
+        elif field.name == ALIASES:
+            overrides[ALIASES] = override(rename=_ALIASES_KEY)
         else:
-            overrides[field.name] = override(rename=field.metadata[WIRE])
-            known.add(field.metadata[WIRE])
+            name = field.metadata[WIRE]
+            overrides[field.name] = override(rename=name, struct_hook=field.metadata.get(_HOOK))
+            known.add(name)
+            for alias in field.metadata.get(_ALIAS_NAMES, ()):
+                aliases[alias] = name
     build = make_dict_structure_fn(cls, converter, **overrides)  # type: ignore[arg-type]  # cattrs types **overrides loosely
     known_keys = frozenset(known)
+    records_aliases = ALIASES in overrides
 
     def structure_class(value: object, _: object) -> T:
         if type(value) is not dict:
@@ -236,9 +387,24 @@ def _class_structure(cls: type[T]) -> Callable[[object, object], T]:
         if not known_keys.issuperset(value):
             unknown = {k: v for k, v in value.items() if k not in known_keys}
             value = {**value, _EXTRA_KEY: unknown}
+            if records_aliases:
+                value[_ALIASES_KEY] = _rename_aliases(value, unknown, aliases)
         return build(value)
 
     return structure_class
+
+
+def _rename_aliases(
+    value: dict[str, object], unknown: dict[str, object], aliases: Mapping[str, str]
+) -> frozenset[str]:
+    """Move alias keys of *value* to their wire names (in place); return the aliases used.
+
+    A key sent under both spellings keeps the wire name; the alias stays an extra key.
+    """
+    used = [a for a, name in aliases.items() if a in unknown and name not in value]
+    for alias in used:
+        value[aliases[alias]] = unknown.pop(alias)
+    return frozenset(used)
 
 
 def _class_unstructure(cls: type[T]) -> Callable[[T], dict[str, object]]:
@@ -246,16 +412,22 @@ def _class_unstructure(cls: type[T]) -> Callable[[T], dict[str, object]]:
     # classes write every documented key, null when unknown, so no key is lost.
     all_keys = not getattr(cls, "_omit_none_on_wire", True)
     overrides = {}
+    wire_names: dict[str, str] = {}  # alias -> wire name
     for field in attrs.fields(cls):  # type: ignore[arg-type]  # only called for attrs classes
-        if field.name == EXTRA:
-            overrides[EXTRA] = override(omit=True)
+        if field.name in (EXTRA, ALIASES):
+            overrides[field.name] = override(omit=True)
         else:
             keep = all_keys or field.default is attrs.NOTHING
             overrides[field.name] = override(rename=field.metadata[WIRE], omit_if_default=not keep)
+            for alias in field.metadata.get(_ALIAS_NAMES, ()):
+                wire_names[alias] = field.metadata[WIRE]
     build = make_dict_unstructure_fn(cls, converter, _cattrs_omit_if_default=True, **overrides)  # type: ignore[arg-type]  # as above
 
     def unstructure_class(value: T) -> dict[str, object]:
         out = build(value)
+        if wire_names:
+            for alias in getattr(value, ALIASES):  # written back as they were sent
+                out[alias] = out.pop(wire_names[alias])
         extra: Mapping[str, object] = getattr(value, EXTRA)
         if extra:
             out.update(extra)

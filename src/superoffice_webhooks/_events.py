@@ -1,31 +1,42 @@
-"""Frozen event classes, the event-name -> class table, and parse()."""
+"""The hand-written bases of the event classes; the classes themselves are generated.
 
+``_generated_events`` holds one class per documented event, written from the table in
+``_catalogue`` by ``python -m superoffice_webhooks._generate``. This module has what they
+build on: :class:`Event`, :class:`FieldValues`, :class:`DeletedValues`, the catch-all
+classes, :class:`WebhookState`, and the few properties that are more than a lookup.
+"""
+
+import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
 
 import attrs
 
-from ._converter import IdValues, RawMapping, empty_extra, structure, unstructure, wire
-from .exceptions import PayloadError
+from ._converter import (
+    WIRE,
+    IdValues,
+    RawMapping,
+    decode_culture_value,
+    empty_extra,
+    id_values,
+    unstructure,
+    wire,
+)
 
 __all__ = [
-    "EVENT_CLASSES",
+    "DeletedValues",
     "Event",
+    "ExtraTableAccessors",
     "FieldValues",
-    "PersonChanged",
-    "PersonConsented",
-    "PersonCreated",
-    "PersonDeleted",
-    "PersonEvent",
-    "PersonFieldValues",
-    "PersonSoftDeleted",
-    "PersonUnconsented",
+    "ListItemAccessors",
+    "PersonAccessors",
     "TestEvent",
     "UnknownEvent",
-    "parse",
+    "WebhookAccessors",
+    "WebhookState",
 ]
 
 
@@ -41,6 +52,37 @@ class FieldValues:
 
     #: Keys SuperOffice sent that this class does not declare, with their JSON values.
     extra: Mapping[str, object] = _extra_field()
+    # Which documented alias spellings the payload used (``associateId`` for
+    # ``associate_id``), so that to_dict() writes them back as they came.
+    _wire_aliases: frozenset[str] = attrs.field(
+        factory=frozenset, eq=False, hash=False, repr=False, kw_only=True, alias="_wire_aliases"
+    )
+
+
+class DeletedValues(Mapping[str, int]):
+    """The ``Values`` of a delete event: a read-only mapping of id column -> id.
+
+    The classes for each entity (:class:`PersonDeletedValues`, ...) add a typed property
+    per documented key, ``None`` when the key was not sent. It compares equal to a
+    ``dict`` with the same items.
+    """
+
+    __slots__ = ("_ids",)
+
+    def __init__(self, ids: Mapping[str, int] | None = None, /) -> None:
+        self._ids: dict[str, int] = dict(ids or {})
+
+    def __getitem__(self, key: str) -> int:
+        return self._ids[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._ids!r})"
 
 
 @attrs.frozen(kw_only=True)
@@ -74,7 +116,9 @@ class Event:
     #: ``WebhookName``: the name of the webhook definition that matched.
     webhook_name: str = wire("WebhookName")
     #: ``Values``: the id columns of a deleted row; only on delete events.
-    values: IdValues | None = wire("Values", default=None, hash=False)
+    values: IdValues | None = wire(
+        "Values", default=None, hash=False, hook=id_values(DeletedValues)
+    )
     #: ``FieldValues``: column values of the row after the change, when sent.
     field_values: FieldValues | RawMapping | None = wire("FieldValues", default=None, hash=False)
     #: Top-level keys SuperOffice sent that this class does not declare (e.g. the
@@ -110,169 +154,111 @@ class TestEvent(Event):
     field_values: RawMapping | None = wire("FieldValues", default=None, hash=False)
 
 
-# --- person -------------------------------------------------------------------
+# --- hand-written properties of some entity bases --------------------------------
 
 
-@attrs.frozen(kw_only=True)
-class PersonFieldValues(FieldValues):
-    """The documented ``FieldValues`` of person events.
+class PersonAccessors:
+    """Properties of :class:`PersonEvent` beyond the generated ones."""
 
-    Ids are ints, dates are datetimes (naive when SuperOffice sends no offset, with
-    the offset when it does), and ``0001-01-01T00:00:00`` ("not set") is ``None``.
-    """
-
-    active_interests: int | None = wire("activeInterests", default=None)
-    associate_id: int | None = wire("associate_id", default=None)
-    business_idx: int | None = wire("business_idx", default=None)
-    category_idx: int | None = wire("category_idx", default=None)
-    contact_id: int | None = wire("contact_id", default=None)
-    country_id: int | None = wire("country_id", default=None)
-    deleted_date: datetime | None = wire("DeletedDate", default=None)
-    group_id: int | None = wire("group_id", default=None)
-    person_id: int | None = wire("person_id", default=None)
-    position_idx: int | None = wire("position_idx", default=None)
-    registered: datetime | None = wire("registered", default=None)
-    registered_associate_id: int | None = wire("registered_associate_id", default=None)
-    retired: int | None = wire("retired", default=None)
-    source: int | None = wire("source", default=None)
-    updated: datetime | None = wire("updated", default=None)
-    updated_associate_id: int | None = wire("updated_associate_id", default=None)
-    userdef2_id: int | None = wire("userdef2_id", default=None)
-    userdef_id: int | None = wire("userdef_id", default=None)
-
-
-@attrs.frozen(kw_only=True)
-class PersonEvent(Event):
-    """Base of the person events; ``PrimaryKey`` is the person id."""
-
-    field_values: PersonFieldValues | None = wire("FieldValues", default=None, hash=False)
-
-    @property
-    def person_id(self) -> int:
-        """The person's id (the event's ``PrimaryKey``)."""
-        return self.primary_key
+    __slots__ = ()
+    primary_key: int
+    field_values: FieldValues | RawMapping | None
+    values: IdValues | None
 
     @property
     def contact_id(self) -> int | None:
         """The person's company id, from ``FieldValues`` or delete ``Values``, if sent."""
-        if self.field_values is not None and self.field_values.contact_id is not None:
-            return self.field_values.contact_id
+        contact_id = getattr(self.field_values, "contact_id", None)
+        if contact_id is not None:
+            return contact_id  # type: ignore[no-any-return]  # an int | None field
         if self.values is not None:
             return self.values.get("contact_id")
         return None
 
 
-@attrs.frozen(kw_only=True)
-class PersonCreated(PersonEvent):
-    """``person.created``: a person row was added."""
+class ListItemAccessors:
+    """Properties of :class:`ListItemEvent`: which list the item belongs to."""
 
-    event_name: ClassVar[str | None] = "person.created"
+    __slots__ = ()
+    event: str
 
+    @property
+    def list_name(self) -> str:
+        """The list, as in the event name: ``"category"`` or a list id such as ``"110"``."""
+        return self.event.split(".")[1]
 
-@attrs.frozen(kw_only=True)
-class PersonChanged(PersonEvent):
-    """``person.changed``: a person row was updated."""
-
-    event_name: ClassVar[str | None] = "person.changed"
-
-
-@attrs.frozen(kw_only=True)
-class PersonSoftDeleted(PersonEvent):
-    """``person.softdeleted``: a person was deleted in the user interface."""
-
-    event_name: ClassVar[str | None] = "person.softdeleted"
+    @property
+    def list_id(self) -> int | None:
+        """The ``UDListDefinition_id`` for lists subscribed by id (``list.110.*``), else ``None``."""
+        name = self.list_name
+        return int(name) if name.isascii() and name.isdigit() else None
 
 
-@attrs.frozen(kw_only=True)
-class PersonDeleted(PersonEvent):
-    """``person.deleted``: a person was permanently deleted; ids are in ``values``."""
+class ExtraTableAccessors:
+    """Properties of :class:`ExtraTableEvent`: the table and its decoded columns."""
 
-    event_name: ClassVar[str | None] = "person.deleted"
+    __slots__ = ()
+    event: str
+    field_values: FieldValues | RawMapping | None
 
+    @property
+    def table(self) -> str:
+        """The extra table, as in the event name: ``"y_table"``."""
+        return self.event.rsplit(".", 1)[0]
 
-@attrs.frozen(kw_only=True)
-class PersonConsented(PersonEvent):
-    """``person.consented``: consent was added or changed."""
+    @property
+    def columns(self) -> Mapping[str, object]:
+        """Every ``FieldValues`` column by wire name, CultureDataFormatter values decoded.
 
-    event_name: ClassVar[str | None] = "person.consented"
-
-
-@attrs.frozen(kw_only=True)
-class PersonUnconsented(PersonEvent):
-    """``person.unconsented``: consent was removed or marked as withdrawn."""
-
-    event_name: ClassVar[str | None] = "person.unconsented"
-
-
-#: Event name -> class. Names not in it parse to :class:`UnknownEvent`.
-EVENT_CLASSES: Mapping[str, type[Event]] = {
-    cls.event_name: cls
-    for cls in (
-        TestEvent,
-        PersonCreated,
-        PersonChanged,
-        PersonSoftDeleted,
-        PersonDeleted,
-        PersonConsented,
-        PersonUnconsented,
-    )
-    if cls.event_name is not None
-}
-
-
-# --- parse --------------------------------------------------------------------
+        ``"[I:123]"`` becomes ``123``, ``"[F:4.56]"`` ``4.56`` and ``"[DT:...]"`` a naive
+        ``datetime``; plain values (sent on delete) are returned as they are. The typed
+        standard columns come from ``field_values``; a value that does not decode is
+        returned as it was sent.
+        """
+        values = self.field_values
+        if not isinstance(values, FieldValues):
+            return {}
+        columns: dict[str, object] = {
+            field.metadata[WIRE]: getattr(values, field.name)
+            for field in attrs.fields(type(values))
+            if WIRE in field.metadata
+        }
+        for key, value in values.extra.items():
+            try:
+                columns[key] = decode_culture_value(value)
+            except ValueError:
+                columns[key] = value
+        return columns
 
 
-def _reject_constant(name: str) -> object:
-    msg = f"Invalid SuperOffice payload: {name} is not valid JSON."
-    raise PayloadError(msg)
+class WebhookState(enum.IntEnum):
+    """The state of a webhook definition, numbered as SuperOffice's ``WebhookState`` enum.
 
-
-def _load(body: bytes | str) -> object:
-    if isinstance(body, bytes):
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            msg = "Invalid SuperOffice payload: the body is not valid UTF-8."
-            raise PayloadError(msg) from exc
-    else:
-        text = body
-    text = text.removeprefix("\ufeff")  # a byte order mark is harmless; it was signed too
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        # ValueError covers JSONDecodeError and integers over Python's digit limit.
-        msg = "Invalid SuperOffice payload: the body is not valid JSON."
-        raise PayloadError(msg) from exc
-
-
-def parse(body: bytes | str | Mapping[str, object]) -> Event:
-    """Parse a notification body into its typed event.
-
-    *body* is the raw body (bytes or str) or an already decoded JSON object. The
-    class is chosen by the body's ``Event`` name; names this version does not know
-    give an :class:`UnknownEvent`. Parsing does not verify: call
-    :func:`~superoffice_webhooks.verify` first, or use
-    :func:`~superoffice_webhooks.verify_and_parse`.
-
-    :raises PayloadError: the body is not valid UTF-8 or JSON, not an object, or a
-        field is missing or of the wrong type (the error names the field).
+    The state-event reference page numbers ``state`` differently (0 = Active, 1 = Stopped,
+    2 = TooManyErrors) and its examples all send 2; the enum page, the REST field and the
+    database column agree on this numbering, so it is the one used.
     """
-    if isinstance(body, (bytes, str)):
-        data = _load(body)
-    elif isinstance(body, (bytearray, memoryview)):
-        data = _load(bytes(body))
-    elif isinstance(body, Mapping):
-        data = body if type(body) is dict else dict(body)
-    else:
-        msg = f"parse() takes the body as bytes, str or a mapping, not {type(body).__name__}."
-        raise PayloadError(msg)
-    if type(data) is not dict:
-        msg = "Invalid SuperOffice payload: the body must be a JSON object."
-        raise PayloadError(msg)
-    name = data.get("Event")
-    if type(name) is not str:
-        reason = "must be a string" if "Event" in data else "is required but missing"
-        msg = f"Invalid SuperOffice payload: Event {reason}."
-        raise PayloadError(msg, field="Event")
-    return structure(data, EVENT_CLASSES.get(name, UnknownEvent))
+
+    UNKNOWN = 0
+    ACTIVE = 1
+    STOPPED = 2
+    TOO_MANY_ERRORS = 3
+
+
+class WebhookAccessors:
+    """Properties of :class:`WebhookEvent`: the webhook and its state."""
+
+    __slots__ = ()
+    primary_key: int
+    field_values: FieldValues | RawMapping | None
+
+    @property
+    def state(self) -> WebhookState | None:
+        """``FieldValues.state`` as a :class:`WebhookState`; ``None`` if absent or unknown."""
+        number = getattr(self.field_values, "state", None)
+        if not isinstance(number, int):
+            return None
+        try:
+            return WebhookState(number)
+        except ValueError:
+            return None

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Literal
 import attrs
 
 from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
-from ._events import Event, TestEvent, parse
+from ._events import Event, TestEvent
+from ._parse import parse
 from ._verify import Secrets, body_bytes, check, normalize_secrets, verify
 from .exceptions import (
     ConfigurationError,

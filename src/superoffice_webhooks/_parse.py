@@ -1,0 +1,86 @@
+"""parse(): a notification body -> the typed event for its name."""
+
+import json
+from collections.abc import Mapping
+
+from ._converter import structure
+from ._events import Event, UnknownEvent
+from ._generated_events import EVENT_CLASSES, EXTRA_TABLE_CLASSES, LIST_ITEM_CLASSES
+from .exceptions import PayloadError
+
+__all__ = ["event_class", "parse"]
+
+
+def event_class(name: str) -> type[Event]:
+    """The class :func:`parse` uses for an event named *name*.
+
+    Fixed names come from :data:`EVENT_CLASSES`. Two families have names no table can
+    hold: list events ``list.<name|id>.<verb>`` (three segments) and extra-table events
+    ``y_<table>.<verb>`` (SuperOffice names every extra table ``y_...``). Anything else,
+    including a known family with an unknown verb, is an :class:`UnknownEvent`.
+    """
+    cls = EVENT_CLASSES.get(name)
+    if cls is not None:
+        return cls
+    head, _, verb = name.rpartition(".")
+    if head.startswith("list.") and head.count(".") == 1 and len(head) > len("list."):
+        return LIST_ITEM_CLASSES.get(verb, UnknownEvent)
+    if head.startswith("y_") and len(head) > len("y_") and "." not in head:
+        return EXTRA_TABLE_CLASSES.get(verb, UnknownEvent)
+    return UnknownEvent
+
+
+def _reject_constant(name: str) -> object:
+    msg = f"Invalid SuperOffice payload: {name} is not valid JSON."
+    raise PayloadError(msg)
+
+
+def _load(body: bytes | str) -> object:
+    if isinstance(body, bytes):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            msg = "Invalid SuperOffice payload: the body is not valid UTF-8."
+            raise PayloadError(msg) from exc
+    else:
+        text = body
+    text = text.removeprefix("\ufeff")  # a byte order mark is harmless; it was signed too
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError and integers over Python's digit limit.
+        msg = "Invalid SuperOffice payload: the body is not valid JSON."
+        raise PayloadError(msg) from exc
+
+
+def parse(body: bytes | str | Mapping[str, object]) -> Event:
+    """Parse a notification body into its typed event.
+
+    *body* is the raw body (bytes or str) or an already decoded JSON object. The
+    class is chosen by the body's ``Event`` name: :data:`EVENT_CLASSES`, then list
+    (``list.<name|id>.<verb>``) and extra-table (``y_<table>.<verb>``) names; names this
+    version does not know give an :class:`UnknownEvent`. Parsing does not verify: call
+    :func:`~superoffice_webhooks.verify` first, or use
+    :func:`~superoffice_webhooks.verify_and_parse`.
+
+    :raises PayloadError: the body is not valid UTF-8 or JSON, not an object, or a
+        field is missing or of the wrong type (the error names the field).
+    """
+    if isinstance(body, (bytes, str)):
+        data = _load(body)
+    elif isinstance(body, (bytearray, memoryview)):
+        data = _load(bytes(body))
+    elif isinstance(body, Mapping):
+        data = body if type(body) is dict else dict(body)
+    else:
+        msg = f"parse() takes the body as bytes, str or a mapping, not {type(body).__name__}."
+        raise PayloadError(msg)
+    if type(data) is not dict:
+        msg = "Invalid SuperOffice payload: the body must be a JSON object."
+        raise PayloadError(msg)
+    name = data.get("Event")
+    if type(name) is not str:
+        reason = "must be a string" if "Event" in data else "is required but missing"
+        msg = f"Invalid SuperOffice payload: Event {reason}."
+        raise PayloadError(msg, field="Event")
+    return structure(data, event_class(name))

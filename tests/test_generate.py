@@ -1,0 +1,96 @@
+"""The generated files are what the catalogue says: classes, on() overloads, reference page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import pytest
+
+import superoffice_webhooks as sow
+from superoffice_webhooks import _generate
+from superoffice_webhooks._catalogue import ENTITIES, snake
+
+ROOT = Path(__file__).resolve().parents[1]
+FIX = "run `python -m superoffice_webhooks._generate` (or `make generate`) and commit the result"
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "src/superoffice_webhooks/_generated_events.py",
+        "src/superoffice_webhooks/_dispatch.py",
+        "docs/events.md",
+    ],
+)
+def test_generated_files_are_up_to_date(relative: str) -> None:
+    """Each generated file equals what the generator writes from the catalogue now."""
+    path = ROOT / relative
+    expected = _generate.targets(ROOT)[path]
+    assert path.read_text(encoding="utf-8") == expected, f"{relative} is out of date: {FIX}"
+
+
+def test_main_writes_nothing_when_up_to_date(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The generator, run in the repository, finds nothing to change."""
+    monkeypatch.chdir(ROOT)
+    assert _generate.main() == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_main_refuses_outside_the_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run elsewhere, the generator writes nothing and says where to run it."""
+    monkeypatch.chdir(tmp_path)
+    assert _generate.main() == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_catalogue_entry_has_its_classes() -> None:
+    """Each entity of the catalogue has a base, a FieldValues class and a class per verb."""
+    for entity in ENTITIES:
+        base = getattr(sow, f"{entity.prefix}Event")
+        fields = getattr(sow, f"{entity.prefix}FieldValues")
+        assert {k.attr for k in entity.keys} == {
+            a.name for a in attrs.fields(fields) if "wire" in a.metadata
+        }
+        for verb in entity.verbs:
+            cls = getattr(sow, entity.class_name(verb))
+            assert issubclass(cls, base)
+            if entity.family in ("fixed", "state"):
+                assert sow.EVENT_CLASSES[entity.event_name(verb)] is cls
+            else:
+                assert cls.event_name is None
+        if entity.deleted_values:
+            values = getattr(sow, f"{entity.prefix}DeletedValues")
+            instance = values(dict.fromkeys(entity.deleted_values, 7))
+            for key in entity.deleted_values:
+                assert getattr(instance, key) == 7
+
+
+def test_reference_page_lists_every_event_and_key() -> None:
+    """docs/events.md names every event class and every FieldValues key of the catalogue."""
+    text = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
+    for entity in ENTITIES:
+        for verb in entity.verbs:
+            assert f"superoffice_webhooks.{entity.class_name(verb)}`" in text
+        for key in entity.keys:
+            assert f"`{key.wire}`" in text
+    assert "Where the SuperOffice docs disagree" in text
+
+
+@pytest.mark.parametrize(
+    ("wire", "attr"),
+    [
+        ("activeInterests", "active_interests"),
+        ("DeletedDate", "deleted_date"),
+        ("reasonSold_id", "reason_sold_id"),
+        ("ChatbotIsactive", "chatbot_isactive"),
+        ("userdef2_id", "userdef2_id"),
+    ],
+)
+def test_snake_case_attribute_names(wire: str, attr: str) -> None:
+    """Attribute names are the snake_case of the wire names."""
+    assert snake(wire) == attr
