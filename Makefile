@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck docs check
+.PHONY: demo test lint typecheck docs check bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,8 @@ docs: $(BIN)/python
 	$(BIN)/sphinx-build -W -n --keep-going -b html docs docs/_build/html
 
 check: lint typecheck docs test
+
+# BENCH_ARGS: --quick (under 30 s) or --memory (about a minute per 10^6 events).
+bench: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
