@@ -6,12 +6,16 @@ import gc
 import sys
 import time
 import tracemalloc
+from typing import TYPE_CHECKING
 
 import attrs
 
 import superoffice_webhooks as sow
 
 from .payloads import EVENT_ID, SECRET, Payload
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 @attrs.frozen
@@ -42,7 +46,12 @@ def _noop(_: sow.Event) -> None:
     return None
 
 
-def steady_state(p: Payload, events: int, checkpoints: int = 10) -> list[Checkpoint]:
+def steady_state(
+    p: Payload,
+    events: int,
+    checkpoints: int = 10,
+    log: Callable[[Checkpoint], object] = lambda _: None,
+) -> list[Checkpoint]:
     """Send *events* distinct, signed requests through one Receiver; trace its memory.
 
     Every request has its own EventId, as real deliveries do, so that anything kept
@@ -68,6 +77,7 @@ def steady_state(p: Payload, events: int, checkpoints: int = 10) -> list[Checkpo
                 current, peak = tracemalloc.get_traced_memory()
                 tracemalloc.reset_peak()
                 result.append(Checkpoint(i, current, peak, time.perf_counter() - start))
+                log(result[-1])
     finally:
         tracemalloc.stop()
     return result

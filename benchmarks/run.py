@@ -99,7 +99,9 @@ def _memory(args: argparse.Namespace, bodies: Sequence[Payload]) -> int:
     retained = {p.label: memory.retained_size(p, args.retained) for p in bodies}
     medium = next(p for p in bodies if p.label == "1.5 KB")
     print(f"sending {args.events:,} distinct {medium.label} requests through Receiver.receive...")
-    checkpoints = memory.steady_state(medium, args.events)
+    checkpoints = memory.steady_state(
+        medium, args.events, log=lambda c: print(f"  {c.events:>10,} events, {c.seconds:.0f} s")
+    )
     report.print_memory(retained, checkpoints)
     report.write_json(
         args.output / "memory.json",
