@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck docs check generate
+.PHONY: demo test lint typecheck docs check generate bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,8 @@ generate: $(BIN)/python
 	$(BIN)/python -m superoffice_webhooks._generate
 
 check: lint typecheck docs test
+
+# BENCH_ARGS: --quick (under 30 s) or --memory (about a minute per 10^6 events).
+bench: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)

@@ -1,0 +1,93 @@
+"""Smoke tests of the benchmark suite: its code paths run and measure the right thing.
+
+Only the pipelines that need nothing beyond the package's dependencies run here (the
+peers live in the ``bench`` extra). Nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+
+from benchmarks.cases import FLOOR, FLOOR_HMAC, OWN, Case
+from benchmarks.payloads import payloads
+from benchmarks.run import main
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+PAYLOADS = payloads()
+OWN_NAMES = ",".join(case.name for case in OWN)
+
+
+def test_payload_sizes() -> None:
+    """The three bodies are about 0.4 KB, 1.5 KB and 64 KB, and each one parses."""
+    sizes = {p.label: p.size for p in PAYLOADS}
+    assert 300 <= sizes["0.4 KB"] <= 500
+    assert 1400 <= sizes["1.5 KB"] <= 2000
+    assert 64 * 1024 <= sizes["64 KB"] <= 66 * 1024
+
+
+@pytest.mark.parametrize("case", OWN, ids=[c.name for c in OWN])
+def test_pipeline_agrees_with_the_library(case: Case) -> None:
+    """Every pipeline under test produces the library's own result for every body."""
+    for p in PAYLOADS:
+        assert case.agrees(case.build(p)(), p), (case.name, p.label)
+
+
+@pytest.mark.parametrize("case", OWN, ids=[c.name for c in OWN])
+def test_agreement_check_can_fail(case: Case) -> None:
+    """The agreement check rejects a result that is not the expected one."""
+    assert not case.agrees({"Event": "person.created"}, PAYLOADS[1])
+    assert not case.agrees(None, PAYLOADS[1])
+
+
+def test_quick_run_writes_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A tiny --quick run prints the table and writes every pipeline's figures as JSON."""
+    argv = ["--quick", "--rounds", "3", "--budget-ms", "0.05", "--only", OWN_NAMES]
+    assert main([*argv, "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    data = json.loads((tmp_path / "latest.json").read_text(encoding="utf-8"))
+    assert data["mode"] == "quick"
+    assert data["rounds"] == 3
+    assert data["skipped"] == {}
+    rows = {(r["case"], r["size"]): r for r in data["results"]}
+    assert set(rows) == {(c.name, p.label) for c in OWN for p in PAYLOADS}
+    for (name, size), row in rows.items():
+        assert row["ns_per_event"] > 0
+        assert row["events_per_s"] > 0
+        assert row["ratio"] > 0
+        assert row["baseline"] == (FLOOR_HMAC if name == "verify" else FLOOR)
+        assert f"{size} body" in out
+    assert all(rows[FLOOR, p.label]["ratio"] == 1.0 for p in PAYLOADS)
+    checked = {(t["case"], t["size"]) for t in data["targets"]}
+    assert ("verify_and_parse+dispatch", "1.5 KB") in checked
+    assert ("receive", "64 KB") in checked
+    assert all(isinstance(t["met"], bool) for t in data["targets"])
+    chart = tmp_path / "latest.png"
+    if importlib.util.find_spec("matplotlib") is None:
+        assert not chart.exists()
+        assert "No chart: matplotlib is not installed" in out
+    else:
+        assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+def test_memory_run(tmp_path: Path) -> None:
+    """--memory reports a retained size per body and traced memory at checkpoints."""
+    assert main(["--memory", "--events", "40", "--retained", "50", "--output", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "memory.json").read_text(encoding="utf-8"))
+    assert set(data["retained_bytes_per_event"]) == {p.label for p in PAYLOADS}
+    retained = data["retained_bytes_per_event"]
+    assert 0 < retained["0.4 KB"] < retained["1.5 KB"] < retained["64 KB"]
+    checkpoints = data["receive"]["checkpoints"]
+    assert [c["events"] for c in checkpoints] == list(range(4, 41, 4))
+    assert all(c["peak"] >= c["current"] > 0 for c in checkpoints)
+
+
+def test_unknown_case_is_refused() -> None:
+    """--only with a name that is not a case stops with the list of known names."""
+    with pytest.raises(SystemExit, match="unknown case"):
+        main(["--only", "nonsense"])
