@@ -165,9 +165,15 @@ class _Values:
     def field_values(self, cls: type[F], overrides: Mapping[str, object]) -> F:
         kwargs: dict[str, object] = {}
         for field in _resolved_fields(cls):
-            if field.name == "extra" or field.name in overrides:
+            if field.name == "extra":
                 continue
-            kwargs[field.name] = self.value(field.type, field.name)
+            # Every field draws its value, overridden or not, so that an override does
+            # not change the values of the other fields for the same seed.
+            try:
+                kwargs[field.name] = self.value(field.type, field.name)
+            except ConfigurationError:
+                if field.name not in overrides:
+                    raise
         return _construct(cls, {**kwargs, **overrides})
 
 
