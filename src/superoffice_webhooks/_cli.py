@@ -15,7 +15,6 @@ from typing import Any, TextIO
 
 import attrs
 
-from ._devserver import HTTPError, ListenOptions, check_url, listen, send
 from ._dispatch import Dispatcher
 from ._events import EVENT_CLASSES, Event, FieldValues, PersonEvent, UnknownEvent, parse
 from ._explain import explain
@@ -240,6 +239,8 @@ def _cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
+    from ._devserver import check_url, send  # noqa: PLC0415  # networking only when needed
+
     problem = check_url(args.url)
     if problem:
         raise UsageError(problem)
@@ -259,6 +260,8 @@ def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_listen(args: argparse.Namespace, out: TextIO) -> int:
+    from ._devserver import HTTPError, ListenOptions, check_url, listen  # noqa: PLC0415  # as above
+
     secrets = _secrets(args)
     if args.forward_to is not None and (problem := check_url(args.forward_to)):
         raise UsageError(problem)
@@ -328,6 +331,8 @@ class _Once(argparse.Action):
         values: str | Sequence[Any] | None,
         _option_string: str | None = None,
     ) -> None:
+        if getattr(namespace, self.dest, None):
+            raise argparse.ArgumentError(self, "this command takes one --secret")
         setattr(namespace, self.dest, [values])
 
 

@@ -203,7 +203,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         """Say what this is, for a browser pointed at it."""
-        self._answer(405, "superoffice-webhooks listen: POST SuperOffice webhooks here.")
+        try:
+            self._answer(405, "superoffice-webhooks listen: POST SuperOffice webhooks here.")
+        finally:
+            self.server.count()
 
     def do_POST(self) -> None:
         """Verify, parse and print one webhook request; forward it if asked to."""
@@ -267,21 +270,22 @@ def listen(out: TextIO, options: ListenOptions) -> int:
         out.flush()
         msg = f"Cannot listen on {options.host}:{options.port}: {exc.strerror or exc}"
         raise HTTPError(msg) from exc
-    host, port = server.server_address[:2]
-    out.write(
-        f"Listening on http://{host!s}:{port}{options.path or '/'} "
-        f"(secret {options.masked_secret}); Ctrl-C to stop\n"
-    )
-    if options.forward_to:
-        out.write(f"Forwarding verified requests to {options.forward_to}\n")
-    out.flush()
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         raise _Stop
 
+    # Handle SIGTERM before saying "Listening", so that whoever waits for it can stop us.
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, stop) if main_thread else None
+    host, port = server.server_address[:2]
     try:
+        out.write(
+            f"Listening on http://{host!s}:{port}{options.path or '/'} "
+            f"(secret {options.masked_secret}); Ctrl-C to stop\n"
+        )
+        if options.forward_to:
+            out.write(f"Forwarding verified requests to {options.forward_to}\n")
+        out.flush()
         server.serve_forever(poll_interval=0.1)
     except (KeyboardInterrupt, _Stop):
         pass
