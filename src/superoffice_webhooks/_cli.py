@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from difflib import get_close_matches
@@ -97,8 +98,8 @@ exit codes:
   2  usage error: a bad option, a missing or empty secret, an unreadable file
   3  network or server error: no answer, a 5xx answer, a port that cannot be bound
 
-The secret may also come from the {SECRET_ENV} environment variable, which keeps it
-out of your shell history. Secrets are never printed in full.
+The secret may also come from the {SECRET_ENV} environment variable,
+which keeps it out of your shell history. Secrets are never printed in full.
 """
 
 
@@ -162,6 +163,11 @@ def _value(value: object) -> str:
     if isinstance(value, Mapping):
         return json.dumps(dict(value), ensure_ascii=False, default=str) if value else "{}"
     return str(value)
+
+
+def _wrap(text: str, bullet: str = "") -> str:
+    indent = " " * len(bullet)
+    return textwrap.fill(text, 88, initial_indent=bullet, subsequent_indent=indent) + "\n"
 
 
 def pretty(event: Event) -> list[str]:
@@ -297,13 +303,16 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     out.write("Signature: does not verify.\n\n")
     if diagnosis.causes:
         out.write("Likely cause:\n")
-        out.write("".join(f"  - {cause}\n" for cause in diagnosis.causes))
+        out.write("".join(_wrap(cause, "  - ") for cause in diagnosis.causes))
     else:
         out.write(
-            "No single cause found: no simple change to the body, the secret or the signature "
-            f"makes it verify ({diagnosis.tried} combinations tried).\nMost likely the secret "
-            "is not the one this request was signed with: check which webhook sent it and "
-            "whether its secret was changed, or the body is not the one that was signed.\n"
+            _wrap(
+                "No single cause found: no simple change to the body, the secret or the "
+                f"signature makes it verify ({diagnosis.tried} combinations tried). Most likely "
+                "the secret is not the one this request was signed with: check which webhook "
+                "sent it and whether its secret was changed. Or the body is not the one that "
+                "was signed."
+            )
         )
     return EXIT_FAILED
 

@@ -397,7 +397,9 @@ class EventRecorder(Sequence[Event]):
     """
 
     def __init__(self, dispatcher: Dispatcher | None = None) -> None:
+        #: The dispatcher whose events are recorded.
         self.dispatcher = default_dispatcher if dispatcher is None else dispatcher
+        #: The recorded events, in the order they were dispatched.
         self.events: list[Event] = []
         self._lock = threading.Lock()
 
