@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import sys
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import superoffice_webhooks
@@ -19,9 +21,12 @@ version = release
 
 # -- General configuration ------------------------------------------------------
 
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
+    "cli_reference",  # docs/_ext: the CLI reference, generated from the argument parser
 ]
 
 myst_enable_extensions = [
@@ -58,6 +63,7 @@ nitpick_ignore_regex = [
     ("py:class", r"Flask|HttpResponseBase|HttpRequest|APIRouter|Request|Response"),
     # Type variables in the signatures of the handler types; not documented objects.
     ("py:class", r"superoffice_webhooks\._dispatch\.[ER]"),
+    ("py:class", r"superoffice_webhooks\.testing\.[EFT]"),
 ]
 
 # -- HTML -----------------------------------------------------------------------

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import base64
+import hmac
+import json
+import os
+import re
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING
 
 import pytest
 
+import superoffice_webhooks as sow
+from conftest import example, example_json
 from superoffice_webhooks import _cli
+from superoffice_webhooks.testing import make_event, signed_request
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
 
 PERSON_CLASSES = [
     "PersonCreated",
@@ -95,3 +113,425 @@ def test_no_command(capsys: pytest.CaptureFixture[str]) -> None:
         _cli.main([])
 
     assert info.value.code == 2
+
+
+# --- sign, verify, parse, sample ------------------------------------------------------
+
+SECRET = "cli secret value"  # noqa: S105  # a test secret
+
+
+def run_cli(
+    *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m superoffice_webhooks ARGS` with bytes on stdin; text out."""
+    environ = {k: v for k, v in os.environ.items() if k != _cli.SECRET_ENV}
+    proc = subprocess.run(  # noqa: S603  # our own interpreter and module
+        [sys.executable, "-m", "superoffice_webhooks", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env={**environ, **(env or {})},
+    )
+    return subprocess.CompletedProcess(
+        proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+    )
+
+
+def assert_secret_hidden(proc: subprocess.CompletedProcess[str], secret: str = SECRET) -> None:
+    assert secret not in proc.stdout
+    assert secret not in proc.stderr
+
+
+@pytest.fixture
+def body_file(tmp_path: Path) -> Path:
+    path = tmp_path / "body.json"
+    path.write_bytes(example("person.consented"))
+    return path
+
+
+def test_sign_prints_the_signature(body_file: Path) -> None:
+    """`sign` prints exactly what sow.sign computes, alone or as a header line."""
+    expected = sow.sign(body_file.read_bytes(), SECRET)
+
+    assert run_cli("sign", "--secret", SECRET, str(body_file)).stdout == f"{expected}\n"
+    header = run_cli("sign", "--secret", SECRET, "--header", str(body_file))
+    assert header.stdout == f"X-SuperOffice-Signature: {expected}\n"
+
+
+def test_sign_reads_stdin_and_the_secret_from_the_environment() -> None:
+    """Without FILE the body comes from stdin; without --secret from the variable."""
+    proc = run_cli("sign", "-", stdin=b"{}", env={_cli.SECRET_ENV: SECRET})
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"{sow.sign(b'{}', SECRET)}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sign", "-"], "--secret or set SUPEROFFICE_WEBHOOK_SECRET"),
+        (["sign", "--secret", "", "-"], "empty"),
+        (["sign", "--secret", SECRET, "no/such/file.json"], "cannot read no/such/file.json"),
+        (["verify", "--secret", SECRET, "-"], "--signature"),
+        (["sample", "person.craeted"], "did you mean person.created"),
+        (["sample"], "--list"),
+        (["send", "test", "--url", "file:///etc/passwd", "--secret", SECRET], "http://"),
+        (
+            ["send", "test", "--url", "http://127.0.0.1:9/", "--secret", SECRET, "--count", "0"],
+            "--count",
+        ),
+        (["listen", "--secret", SECRET, "--forward-to", "ftp://example.org/"], "http://"),
+        (["listen", "--secret", SECRET, "--max-requests", "0"], "--max-requests"),
+        (["explain", "--secret", "a", "--secret", "b", "--signature", "x", "-"], "one --secret"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], message: str) -> None:
+    """Mistakes on the command line exit 2 with a message that says what to do."""
+    proc = run_cli(*args, stdin=b"{}")
+
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("command", [None, *_cli._COMMANDS])
+def test_every_command_has_help_with_exit_codes(command: str | None) -> None:
+    """`COMMAND --help` exits 0; every command but demo documents the exit codes."""
+    proc = run_cli(*([command] if command else []), "--help")
+
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("usage: superoffice-webhooks")
+    if command != "demo":
+        assert "exit codes:" in proc.stdout
+        assert "3  network or server error" in proc.stdout
+
+
+def test_verify_accepts_a_valid_signature(body_file: Path) -> None:
+    """`verify` exits 0 for the right signature, also among several secrets."""
+    signature = sow.sign(body_file.read_bytes(), SECRET)
+
+    proc = run_cli(
+        "verify", "--secret", "old", "--secret", SECRET, "--signature", signature, str(body_file)
+    )
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("OK")
+    assert_secret_hidden(proc)
+
+
+@pytest.mark.parametrize("signature", [sow.sign(b"other", SECRET), "not base64"])
+def test_verify_rejects_a_wrong_signature(body_file: Path, signature: str) -> None:
+    """`verify` exits 1 for a wrong or malformed signature and points to `explain`."""
+    proc = run_cli("verify", "--secret", SECRET, "--signature", signature, str(body_file))
+
+    assert proc.returncode == 1
+    assert "explain" in proc.stderr
+    assert proc.stdout == ""
+    assert_secret_hidden(proc)
+
+
+def test_parse_pretty_prints_the_typed_event() -> None:
+    """`parse` names the class and shows the typed fields, field values indented."""
+    proc = run_cli("parse", stdin=example("person.created"))
+
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["PersonCreated", "person.created"]
+    assert ["primary_key", "1467783"] in [line.split() for line in lines]
+    assert ["deleted_date", "-"] in [line.split() for line in lines]
+    assert ["field_values", "PersonFieldValues"] in [line.split() for line in lines]
+    assert any(line.startswith("    contact_id") for line in lines)
+
+
+def test_parse_json_gives_the_wire_form(body_file: Path) -> None:
+    """`parse --json` prints to_dict(), which parses back to the same event."""
+    proc = run_cli("parse", "--json", "-", stdin=body_file.read_bytes())
+
+    assert proc.returncode == 0, proc.stderr
+    assert sow.parse(proc.stdout) == sow.parse(body_file.read_bytes())
+
+
+def test_parse_names_the_bad_field() -> None:
+    """`parse` exits 1 with the PayloadError that names the field."""
+    payload = {**example_json("person.consented"), "PrimaryKey": "18"}
+
+    proc = run_cli("parse", stdin=json.dumps(payload).encode())
+
+    assert proc.returncode == 1
+    assert "PrimaryKey" in proc.stderr
+
+
+def test_sample_lists_every_known_event() -> None:
+    """`sample --list` names every event in EVENT_CLASSES with its class."""
+    proc = run_cli("sample", "--list")
+
+    listed = dict(line.split() for line in proc.stdout.splitlines())
+    assert listed == {name: cls.__name__ for name, cls in sow.EVENT_CLASSES.items()}
+
+
+def test_sample_prints_a_valid_reproducible_body() -> None:
+    """`sample NAME --seed N` prints make_payload's body; the same on every run."""
+    proc = run_cli("sample", "person.consented", "--seed", "3")
+
+    assert proc.returncode == 0, proc.stderr
+    assert sow.parse(proc.stdout) == make_event("person.consented", seed=3)
+
+
+@pytest.mark.parametrize("name", sorted(sow.EVENT_CLASSES))
+def test_sample_knows_every_event(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`sample` works for every known event, indented or compact (in-process: there are many)."""
+    assert _cli.main(["sample", name, "--seed", "3"]) == 0
+    event = sow.parse(capsys.readouterr().out)
+    assert event == make_event(name, seed=3)
+    assert _cli.main(["sample", name, "--seed", "3", "--compact"]) == 0
+    assert capsys.readouterr().out == f"{event.to_json()}\n"
+
+
+# --- send and listen over 127.0.0.1 -----------------------------------------------------
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound, read and released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Listener:
+    """`superoffice-webhooks listen` in a subprocess, on a free port it picks itself."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(  # noqa: S603  # our own interpreter and module
+            [sys.executable, "-m", "superoffice_webhooks", "listen", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        # A watchdog, so that a listener that never prints cannot hang the test run.
+        self.watchdog = threading.Timer(60, self.proc.kill)
+        self.watchdog.start()
+        assert self.proc.stdout is not None
+        first = self.proc.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", first)
+        assert match, first + self.proc.stderr.read() if self.proc.stderr else first
+        self.port = int(match[1])
+        self.url = f"http://127.0.0.1:{self.port}/"
+
+    def finish(self) -> tuple[int, str]:
+        """Wait for the listener to stop by itself; its exit code and the rest of its output."""
+        out, _ = self.proc.communicate(timeout=30)
+        return self.proc.returncode, out
+
+    def stop(self) -> None:
+        self.watchdog.cancel()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Callable[..., Listener]]:
+    started: list[Listener] = []
+
+    def start(*args: str) -> Listener:
+        started.append(Listener(*args))
+        return started[-1]
+
+    yield start
+    for one in started:
+        one.stop()
+
+
+def test_send_to_listen(listener: Callable[..., Listener]) -> None:
+    """`send` posts signed events that `listen` verifies and prints; a wrong secret gets 401."""
+    server = listener("--secret", SECRET, "--max-requests", "5")
+
+    sent = run_cli(
+        "send", "person.created", "--url", server.url, "--secret", SECRET,
+        "--count", "4", "--concurrency", "2", "--seed", "10",
+    )  # fmt: skip
+    refused = run_cli("send", "person.deleted", "--url", server.url, "--secret", "not the secret")
+    code, out = server.finish()
+
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert sent.stdout.count("  200 OK  (") == 4
+    assert "4 sent in" in sent.stdout
+    assert "4 x 200 OK" in sent.stdout
+    ids = [str(make_event("person.created", seed=10 + n).event_id) for n in range(1, 5)]
+    for event_id in ids:
+        assert event_id in sent.stdout
+        assert event_id in out
+    assert out.count("  200  person.created") == 4
+    assert refused.returncode == 1
+    assert "401 Unauthorized" in refused.stdout
+    assert "401  refused: The signature does not match" in out
+    assert code == 0
+    assert "Stopped after 5 request(s)." in out
+    for proc_out in (sent.stdout, refused.stdout, out):
+        assert SECRET not in proc_out
+
+
+def test_listen_forwards_verified_requests(listener: Callable[..., Listener]) -> None:
+    """With --forward-to, a verified request is passed on, signature and all."""
+    target = listener("--secret", SECRET, "--max-requests", "1")
+    proxy = listener("--secret", SECRET, "--max-requests", "1", "--forward-to", target.url)
+
+    sent = run_cli("send", "person.changed", "--url", proxy.url, "--secret", SECRET, "--seed", "1")
+    _, proxy_out = proxy.finish()
+    _, target_out = target.finish()
+
+    assert sent.returncode == 0, sent.stdout
+    event_id = str(make_event("person.changed", seed=2).event_id)
+    assert f"-> forwarded to {target.url}: 200 OK" in proxy_out
+    assert event_id in target_out
+    assert "  200  person.changed" in target_out
+
+
+def test_listen_answers_502_when_the_forward_target_is_down(
+    listener: Callable[..., Listener],
+) -> None:
+    """A forward target that does not answer gives 502, which `send` counts as exit 3."""
+    dead = f"http://127.0.0.1:{free_port()}/"
+    proxy = listener("--secret", SECRET, "--max-requests", "1", "--forward-to", dead)
+
+    sent = run_cli("send", "test", "--url", proxy.url, "--secret", SECRET)
+    _, out = proxy.finish()
+
+    assert sent.returncode == 3
+    assert "502 Bad Gateway" in sent.stdout
+    assert f"-> forward to {dead} failed" in out
+
+
+def test_listen_refuses_other_methods_and_paths(listener: Callable[..., Listener]) -> None:
+    """GET gets 405; with --path, POSTs elsewhere get 404 and the right path 200."""
+    server = listener("--secret", SECRET, "--path", "/hook", "--max-requests", "3")
+
+    def status(request: urllib.request.Request) -> int:
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310  # our loopback URL
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            return exc.code
+
+    body, headers = signed_request("test", SECRET)
+    get = status(urllib.request.Request(server.url))  # noqa: S310  # as above
+    elsewhere = status(urllib.request.Request(server.url + "other", body, headers))  # noqa: S310
+    right = status(urllib.request.Request(server.url + "hook", body, headers))  # noqa: S310
+    code, _ = server.finish()
+
+    assert (get, elsewhere, right, code) == (405, 404, 200, 0)
+
+
+def test_listen_stops_on_sigterm(listener: Callable[..., Listener]) -> None:
+    """SIGTERM stops the listener cleanly: exit 0 and a last line."""
+    server = listener("--secret", SECRET)
+
+    server.proc.send_signal(signal.SIGTERM)
+    code, out = server.finish()
+
+    assert code == 0
+    assert out.strip().endswith("Stopped after 0 request(s).")
+
+
+def test_listen_on_a_busy_port_exits_3() -> None:
+    """A port that cannot be bound is exit 3 with a message."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        proc = run_cli("listen", "--secret", SECRET, "--port", str(port))
+
+    assert proc.returncode == 3
+    assert f"Cannot listen on 127.0.0.1:{port}" in proc.stderr
+
+
+def test_send_without_a_server_exits_3() -> None:
+    """Nothing listening: each request fails, the summary says so, exit 3."""
+    proc = run_cli(
+        "send", "test", "--url", f"http://127.0.0.1:{free_port()}/", "--secret", SECRET,
+        "--count", "2", "--timeout", "5",
+    )  # fmt: skip
+
+    assert proc.returncode == 3
+    assert proc.stdout.count("failed:") == 2
+    assert "2 x no answer" in proc.stdout
+
+
+# --- explain -------------------------------------------------------------------------------
+
+PAYLOAD = example_json("person.created")
+COMPACT = json.dumps(PAYLOAD, separators=(",", ":")).encode()
+INDENTED = json.dumps(PAYLOAD, indent=2).encode()
+BOM = b"\xef\xbb\xbf"
+B64_SECRET = base64.b64encode(SECRET.encode()).decode()
+
+
+def sig(body: bytes, secret: str = SECRET) -> str:
+    return sow.sign(body, secret)
+
+
+# (received body, signature, secret given to explain, words the cause must contain)
+EXPLAIN_CASES: dict[str, tuple[bytes, str, str, str]] = {
+    "compact re-serialised": (json.dumps(PAYLOAD, indent=4).encode(), sig(COMPACT), SECRET, "compact JSON"),
+    "indented re-serialised": (COMPACT, sig(INDENTED), SECRET, "indented by 2 spaces"),
+    "sorted keys": (COMPACT, sig(json.dumps(PAYLOAD, separators=(",", ":"), sort_keys=True).encode()), SECRET, "sorted keys"),
+    ".NET indentation": (COMPACT, sig(INDENTED.replace(b"\n", b"\r\n")), SECRET, ".NET-style"),
+    "json.dumps default": (COMPACT, sig(json.dumps(PAYLOAD).encode()), SECRET, "json.dumps default"),
+    "newline added to body": (INDENTED + b"\n", sig(INDENTED), SECRET, "trailing newline that was not signed"),
+    "newline lost from body": (INDENTED, sig(INDENTED + b"\n"), SECRET, "lost its trailing newline"),
+    "newline in secret": (INDENTED, sig(INDENTED), SECRET + "\n", "secret has leading or trailing whitespace"),
+    "spaces in secret": (INDENTED, sig(INDENTED), SECRET + "  ", "secret has leading or trailing whitespace"),
+    "quoted secret": (INDENTED, sig(INDENTED), f'"{SECRET}"', "quotes"),
+    "base64 secret given": (INDENTED, sig(INDENTED), B64_SECRET, "decode it"),
+    "signed with base64 secret": (INDENTED, sig(INDENTED, B64_SECRET), SECRET, "base64 encoding of the secret"),
+    "str(bytes) body": (str(INDENTED).encode(), sig(INDENTED), SECRET, "Python bytes literal"),
+    "str(bytes) signature": (INDENTED, str(sig(INDENTED).encode()), SECRET, "signature is written as a Python bytes literal"),
+    "EventId header": (INDENTED, str(PAYLOAD["EventId"]), SECRET, "X-SuperOffice-EventId"),
+    "Event header": (INDENTED, "person.created", SECRET, "X-SuperOffice-Event header"),
+    "docs placeholder": (INDENTED, "X1FmmRIXuzH8o0MDanva1lnuNZXoix6M0US1S64s+e8=", SECRET, "placeholder signature"),
+    "BOM added": (BOM + INDENTED, sig(INDENTED), SECRET, "byte order mark (BOM) that was not signed"),
+    "BOM stripped": (INDENTED, sig(BOM + INDENTED), SECRET, "byte order mark (BOM) that was stripped"),
+    "CRLF received": (INDENTED.replace(b"\n", b"\r\n"), sig(INDENTED), SECRET, "the body has CRLF"),
+    "LF received": (INDENTED, sig(INDENTED.replace(b"\n", b"\r\n")), SECRET, "the signed body has CRLF"),
+    "hex digest": (INDENTED, hmac.new(SECRET.encode(), INDENTED, "sha256").hexdigest(), SECRET, "hex digest"),
+    "sha256= prefix": (INDENTED, "sha256=" + sig(INDENTED), SECRET, "'sha256=' prefix"),
+    "URL-safe base64": (INDENTED, base64.urlsafe_b64encode(hmac.digest(SECRET.encode(), INDENTED, "sha256")).decode().rstrip("="), SECRET, "URL-safe or unpadded"),
+    "signature with newline": (INDENTED, sig(INDENTED) + "\n", SECRET, "signature has whitespace"),
+    "empty body": (b"", sig(INDENTED), SECRET, "body is empty"),
+    "another secret": (INDENTED, sig(INDENTED, "a different secret"), SECRET, "No single cause found"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(EXPLAIN_CASES))
+def test_explain_names_the_cause(case: str, tmp_path: Path) -> None:
+    """`explain` exits 1 and names the cause; it never prints the secret or the body."""
+    body, signature, secret, cause = EXPLAIN_CASES[case]
+    path = tmp_path / "received.json"
+    path.write_bytes(body)
+
+    proc = run_cli("explain", "--secret", secret, "--signature", signature, str(path))
+
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Signature: does not verify." in proc.stdout
+    assert cause in " ".join(proc.stdout.split()), proc.stdout
+    assert_secret_hidden(proc, secret.strip().strip('"'))
+    assert "Cust1234" not in proc.stdout
+
+
+def test_explain_with_a_good_signature_has_nothing_to_explain() -> None:
+    """A signature that verifies: exit 0 and says so."""
+    proc = run_cli("explain", "--secret", SECRET, "--signature", sig(INDENTED), stdin=INDENTED)
+
+    assert proc.returncode == 0
+    assert "Nothing to explain" in proc.stdout
+    assert_secret_hidden(proc)

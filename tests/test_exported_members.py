@@ -324,3 +324,38 @@ def test_import_does_not_pull_in_web_frameworks() -> None:
     report = json.loads(result.stdout)
     assert report["ok"] is True
     assert report["loaded"] == []
+
+
+EXPECTED_TESTING_API = {
+    "EventRecorder",
+    "WebhookClient",
+    "WebhookResponse",
+    "make_event",
+    "make_field_values",
+    "make_payload",
+    "sign",
+    "signed_request",
+}
+
+
+def test_testing_module_api() -> None:
+    """superoffice_webhooks.testing exports exactly its documented names, all defined."""
+    from superoffice_webhooks import testing  # noqa: PLC0415  # the module under test
+
+    assert set(testing.__all__) == EXPECTED_TESTING_API
+    assert len(testing.__all__) == len(EXPECTED_TESTING_API)
+    for name in testing.__all__:
+        assert getattr(testing, name).__module__.startswith("superoffice_webhooks"), name
+
+
+def test_testing_module_imports_no_framework() -> None:
+    """Importing superoffice_webhooks.testing (and the CLI) pulls in no framework or pytest."""
+    code = (
+        "import json, sys, superoffice_webhooks.testing, superoffice_webhooks._cli\n"
+        f"names = {[*FRAMEWORKS, 'pytest']!r}\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in names)))\n"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert json.loads(result.stdout) == []

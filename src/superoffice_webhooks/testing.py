@@ -1,0 +1,691 @@
+"""Helpers for testing webhook handlers: signed requests, event factories, a test client.
+
+Everything here is plain Python and needs no test framework; the pytest fixtures built on it
+(``superoffice_webhook_client``, ``superoffice_events``, ...) come with the package's pytest
+plugin, which pytest loads by itself once the package is installed.
+
+>>> from superoffice_webhooks.testing import make_event, signed_request
+>>> event = make_event("person.consented", seed=1)
+>>> body, headers = signed_request(event, "test secret")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import io
+import json
+import random
+import sys
+import threading
+import types
+import typing
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from difflib import get_close_matches
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal, Self, overload
+
+import attrs
+
+from ._dispatch import Dispatcher, default_dispatcher
+from ._events import Event, FieldValues, TestEvent
+from ._generated_events import EVENT_CLASSES
+from ._parse import parse
+from ._verify import sign
+from .exceptions import ConfigurationError, PayloadError
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+__all__ = [
+    "EventRecorder",
+    "WebhookClient",
+    "WebhookResponse",
+    "make_event",
+    "make_field_values",
+    "make_payload",
+    "sign",
+    "signed_request",
+]
+
+E = typing.TypeVar("E", bound=Event)
+F = typing.TypeVar("F", bound=FieldValues)
+T = typing.TypeVar("T")
+
+#: The ``User-Agent`` SuperOffice sends, with a made-up version.
+USER_AGENT = "NetServer-Webhook/10.5.0 (superoffice-webhooks testing)"
+#: Where deterministic timestamps start (``seed=`` given).
+_EPOCH = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
+_TENANT = "Cust12345"
+
+
+# --- event factories -----------------------------------------------------------
+
+
+def _event_class(name_or_class: str | type[Event]) -> tuple[type[Event], str]:
+    """The class to build and the event name to put in it."""
+    if isinstance(name_or_class, str):
+        cls = EVENT_CLASSES.get(name_or_class)
+        if cls is None:
+            close = get_close_matches(name_or_class, list(EVENT_CLASSES), n=3)
+            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+            msg = (
+                f"No event class is known for {name_or_class!r}.{hint} For an event this "
+                f"version does not know, use make_event(UnknownEvent, event={name_or_class!r})."
+            )
+            raise ConfigurationError(msg)
+        return cls, name_or_class
+    if not (isinstance(name_or_class, type) and issubclass(name_or_class, Event)):
+        msg = f"Pass an event name or an Event class, not {type(name_or_class).__name__}."
+        raise ConfigurationError(msg)
+    return name_or_class, name_or_class.event_name or ""
+
+
+def _resolved_fields(cls: type[Any]) -> tuple[attrs.Attribute[Any], ...]:
+    attrs.resolve_types(cls)  # annotations may be strings (from __future__ import annotations)
+    return tuple(attrs.fields(cls))
+
+
+def _union_args(tp: object) -> tuple[object, ...]:
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        return typing.get_args(tp)
+    return (tp,)
+
+
+def _field_values_class(tp: object) -> type[FieldValues] | None:
+    for arg in _union_args(tp):
+        if isinstance(arg, type) and issubclass(arg, FieldValues):
+            return arg
+    return None
+
+
+class _Values:
+    """Plausible values of each type; deterministic when given a seed."""
+
+    def __init__(self, seed: int | None) -> None:
+        self.rng = random.Random(seed)  # noqa: S311  # test data, not cryptography
+        self.seeded = seed is not None
+
+    def uuid(self) -> uuid.UUID:
+        if self.seeded:
+            return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+        return uuid.uuid4()
+
+    def timestamp(self) -> datetime:
+        if self.seeded:
+            return _EPOCH + timedelta(seconds=self.rng.randrange(86_400 * 365))
+        return datetime.now(UTC)
+
+    def field_datetime(self) -> datetime:
+        # SuperOffice sends FieldValues dates without an offset and to the second.
+        base = _EPOCH if self.seeded else datetime.now(UTC)
+        moment = base - timedelta(seconds=self.rng.randrange(86_400 * 365))
+        return moment.replace(tzinfo=None, microsecond=0)
+
+    def integer(self) -> int:
+        return self.rng.randrange(1, 100_000)
+
+    def value(self, tp: object, name: str) -> object:
+        """A value of type *tp* for the field *name*, or raise ConfigurationError."""
+        args = _union_args(tp)
+        optional = type(None) in args
+        for arg in args:
+            if arg is type(None):
+                continue
+            made = self._scalar(arg, name)
+            if made is not _NOTHING:
+                return made
+        if optional:
+            return None
+        msg = f"Cannot make up a value of type {tp!r} for {name!r}; pass {name}=... yourself."
+        raise ConfigurationError(msg)
+
+    def _scalar(self, tp: object, name: str) -> object:
+        made: object = _NOTHING
+        if tp is bool:
+            made = self.rng.random() < 0.5  # noqa: PLR2004  # a coin toss
+        elif tp is int:
+            made = self.integer()
+        elif tp is float:
+            made = round(self.rng.uniform(0, 1000), 2)
+        elif tp is str:
+            made = f"{name} {self.integer()}"
+        elif tp is datetime:
+            made = self.field_datetime()
+        elif tp is uuid.UUID:
+            made = self.uuid()
+        elif isinstance(tp, type) and issubclass(tp, Enum):
+            made = self.rng.choice(list(tp))
+        elif typing.get_origin(tp) is Literal:
+            made = self.rng.choice(typing.get_args(tp))
+        elif isinstance(tp, type) and issubclass(tp, FieldValues):
+            made = self.field_values(tp, {})
+        return made
+
+    def field_values(self, cls: type[F], overrides: Mapping[str, object]) -> F:
+        kwargs: dict[str, object] = {}
+        for field in _resolved_fields(cls):
+            if field.name == "extra" or field.name.startswith("_"):
+                continue  # unknown keys, and private bookkeeping such as _wire_aliases
+            # Every field draws its value, overridden or not, so that an override does
+            # not change the values of the other fields for the same seed.
+            try:
+                kwargs[field.name] = self.value(field.type, field.name)
+            except ConfigurationError:
+                if field.name not in overrides:
+                    raise
+        return _construct(cls, {**kwargs, **overrides})
+
+
+_NOTHING = object()
+
+
+def _construct(cls: type[T], kwargs: Mapping[str, Any]) -> T:
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        names = sorted(f.name for f in attrs.fields(cls))  # type: ignore[arg-type]  # only called with attrs classes
+        msg = f"{cls.__name__} has no such field ({exc}). Its fields are: {', '.join(names)}."
+        raise ConfigurationError(msg) from exc
+
+
+def _entity(name: str) -> str:
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def _event_defaults(cls: type[Event], name: str, values: _Values) -> dict[str, object]:
+    """Values for the fields every event has; the rest come from their types."""
+    primary_key = 0 if issubclass(cls, TestEvent) else values.integer()
+    defaults: dict[str, object] = {
+        "event_id": values.uuid(),
+        "timestamp": values.timestamp(),
+        "changes": (),
+        "event": name,
+        "primary_key": primary_key,
+        "entity": _entity(name),
+        "context_identifier": "Default" if issubclass(cls, TestEvent) else _TENANT,
+        "changed_by_associate_id": values.integer() % 500 + 1,
+        "webhook_name": "superoffice-webhooks tests",
+    }
+    return defaults
+
+
+def _own_id(event: Mapping[str, object]) -> str:
+    """The id column of the event's row, e.g. ``person_id`` for the entity ``person``."""
+    return f"{_entity(str(event['event'])).rsplit('.', 1)[-1]}_id"
+
+
+def make_field_values(cls: type[F], /, *, seed: int | None = None, **overrides: object) -> F:
+    """A typed ``FieldValues`` object with a plausible value in every declared field.
+
+    Ids become ints, dates naive datetimes (as SuperOffice sends them), strings short
+    texts. *overrides* set fields by attribute name.
+
+    :raises ConfigurationError: *cls* is not a :class:`~superoffice_webhooks.FieldValues`
+        class, or an override names no field.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, FieldValues)):
+        msg = f"Pass a FieldValues class, not {cls!r}."
+        raise ConfigurationError(msg)
+    return _Values(seed).field_values(cls, overrides)
+
+
+@overload
+def make_event(name_or_class: type[E], /, *, seed: int | None = ..., **overrides: Any) -> E: ...
+@overload
+def make_event(name_or_class: str, /, *, seed: int | None = ..., **overrides: Any) -> Event: ...
+def make_event(
+    name_or_class: str | type[Event], /, *, seed: int | None = None, **overrides: Any
+) -> Event:
+    """Build a valid event of any known kind, with plausible values you can override.
+
+    *name_or_class* is an event name from :data:`~superoffice_webhooks.EVENT_CLASSES`
+    (``"person.created"``) or an event class. For a name this version does not know,
+    pass :class:`~superoffice_webhooks.UnknownEvent` and ``event="the.name"``.
+
+    *overrides* set fields by attribute name (``primary_key=18``). ``field_values`` may
+    be a :class:`~superoffice_webhooks.FieldValues` object, ``None``, or a dict of
+    attribute names, which overrides just those fields of the made-up values.
+
+    With *seed*, ids, numbers and the timestamp are the same on every run; without it
+    the ``event_id`` is random and the ``timestamp`` is now.
+
+    The event is valid by construction: ``parse(event.to_json()) == event``.
+
+    :raises ConfigurationError: an unknown name or field, or an override that would not
+        survive the trip through JSON (the message says which field).
+    """
+    cls, name = _event_class(name_or_class)
+    name = str(overrides.get("event", name))
+    if not name:
+        msg = f"{cls.__name__} stands for no single event; pass event='the.name' too."
+        raise ConfigurationError(msg)
+    values = _Values(seed)
+    field_values = overrides.pop("field_values", _NOTHING)
+    kwargs = {**_event_defaults(cls, name, values), **overrides}
+    if name.endswith(".deleted") and kwargs["primary_key"] and "values" not in overrides:
+        kwargs["values"] = {_own_id(kwargs): kwargs["primary_key"]}  # the deleted row's ids
+    fields = {field.name: field for field in _resolved_fields(cls)}
+    fv_class = (
+        _field_values_class(fields["field_values"].type) if "field_values" in fields else None
+    )
+    if field_values is _NOTHING or (isinstance(field_values, Mapping) and fv_class is not None):
+        kwargs["field_values"] = _made_field_values(fv_class, kwargs, values, field_values)
+    else:
+        kwargs["field_values"] = field_values
+    for field in fields.values():
+        if field.name not in kwargs and field.name != "extra" and field.default is attrs.NOTHING:
+            kwargs[field.name] = values.value(field.type, field.name)
+    return _round_trip(_construct(cls, kwargs))
+
+
+def _made_field_values(
+    cls: type[FieldValues] | None, event: Mapping[str, object], values: _Values, given: object
+) -> FieldValues | None:
+    """Made-up field values; the row's own id column (e.g. ``person_id``) is the primary key."""
+    if cls is None:
+        return None
+    overrides = dict(given) if isinstance(given, Mapping) else {}
+    own_id = _own_id(event)
+    if own_id in attrs.fields_dict(cls) and event["primary_key"]:
+        overrides.setdefault(own_id, event["primary_key"])
+    return values.field_values(cls, overrides)
+
+
+def _round_trip(event: E) -> E:
+    """Check that *event* survives to_json/parse, and return the parsed twin."""
+    try:
+        parsed = parse(event.to_json())
+    except PayloadError as exc:
+        msg = f"The overrides do not make a valid {type(event).__name__}: {exc}"
+        raise ConfigurationError(msg) from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        msg = f"The overrides do not make a valid {type(event).__name__}: a value has the wrong type ({exc})."
+        raise ConfigurationError(msg) from exc
+    if type(parsed) is not type(event):
+        msg = (
+            f"event={event.event!r} parses to {type(parsed).__name__}, not {type(event).__name__}."
+        )
+        raise ConfigurationError(msg)
+    return parsed
+
+
+def make_payload(
+    name_or_class: str | type[Event], /, *, seed: int | None = None, **overrides: Any
+) -> dict[str, object]:
+    """The wire form (PascalCase keys, JSON values) of :func:`make_event`'s event."""
+    return make_event(name_or_class, seed=seed, **overrides).to_dict()
+
+
+EventLike = str | type[Event] | Event | Mapping[str, object] | bytes
+
+
+def _body_of(event: EventLike, seed: int | None, overrides: dict[str, Any]) -> bytes:
+    if isinstance(event, bytes):
+        body = event
+    elif isinstance(event, Event):
+        body = (
+            (_round_trip(attrs.evolve(event, **overrides)) if overrides else event)
+            .to_json()
+            .encode()
+        )
+        overrides.clear()
+    elif isinstance(event, Mapping):
+        body = json.dumps(dict(event), ensure_ascii=False, separators=(",", ":")).encode()
+    else:
+        return make_event(event, seed=seed, **overrides).to_json().encode()
+    if overrides:
+        msg = "Field overrides apply to event names and classes, not to ready bodies or payloads."
+        raise ConfigurationError(msg)
+    return body
+
+
+def signed_request(
+    event: EventLike,
+    secret: str | bytes,
+    /,
+    *,
+    seed: int | None = None,
+    headers: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> tuple[bytes, dict[str, str]]:
+    """A request body and headers as SuperOffice would send them, signed with *secret*.
+
+    *event* is an event name or class (built with :func:`make_event`, *seed* and
+    *overrides*), an :class:`~superoffice_webhooks.Event` (*overrides* are applied with
+    ``attrs.evolve``), a wire-form dict, or a ready body as bytes (signed as is).
+
+    The headers are ``Content-Type``, ``User-Agent``, ``X-SuperOffice-Event``,
+    ``X-SuperOffice-EventId``, ``X-SuperOffice-Signature`` and, for the ``test`` event,
+    ``X-Hook-Test: true``; *headers* adds to or replaces them.
+    """
+    body = _body_of(event, seed, dict(overrides))
+    out = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": USER_AGENT,
+    }
+    try:
+        data = json.loads(body.decode("utf-8-sig"))
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        if isinstance(data.get("Event"), str):
+            out["X-SuperOffice-Event"] = data["Event"]
+        if isinstance(data.get("EventId"), str):
+            out["X-SuperOffice-EventId"] = data["EventId"]
+        if data.get("Event") == "test":
+            out["X-Hook-Test"] = "true"
+    out["X-SuperOffice-Signature"] = sign(body, secret)
+    out.update(headers or {})
+    return body, out
+
+
+# --- recording dispatched events ---------------------------------------------------
+
+
+class EventRecorder(Sequence[Event]):
+    """Records every event a dispatcher dispatches, while it is attached.
+
+    Use it as a context manager, or call :meth:`attach` and :meth:`detach`::
+
+        with EventRecorder() as events:
+            receiver.receive(body, headers)
+        assert events.names == ["person.created"]
+
+    The recorder is a catch-all handler, so it runs after your handlers, and records the
+    event even when one of them fails.
+    """
+
+    def __init__(self, dispatcher: Dispatcher | None = None) -> None:
+        #: The dispatcher whose events are recorded.
+        self.dispatcher = default_dispatcher if dispatcher is None else dispatcher
+        #: The recorded events, in the order they were dispatched.
+        self.events: list[Event] = []
+        self._lock = threading.Lock()
+
+    def _record(self, event: Event) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    def attach(self) -> None:
+        """Start recording."""
+        self.dispatcher.on_any(self._record)
+
+    def detach(self) -> None:
+        """Stop recording; what was recorded stays."""
+        self.dispatcher.remove(self._record)
+
+    def __enter__(self) -> Self:
+        self.attach()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.detach()
+
+    @property
+    def names(self) -> list[str]:
+        """The names of the recorded events, in order."""
+        return [event.event for event in self.events]
+
+    def of(self, name_or_class: str | type[E]) -> list[Any]:
+        """The recorded events of one name, or instances of one class."""
+        if isinstance(name_or_class, str):
+            return [e for e in self.events if e.event == name_or_class]
+        return [e for e in self.events if isinstance(e, name_or_class)]
+
+    def clear(self) -> None:
+        """Forget what was recorded."""
+        self.events.clear()
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Event]: ...
+    def __getitem__(self, index: int | slice) -> Event | Sequence[Event]:
+        return self.events[index]
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def __repr__(self) -> str:
+        return f"EventRecorder({self.names!r})"
+
+
+# --- a client that posts through WSGI, ASGI or Django's test client -----------------
+
+
+@attrs.frozen
+class WebhookResponse:
+    """What the application answered."""
+
+    #: The HTTP status code.
+    status: int
+    #: The response headers (names as the application spelled them).
+    headers: Mapping[str, str]
+    #: The response body.
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        """The body decoded as UTF-8."""
+        return self.body.decode("utf-8", errors="replace")
+
+
+AppKind = Literal["auto", "wsgi", "asgi", "django"]
+
+
+def _is_django_client(app: object) -> bool:
+    client_module = sys.modules.get("django.test.client")
+    return client_module is not None and isinstance(app, client_module.Client)
+
+
+def _is_asgi(app: object) -> bool:
+    call = vars(type(app)).get("__call__") or getattr(type(app), "__call__", None)  # noqa: B004  # the class's __call__, to see whether it is async
+    return inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(call)
+
+
+class WebhookClient:
+    """Posts signed webhook requests through a web application, without a server.
+
+    *app* is a WSGI application (Flask, Django's ``get_wsgi_application()``, ...), an
+    ASGI application (FastAPI, Starlette, Django's ``get_asgi_application()``, ...) or a
+    ``django.test.Client``. *kind* says which, when guessing is not enough.
+
+    ASGI applications run in a fresh event loop per request (in a worker thread if the
+    caller already runs one); their lifespan events are not sent.
+    """
+
+    def __init__(
+        self,
+        app: object,
+        *,
+        secret: str | bytes,
+        path: str = "/",
+        kind: AppKind = "auto",
+    ) -> None:
+        if kind == "auto":
+            kind = "django" if _is_django_client(app) else "asgi" if _is_asgi(app) else "wsgi"
+        if kind not in ("wsgi", "asgi", "django"):
+            msg = f"kind must be 'auto', 'wsgi', 'asgi' or 'django', not {kind!r}."
+            raise ConfigurationError(msg)
+        if not callable(app) and kind != "django":
+            msg = (
+                "WebhookClient needs a WSGI or ASGI application or a django.test.Client, "
+                f"not {type(app).__name__}."
+            )
+            raise ConfigurationError(msg)
+        self.app = app
+        self.secret = secret
+        self.path = path
+        self.kind: Literal["wsgi", "asgi", "django"] = kind
+
+    def send(
+        self,
+        event: EventLike,
+        /,
+        *,
+        path: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        seed: int | None = None,
+        **overrides: Any,
+    ) -> WebhookResponse:
+        """Sign and post *event* (as in :func:`signed_request`); return the response."""
+        body, signed = signed_request(event, self.secret, seed=seed, headers=headers, **overrides)
+        return self.send_raw(body, signed, path=path)
+
+    def send_raw(
+        self, body: bytes, headers: Mapping[str, str], *, path: str | None = None
+    ) -> WebhookResponse:
+        """Post *body* with exactly *headers* (nothing is signed or added)."""
+        target = self.path if path is None else path
+        if self.kind == "django":
+            return _post_django(self.app, target, body, headers)
+        if self.kind == "asgi":
+            return _run(_post_asgi(self.app, target, body, headers))
+        return _post_wsgi(self.app, target, body, headers)
+
+
+def _split_path(path: str) -> tuple[str, str]:
+    path, _, query = path.partition("?")
+    return path or "/", query
+
+
+def _post_wsgi(app: Any, path: str, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
+    path_info, query = _split_path(path)
+    environ: dict[str, object] = {
+        "REQUEST_METHOD": "POST",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path_info,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        if key == "CONTENT_TYPE":
+            environ["CONTENT_TYPE"] = value
+        elif key != "CONTENT_LENGTH":
+            environ[f"HTTP_{key}"] = value
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(status: str, response_headers: list[tuple[str, str]], *_: object) -> Any:
+        started[:] = [(status, response_headers)]
+        return lambda _data: None  # the legacy write(); nothing uses it here
+
+    result = app(environ, start_response)
+    try:
+        content = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    status, response_headers = started[0]
+    return WebhookResponse(int(status.split()[0]), dict(response_headers), content)
+
+
+async def _post_asgi(
+    app: Any, path: str, body: bytes, headers: Mapping[str, str]
+) -> WebhookResponse:
+    path_info, query = _split_path(path)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path_info,
+        "raw_path": path_info.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in {**headers, "Content-Length": str(len(body))}.items()
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    sent_body = False
+    done = asyncio.Event()
+    status = 500
+    response_headers: dict[str, str] = {}
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, object]:
+        nonlocal sent_body
+        if not sent_body:
+            sent_body = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Mapping[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            for name, value in message.get("headers", ()):
+                response_headers[name.decode("latin-1")] = value.decode("latin-1")
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                done.set()
+
+    await app(scope, receive, send)
+    done.set()
+    return WebhookResponse(status, response_headers, b"".join(chunks))
+
+
+def _run(coroutine: typing.Coroutine[Any, Any, WebhookResponse]) -> WebhookResponse:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    # Called from async code: run the app in its own loop on a worker thread.
+    results: list[WebhookResponse] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            results.append(asyncio.run(coroutine))
+        except BaseException as exc:  # noqa: BLE001  # re-raised in the caller's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=work, name="superoffice-webhooks-asgi")
+    worker.start()
+    worker.join()
+    if errors:
+        raise errors[0]
+    return results[0]
+
+
+def _post_django(
+    client: Any, path: str, body: bytes, headers: Mapping[str, str]
+) -> WebhookResponse:
+    extra = {
+        k: v for k, v in headers.items() if k.lower() not in ("content-type", "content-length")
+    }
+    content_type = next(
+        (v for k, v in headers.items() if k.lower() == "content-type"), "application/octet-stream"
+    )
+    response = client.post(path, data=body, content_type=content_type, headers=extra)
+    return WebhookResponse(response.status_code, dict(response.headers), response.content)
