@@ -18,8 +18,11 @@ EXPECTED_PUBLIC_API = {
     "DispatchResult",
     "Dispatcher",
     "Event",
+    "EventInFlightError",
+    "FailureHook",
     "FieldValues",
     "Handler",
+    "Handoff",
     "HandlerError",
     "InvalidSignatureError",
     "MissingSignatureError",
@@ -36,9 +39,12 @@ EXPECTED_PUBLIC_API = {
     "PersonUnconsented",
     "Receiver",
     "Registrar",
+    "SecretResolver",
+    "StaleEventError",
     "SuperOfficeWebhookError",
     "TestEvent",
     "UnknownEvent",
+    "UnknownTenantError",
     "VerificationError",
     "adispatch",
     "default_dispatcher",
@@ -53,16 +59,19 @@ EXPECTED_PUBLIC_API = {
 
 EXCEPTION_NAMES = {
     "ConfigurationError",
+    "EventInFlightError",
     "HandlerError",
     "InvalidSignatureError",
     "MissingSignatureError",
     "PayloadError",
     "PayloadTooLargeError",
+    "StaleEventError",
     "SuperOfficeWebhookError",
+    "UnknownTenantError",
     "VerificationError",
 }
 
-FRAMEWORKS = ("django", "flask", "starlette", "redis")
+FRAMEWORKS = ("django", "flask", "starlette", "redis", "celery", "kombu")
 
 
 def test_all_names_exist() -> None:
@@ -185,7 +194,10 @@ def test_unknown_attribute_raises_attribute_error() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    sorted(EXPECTED_PUBLIC_API - {"EVENT_CLASSES", "default_dispatcher", "Handler"}),
+    sorted(
+        EXPECTED_PUBLIC_API
+        - {"EVENT_CLASSES", "default_dispatcher", "Handler", "FailureHook", "SecretResolver"}
+    ),
 )
 def test_public_objects_are_defined_in_the_package(name: str) -> None:
     """Exported classes and functions come from the package itself."""
@@ -207,3 +219,21 @@ def test_import_does_not_pull_in_web_frameworks() -> None:
     report = json.loads(result.stdout)
     assert report["ok"] is True
     assert report["loaded"] == []
+
+
+def test_idempotency_module_all() -> None:
+    """superoffice_webhooks.idempotency exports the store protocols and the bundled stores."""
+    from superoffice_webhooks import idempotency  # noqa: PLC0415  # the module under test
+
+    assert set(idempotency.__all__) == {
+        "DEFAULT_LEASE",
+        "DEFAULT_TTL",
+        "AsyncIdempotencyStore",
+        "AsyncSQLiteStore",
+        "ClaimState",
+        "IdempotencyStore",
+        "MemoryStore",
+        "SQLiteStore",
+    }
+    for name in idempotency.__all__:
+        assert hasattr(idempotency, name), name

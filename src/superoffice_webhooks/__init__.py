@@ -32,16 +32,26 @@ from ._events import (
     UnknownEvent,
     parse,
 )
-from ._receiver import Outcome, Receiver, verify_and_parse
+from ._receiver import (
+    FailureHook,
+    Handoff,
+    Outcome,
+    Receiver,
+    SecretResolver,
+    verify_and_parse,
+)
 from ._verify import sign, verify
 from .exceptions import (
     ConfigurationError,
+    EventInFlightError,
     HandlerError,
     InvalidSignatureError,
     MissingSignatureError,
     PayloadError,
     PayloadTooLargeError,
+    StaleEventError,
     SuperOfficeWebhookError,
+    UnknownTenantError,
     VerificationError,
 )
 
@@ -51,9 +61,12 @@ __all__ = [
     "DispatchResult",
     "Dispatcher",
     "Event",
+    "EventInFlightError",
+    "FailureHook",
     "FieldValues",
     "Handler",
     "HandlerError",
+    "Handoff",
     "InvalidSignatureError",
     "MissingSignatureError",
     "Outcome",
@@ -69,9 +82,12 @@ __all__ = [
     "PersonUnconsented",
     "Receiver",
     "Registrar",
+    "SecretResolver",
+    "StaleEventError",
     "SuperOfficeWebhookError",
     "TestEvent",
     "UnknownEvent",
+    "UnknownTenantError",
     "VerificationError",
     "adispatch",
     "default_dispatcher",

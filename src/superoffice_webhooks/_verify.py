@@ -15,6 +15,7 @@ __all__ = [
     "body_bytes",
     "normalize_secrets",
     "sign",
+    "signature_bytes",
     "verify",
 ]
 
@@ -88,7 +89,7 @@ def sign(body: bytes | str, secret: str | bytes) -> str:
     return _digest(_key(secret), body_bytes(body)).decode("ascii")
 
 
-def _signature_bytes(signature: object) -> bytes:
+def signature_bytes(signature: object) -> bytes:
     if signature is None or signature in ("", b""):
         msg = (
             "The request has no X-SuperOffice-Signature header. Set a Secret on the "
@@ -116,7 +117,7 @@ def _signature_bytes(signature: object) -> bytes:
 
 def check(body: bytes, signature: object, keys: tuple[bytes, ...]) -> None:
     """Verify with keys already normalised by :func:`normalize_secrets`."""
-    expected = _signature_bytes(signature)
+    expected = signature_bytes(signature)
     matched = False
     for key in keys:
         # Try every key so that the time taken does not tell which one matched.
