@@ -21,6 +21,7 @@ A store answers :meth:`IdempotencyStore.claim` with a :class:`ClaimState`. Store
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import os
 import sqlite3
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from .exceptions import ConfigurationError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from uuid import UUID
 
 __all__ = [
@@ -204,7 +205,7 @@ class SQLiteStore:
     """An :class:`IdempotencyStore` in an SQLite file, shared by the processes of one machine.
 
     The file survives restarts, so a duplicate that arrives after a deploy is still
-    recognised. It uses WAL mode and one connection per thread; claims are atomic
+    recognised. It uses WAL mode and one connection per process; claims are atomic
     ``BEGIN IMMEDIATE`` transactions. Expired rows are purged now and then (and by
     :meth:`purge`). Do not put the file on a network file system: SQLite's locking is
     only safe on a local disk; across machines use ``contrib.redis.RedisStore``.
@@ -233,23 +234,40 @@ class SQLiteStore:
         self._lease = seconds(lease, "lease")
         self._timeout = seconds(timeout, "timeout")
         self._clock = clock
-        self._local = threading.local()
+        self._pid = 0
+        self._db: sqlite3.Connection
+        self._lock = threading.Lock()
         self._claims = 0
         with self._transaction() as db:
             db.execute(_SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:
-        pid = os.getpid()
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None or self._local.pid != pid:  # a forked child opens its own
-            db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+        """This process's connection; a forked child opens its own."""
+        if self._pid != os.getpid():
+            db = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db, self._local.pid = db, pid
-        return db
+            self._db, self._pid, self._lock = db, os.getpid(), threading.Lock()
+        return self._db
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._connection())
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``, one thread of this process at a time.
+
+        Threads queue on a lock rather than on SQLite's busy handler, which sleeps; only
+        other processes wait in SQLite.
+        """
+        db = self._connection()
+        with self._lock:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def claim(self, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim`."""
@@ -304,25 +322,10 @@ class SQLiteStore:
             return cursor.rowcount
 
     def close(self) -> None:
-        """Close this thread's connection (others close when their thread ends)."""
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on an exception)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        self._db.execute("BEGIN IMMEDIATE")
-        return self._db
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+        """Close this process's connection; the next call opens a new one."""
+        if self._pid == os.getpid():
+            self._db.close()
+            self._pid = 0
 
 
 class AsyncSQLiteStore:

@@ -1,0 +1,1 @@
+"""Integrations with web frameworks and engines; each module imports its own dependency."""
