@@ -44,7 +44,7 @@ MAX_ATTEMPTS = 20  # more patient than SuperOffice's 3, so that a 409 always end
 
 def deliveries(total: int = 1000, duplicates: float = 0.2, seed: int = 5) -> list[bytes]:
     """*total* signed-ready bodies, *duplicates* of them repeating another's EventId; shuffled."""
-    rng = random.Random(seed)  # the same list in every process
+    rng = random.Random(seed)  # noqa: S311  # test data, the same list in every process
     unique = total - round(total * duplicates)
     bodies = []
     for number in range(1, unique + 1):
@@ -132,8 +132,8 @@ class RedisSink:
         successes = self.client.hgetall(f"{self.prefix}successes")
         failures = self.client.hgetall(f"{self.prefix}failures")
         return (
-            Counter({k: int(v) for k, v in successes.items()}),
-            Counter({k: int(v) for k, v in failures.items()}),
+            Counter({str(k): int(v) for k, v in successes.items()}),
+            Counter({str(k): int(v) for k, v in failures.items()}),
         )
 
 
@@ -159,7 +159,7 @@ def deliver(receiver: sow.Receiver, body: bytes) -> list[int]:
     for attempt in range(MAX_ATTEMPTS):
         status = receiver.receive(body, headers).status
         statuses.append(status)
-        if status == 200:  # noqa: PLR2004  # SuperOffice's one success
+        if status == 200:  # SuperOffice's one success
             break
         time.sleep(0.001 * (attempt + 1))  # SuperOffice waits 1 s, then 4 s
     return statuses
@@ -189,7 +189,7 @@ def store_and_sink(
 
 
 def worker_command(
-    kind: str, directory: Path, part: int, parts: int, redis_url: str | None, prefix: str
+    kind: str, directory: Path, *, part: int, parts: int, redis_url: str | None, prefix: str
 ) -> list[str]:
     """The command line of one worker process delivering every *parts*-th body."""
     command = [sys.executable, __file__, "--store", kind, "--directory", str(directory)]
@@ -203,7 +203,9 @@ def run_processes(
     """Start *processes* workers at once, sharing the store; all their deliveries' statuses."""
     children = [
         subprocess.Popen(  # noqa: S603  # our own script
-            worker_command(kind, directory, part, processes, redis_url, prefix),
+            worker_command(
+                kind, directory, part=part, parts=processes, redis_url=redis_url, prefix=prefix
+            ),
             stdout=subprocess.PIPE,
             text=True,
         )

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
+from typing_extensions import TypeIs
 
 from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
 from ._events import Event, TestEvent, load_json, parse
@@ -242,7 +243,7 @@ class Receiver:
 
     def _deliver(self, event: Event) -> Outcome:
         store = self.store
-        if isinstance(store, AsyncIdempotencyStore) and not isinstance(store, IdempotencyStore):
+        if is_async_store(store):
             msg = "This idempotency store is async; use `await receiver.areceive(...)`."
             raise ConfigurationError(msg)
         token = uuid.uuid4().hex
@@ -488,8 +489,13 @@ def _queued(event: Event) -> Outcome:
     return _log(Outcome(status=200, reason="queued for a background worker", event=event))
 
 
+def is_async_store(store: object) -> TypeIs[AsyncIdempotencyStore]:
+    """Whether *store* is an async one (its methods must be awaited)."""
+    return inspect.iscoroutinefunction(getattr(store, "claim", None))
+
+
 def _settle(store: Store | None, event: Event, token: str, *, done: bool) -> None:
-    if not isinstance(store, IdempotencyStore):
+    if store is None or is_async_store(store):
         return
     if done:
         _completed(event, held=store.complete(event.event_id, token))

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from superoffice_webhooks._dispatch import Dispatcher, DispatchResult, default_dispatcher
 from superoffice_webhooks._events import Event, parse
+from superoffice_webhooks._receiver import is_async_store
 from superoffice_webhooks.exceptions import ConfigurationError, HandlerError
 from superoffice_webhooks.idempotency import (
     AsyncSQLiteStore,
@@ -86,7 +87,11 @@ class CeleryHandoff:
             raise ConfigurationError(msg)
         if isinstance(store, AsyncSQLiteStore):
             store = store.sync
-        if isinstance(store, MemoryStore) or not isinstance(store, IdempotencyStore):
+        if (
+            isinstance(store, MemoryStore)
+            or not isinstance(store, IdempotencyStore)
+            or is_async_store(store)
+        ):
             msg = (
                 "CeleryHandoff needs a sync store shared between processes: "
                 "SQLiteStore (one machine) or contrib.redis.RedisStore; the worker "
