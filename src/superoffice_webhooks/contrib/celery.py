@@ -74,7 +74,7 @@ class CeleryHandoff:
         self,
         app: celery.Celery,
         *,
-        store: IdempotencyStore,
+        store: IdempotencyStore | AsyncSQLiteStore,
         dispatcher: Dispatcher | None = None,
         on_failure: FailureHook | None = None,
         max_retries: int = 3,
@@ -109,9 +109,13 @@ class CeleryHandoff:
         self.on_failure = on_failure
         self.retry_delay = seconds(retry_delay, "retry_delay")
         self.queue = queue
+
+        def handle(task: Any, event_json: str, token: str) -> None:
+            self._task(task, event_json, token)
+
         #: The registered Celery task; it takes ``(event_json, token)``.
         self.task = app.task(name=name, bind=True, ignore_result=True, max_retries=max_retries)(
-            self._task
+            handle
         )
 
     def submit(self, event: Event, token: str) -> None:
