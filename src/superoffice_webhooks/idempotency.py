@@ -92,7 +92,7 @@ class IdempotencyStore(Protocol):
 
 @runtime_checkable
 class AsyncIdempotencyStore(Protocol):
-    """The async twin of :class:`IdempotencyStore`, for :meth:`Receiver.areceive`."""
+    """The async twin of :class:`IdempotencyStore`, for :meth:`Receiver.areceive <superoffice_webhooks.Receiver.areceive>`."""
 
     async def claim(self, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim`."""
@@ -331,8 +331,9 @@ class SQLiteStore:
 class AsyncSQLiteStore:
     """An :class:`AsyncIdempotencyStore` running a :class:`SQLiteStore` in worker threads.
 
-    Takes the same arguments as :class:`SQLiteStore`; :attr:`sync` is the store itself,
-    for code (such as a Celery worker) that needs the sync interface on the same file.
+    Takes the same arguments as :class:`SQLiteStore`; its ``sync`` attribute is the
+    :class:`SQLiteStore` itself, for code (such as a Celery worker) that needs the sync
+    interface on the same file.
     """
 
     def __init__(
