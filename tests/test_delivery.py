@@ -24,7 +24,7 @@ from superoffice_webhooks import (
     UnknownTenantError,
 )
 from superoffice_webhooks.contrib.redis import AsyncRedisStore
-from superoffice_webhooks.idempotency import AsyncSQLiteStore, ClaimState, MemoryStore
+from superoffice_webhooks.idempotency import AsyncSQLiteStore, ClaimState, MemoryStore, SQLiteStore
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -542,3 +542,49 @@ def test_delivery_options_are_checked(option: str, value: object) -> None:
     """Wrong values for the delivery options raise ConfigurationError naming the option."""
     with pytest.raises(ConfigurationError, match=option):
         Receiver(secret=SECRET, **{option: value})  # type: ignore[arg-type]  # wrong on purpose
+
+
+class ListHandoff:
+    """A Handoff that keeps submitted events in a list, or refuses them like a broker that is down."""
+
+    def __init__(self, store: SQLiteStore, *, down: bool = False) -> None:
+        self.store = store
+        self.down = down
+        self.submitted: list[tuple[Event, str]] = []
+
+    def submit(self, event: Event, token: str) -> None:
+        if self.down:
+            msg = "broker unreachable"
+            raise ConnectionError(msg)
+        self.submitted.append((event, token))
+
+
+def test_handoff_answers_200_and_keeps_the_claim(tmp_path: Path) -> None:
+    """With a hand-off the receiver runs no handler, answers 200 and leaves the claim in flight."""
+    calls = Calls()
+    handoff = ListHandoff(SQLiteStore(tmp_path / "claims.sqlite3"))
+    receiver = Receiver(secret=SECRET, dispatcher=calls.dispatcher, handoff=handoff)
+    body = body_for()
+
+    first = receiver.receive(body, signed(body))
+    second = receiver.receive(body, signed(body))
+
+    assert first.status == 200
+    assert first.reason == "queued for a background worker"
+    assert second.status == 409  # queued, not yet handled by the worker
+    assert calls.events == []
+    ((event, token),) = handoff.submitted
+    assert event == sow.parse(body)
+    assert handoff.store.complete(event.event_id, token) is True
+    assert receiver.receive(body, signed(body)).reason == "duplicate of an event already handled"
+
+
+def test_handoff_failure_releases_the_claim(tmp_path: Path) -> None:
+    """When the hand-off cannot enqueue, its error propagates and the claim is released."""
+    handoff = ListHandoff(SQLiteStore(tmp_path / "claims.sqlite3"), down=True)
+    receiver = Receiver(secret=SECRET, handoff=handoff)
+    body = body_for()
+
+    with pytest.raises(ConnectionError, match="broker"):
+        receiver.receive(body, signed(body))
+    assert handoff.store.claim(sow.parse(body).event_id, "retry") is ClaimState.CLAIMED

@@ -99,8 +99,10 @@ class Handoff(Protocol):
     ``superoffice_webhooks.contrib.celery.CeleryHandoff`` is the one this library ships.
     """
 
-    #: The idempotency store the worker completes or releases claims in.
-    store: IdempotencyStore
+    @property
+    def store(self) -> IdempotencyStore:
+        """The idempotency store the worker completes or releases claims in."""
+        ...
 
     def submit(self, event: Event, token: str) -> None:
         """Enqueue *event* (whose claim *token* holds) for the worker; raise if it cannot."""
