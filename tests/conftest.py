@@ -10,12 +10,26 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import pytest
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=Closable)
+
+
+class Closer(Protocol):
+    """The type of the ``closing`` fixture."""
+
+    def __call__(self, thing: C, /) -> C: ...
+
 
 DATA = Path(__file__).parent / "data"
 SECRET = "Something Super Secret"  # noqa: S105  # a test secret
@@ -117,3 +131,17 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
             client.delete(key)
     finally:
         client.close()
+
+
+@pytest.fixture
+def closing() -> Iterator[Closer]:
+    """``closing(thing)`` returns *thing* and closes it after the test (SQLite connections)."""
+    things: list[Closable] = []
+
+    def keep(thing: C) -> C:
+        things.append(thing)
+        return thing
+
+    yield keep
+    for thing in reversed(things):
+        thing.close()

@@ -108,6 +108,9 @@ class SQLiteSink:
         with self._lock:
             self._db.execute("INSERT INTO effects VALUES ('success', ?)", (key,))
 
+    def close(self) -> None:
+        self._db.close()
+
     def counts(self) -> tuple[Counter[str], Counter[str]]:
         with self._lock:
             rows = self._db.execute("SELECT kind, event_id FROM effects").fetchall()

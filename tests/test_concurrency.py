@@ -24,6 +24,8 @@ from superoffice_webhooks.idempotency import IdempotencyStore, MemoryStore, SQLi
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from conftest import Closer
+
 
 def check(sink: Sink, statuses: list[list[int]]) -> None:
     """Each EventId's handler succeeded once; failing ones failed once first; every delivery ended 200."""
@@ -43,25 +45,26 @@ def check(sink: Sink, statuses: list[list[int]]) -> None:
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
-def test_threads(kind: str, tmp_path: Path) -> None:
+def test_threads(kind: str, tmp_path: Path, closing: Closer) -> None:
     """16 threads deliver 1,000 events (20% duplicates) to one receiver: each handled once."""
     store: IdempotencyStore
     sink: Sink
     if kind == "memory":
         store, sink = MemoryStore(), MemorySink()
     else:
-        store, sink = SQLiteStore(tmp_path / "c.sqlite3"), SQLiteSink(tmp_path / "e.sqlite3")
+        store = closing(SQLiteStore(tmp_path / "c.sqlite3"))
+        sink = closing(SQLiteSink(tmp_path / "e.sqlite3"))
 
     statuses = run(receiver_for(store, sink), deliveries())
 
     check(sink, statuses)
 
 
-def test_two_processes_sharing_sqlite(tmp_path: Path) -> None:
+def test_two_processes_sharing_sqlite(tmp_path: Path, closing: Closer) -> None:
     """Two processes with 16 threads each share one SQLite file: each event handled once."""
     statuses = run_processes("sqlite", tmp_path, 2, None, "unused")
 
-    check(SQLiteSink(tmp_path / "effects.sqlite3"), statuses)
+    check(closing(SQLiteSink(tmp_path / "effects.sqlite3")), statuses)
 
 
 def test_two_processes_sharing_redis(tmp_path: Path, redis_url: str, redis_prefix: str) -> None:

@@ -29,6 +29,8 @@ from superoffice_webhooks.idempotency import AsyncSQLiteStore, ClaimState, Memor
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from conftest import Closer
+
 TIMESTAMP = datetime(2018, 4, 24, 8, 1, 15, 850693, tzinfo=UTC)  # person.created's Timestamp
 
 
@@ -266,7 +268,7 @@ def test_async_hook_in_receive_is_a_configuration_error() -> None:
     assert receiver.receive(body, signed(body)).status == 200
 
 
-def test_areceive_awaits_async_hook_and_store(tmp_path: Path) -> None:
+def test_areceive_awaits_async_hook_and_store(tmp_path: Path, closing: Closer) -> None:
     """areceive awaits an async hook and an async SQLite store, and keeps the guarantees."""
     told: list[Event] = []
 
@@ -277,7 +279,7 @@ def test_areceive_awaits_async_hook_and_store(tmp_path: Path) -> None:
     receiver = Receiver(
         secret=SECRET,
         dispatcher=calls.dispatcher,
-        idempotency=AsyncSQLiteStore(tmp_path / "claims.sqlite3"),
+        idempotency=closing(AsyncSQLiteStore(tmp_path / "claims.sqlite3")),
         on_failure=hook,
     )
     body = body_for()
@@ -307,9 +309,10 @@ def test_areceive_with_async_redis_store(redis_url: str, redis_prefix: str) -> N
     assert len(calls.events) == 1
 
 
-def test_async_store_in_receive_is_a_configuration_error(tmp_path: Path) -> None:
+def test_async_store_in_receive_is_a_configuration_error(tmp_path: Path, closing: Closer) -> None:
     """receive() with an async-only store raises ConfigurationError pointing to areceive."""
-    receiver = Receiver(secret=SECRET, idempotency=AsyncSQLiteStore(tmp_path / "c.sqlite3"))
+    store = closing(AsyncSQLiteStore(tmp_path / "c.sqlite3"))
+    receiver = Receiver(secret=SECRET, idempotency=store)
     body = body_for()
 
     with pytest.raises(ConfigurationError, match="areceive"):
@@ -559,10 +562,10 @@ class ListHandoff:
         self.submitted.append((event, token))
 
 
-def test_handoff_answers_200_and_keeps_the_claim(tmp_path: Path) -> None:
+def test_handoff_answers_200_and_keeps_the_claim(tmp_path: Path, closing: Closer) -> None:
     """With a hand-off the receiver runs no handler, answers 200 and leaves the claim in flight."""
     calls = Calls()
-    handoff = ListHandoff(SQLiteStore(tmp_path / "claims.sqlite3"))
+    handoff = ListHandoff(closing(SQLiteStore(tmp_path / "claims.sqlite3")))
     receiver = Receiver(secret=SECRET, dispatcher=calls.dispatcher, handoff=handoff)
     body = body_for()
 
@@ -579,9 +582,9 @@ def test_handoff_answers_200_and_keeps_the_claim(tmp_path: Path) -> None:
     assert receiver.receive(body, signed(body)).reason == "duplicate of an event already handled"
 
 
-def test_handoff_failure_releases_the_claim(tmp_path: Path) -> None:
+def test_handoff_failure_releases_the_claim(tmp_path: Path, closing: Closer) -> None:
     """When the hand-off cannot enqueue, its error propagates and the claim is released."""
-    handoff = ListHandoff(SQLiteStore(tmp_path / "claims.sqlite3"), down=True)
+    handoff = ListHandoff(closing(SQLiteStore(tmp_path / "claims.sqlite3")), down=True)
     receiver = Receiver(secret=SECRET, handoff=handoff)
     body = body_for()
 

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from conftest import Closer
+
 CLAIMED, IN_FLIGHT, COMPLETED = ClaimState.CLAIMED, ClaimState.IN_FLIGHT, ClaimState.COMPLETED
 
 
@@ -171,13 +173,15 @@ def test_redis_either_response_decoding(redis_url: str, redis_prefix: str, decod
 
 
 @pytest.fixture(params=["memory", "sqlite"])
-def timed(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[IdempotencyStore, Clock]:
+def timed(
+    request: pytest.FixtureRequest, tmp_path: Path, closing: Closer
+) -> tuple[IdempotencyStore, Clock]:
     """A memory or SQLite store with a 60 s lease and a 1 h TTL on a hand-moved clock."""
     clock = Clock()
     options = {"ttl": timedelta(hours=1), "lease": timedelta(seconds=60), "clock": clock}
     if request.param == "memory":
         return MemoryStore(**options), clock  # type: ignore[arg-type]  # the options fit
-    return SQLiteStore(tmp_path / "claims.sqlite3", **options), clock  # type: ignore[arg-type]  # the options fit
+    return closing(SQLiteStore(tmp_path / "claims.sqlite3", **options)), clock  # type: ignore[arg-type]  # the options fit
 
 
 def test_lease_expires(timed: tuple[IdempotencyStore, Clock]) -> None:
@@ -233,10 +237,10 @@ def test_memory_store_is_bounded() -> None:
     assert store.claim(events[4], "again") is COMPLETED  # remembered
 
 
-def test_sqlite_purge_deletes_only_expired_rows(tmp_path: Path) -> None:
+def test_sqlite_purge_deletes_only_expired_rows(tmp_path: Path, closing: Closer) -> None:
     """purge() removes expired claims and completions and keeps live ones."""
     clock = Clock()
-    store = SQLiteStore(tmp_path / "c.sqlite3", lease=timedelta(seconds=10), clock=clock)
+    store = closing(SQLiteStore(tmp_path / "c.sqlite3", lease=timedelta(seconds=10), clock=clock))
     old, live = uuid.uuid4(), uuid.uuid4()
     store.claim(old, "a")
     clock.now += 11
@@ -258,7 +262,7 @@ print(store.claim(event, "second look").value)
 """
 
 
-def test_sqlite_store_survives_a_restart(tmp_path: Path) -> None:
+def test_sqlite_store_survives_a_restart(tmp_path: Path, closing: Closer) -> None:
     """An event completed by one process is still a duplicate for a process started later."""
     path, event = tmp_path / "claims.sqlite3", str(uuid.uuid4())
 
@@ -274,8 +278,9 @@ def test_sqlite_store_survives_a_restart(tmp_path: Path) -> None:
 
     assert run("handle") == "completed"
     assert run("look") == "completed"
-    assert SQLiteStore(path).claim(uuid.UUID(event), "here") is COMPLETED
-    assert SQLiteStore(path).claim(uuid.uuid4(), "here") is CLAIMED
+    here = closing(SQLiteStore(path))
+    assert here.claim(uuid.UUID(event), "here") is COMPLETED
+    assert here.claim(uuid.uuid4(), "here") is CLAIMED
 
 
 FORK_SCRIPT = """
@@ -335,9 +340,9 @@ def test_redis_store_needs_a_redis_client() -> None:
 # --- async stores ------------------------------------------------------------------------------
 
 
-def test_async_sqlite_store(tmp_path: Path) -> None:
+def test_async_sqlite_store(tmp_path: Path, closing: Closer) -> None:
     """AsyncSQLiteStore keeps the contract, on the same file as its sync store."""
-    store = AsyncSQLiteStore(tmp_path / "claims.sqlite3")
+    store = closing(AsyncSQLiteStore(tmp_path / "claims.sqlite3"))
     event = uuid.uuid4()
     assert isinstance(store, AsyncIdempotencyStore)
 

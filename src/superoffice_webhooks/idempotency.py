@@ -358,3 +358,7 @@ class AsyncSQLiteStore:
     async def release(self, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release`."""
         return await asyncio.to_thread(self.sync.release, event_id, token)
+
+    def close(self) -> None:
+        """Close the database connection; see :meth:`SQLiteStore.close`."""
+        self.sync.close()

@@ -22,6 +22,8 @@ from superoffice_webhooks.idempotency import AsyncSQLiteStore, ClaimState, Memor
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from conftest import Closer
+
 TESTS = Path(__file__).parent.parent
 EVENTS = 100  # 80 events, 20 duplicates
 
@@ -76,11 +78,11 @@ def test_handoff_with_a_real_worker(redis_url: str, worker: tuple[str, str]) -> 
     assert outcome.reason == "duplicate of an event already handled"
 
 
-def test_run_completes_and_releases(tmp_path: Path) -> None:
+def test_run_completes_and_releases(tmp_path: Path, closing: Closer) -> None:
     """CeleryHandoff.run (the task body) completes the claim on success and keeps it on failure."""
     import celery  # noqa: PLC0415  # the app under test
 
-    store = SQLiteStore(tmp_path / "claims.sqlite3")
+    store = closing(SQLiteStore(tmp_path / "claims.sqlite3"))
     told: list[sow.Event] = []
     dispatcher = sow.Dispatcher()
     broken = {"yes": True}
@@ -110,7 +112,7 @@ def test_run_completes_and_releases(tmp_path: Path) -> None:
     assert store.claim(event.event_id, "other") is ClaimState.COMPLETED
 
 
-def test_handoff_needs_a_shared_sync_store(tmp_path: Path) -> None:
+def test_handoff_needs_a_shared_sync_store(tmp_path: Path, closing: Closer) -> None:
     """CeleryHandoff refuses the in-memory store and non-stores; takes AsyncSQLiteStore's sync side."""
     import celery  # noqa: PLC0415  # the app under test
 
@@ -120,20 +122,20 @@ def test_handoff_needs_a_shared_sync_store(tmp_path: Path) -> None:
     with pytest.raises(sow.ConfigurationError, match="shared between processes"):
         CeleryHandoff(app, store="redis://localhost")  # type: ignore[arg-type]  # wrong on purpose
     with pytest.raises(sow.ConfigurationError, match=r"celery\.Celery"):
-        CeleryHandoff(object(), store=SQLiteStore(tmp_path / "a.sqlite3"))
+        CeleryHandoff(object(), store=closing(SQLiteStore(tmp_path / "a.sqlite3")))
     handoff = CeleryHandoff(
         app,
-        store=AsyncSQLiteStore(tmp_path / "b.sqlite3"),
+        store=closing(AsyncSQLiteStore(tmp_path / "b.sqlite3")),
         retry_delay=timedelta(seconds=1),
     )
     assert isinstance(handoff.store, SQLiteStore)
 
 
-def test_receiver_uses_the_handoffs_store(tmp_path: Path) -> None:
+def test_receiver_uses_the_handoffs_store(tmp_path: Path, closing: Closer) -> None:
     """A receiver with a hand-off uses its store; another store alongside is refused."""
     import celery  # noqa: PLC0415  # the app under test
 
-    store = SQLiteStore(tmp_path / "claims.sqlite3")
+    store = closing(SQLiteStore(tmp_path / "claims.sqlite3"))
     handoff = CeleryHandoff(celery.Celery(set_as_current=False), store=store)
 
     assert sow.Receiver(secret=SECRET, handoff=handoff).store is store
