@@ -89,6 +89,7 @@ class SQLiteSink:
     def __init__(self, path: Path) -> None:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        # The effects file is created before the worker processes start, so no WAL race here.
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS effects (kind TEXT, event_id TEXT)")
 
@@ -234,6 +235,8 @@ def run_processes(
             if child.poll() is None:
                 child.kill()
                 child.wait()
+            if child.stdout is not None:
+                child.stdout.close()
     return statuses
 
 

@@ -62,9 +62,13 @@ def test_threads(kind: str, tmp_path: Path, closing: Closer) -> None:
 
 def test_two_processes_sharing_sqlite(tmp_path: Path, closing: Closer) -> None:
     """Two processes with 16 threads each share one SQLite file: each event handled once."""
+    sink = closing(
+        SQLiteSink(tmp_path / "effects.sqlite3")
+    )  # the children open the claims file at once
+
     statuses = run_processes("sqlite", tmp_path, 2, None, "unused")
 
-    check(closing(SQLiteSink(tmp_path / "effects.sqlite3")), statuses)
+    check(sink, statuses)
 
 
 def test_two_processes_sharing_redis(tmp_path: Path, redis_url: str, redis_prefix: str) -> None:

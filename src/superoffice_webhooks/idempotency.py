@@ -247,10 +247,23 @@ class SQLiteStore:
             db = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
-            db.execute("PRAGMA journal_mode=WAL")
+            self._wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             self._db, self._pid, self._lock = db, os.getpid(), threading.Lock()
         return self._db
+
+    def _wal(self, db: sqlite3.Connection) -> None:
+        """Switch to WAL; SQLite does not wait for a lock here, so retry until *timeout*."""
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+            else:
+                return
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
