@@ -55,12 +55,22 @@ nitpick_ignore = [
     ("py:class", "collections.abc.Mapping"),
     ("py:class", "collections.abc.Sequence"),
     ("py:class", "datetime.datetime"),
+    ("py:class", "datetime.timedelta"),
+    ("py:class", "timedelta"),
     ("py:class", "uuid.UUID"),
+    ("py:class", "UUID"),
+    ("py:class", "os.PathLike"),
+    # The optional engines' classes; their docs are not linked offline.
+    ("py:class", "redis.Redis"),
+    ("py:class", "redis.asyncio.Redis"),
+    ("py:class", "celery.Celery"),
 ]
 nitpick_ignore_regex = [
     # The web frameworks' own classes in the adapters' signatures (no inventories offline).
     ("py:class", r"(flask|django|fastapi|starlette)\..*"),
     ("py:class", r"Flask|HttpResponseBase|HttpRequest|APIRouter|Request|Response"),
+    # Sphinx splits the empty argument list of `Callable[[], float]` into a bogus target.
+    ("py:class", r"Callable\[\[\]"),
     # Type variables in the signatures of the handler types; not documented objects.
     ("py:class", r"superoffice_webhooks\._dispatch\.[ER]"),
     ("py:class", r"superoffice_webhooks\.testing\.[EFT]"),

@@ -1,13 +1,36 @@
-"""Shared test helpers: the documented example payloads in tests/data/."""
+"""Shared test helpers: the documented example payloads in tests/data/, and a Redis server."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
+import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=Closable)
+
+
+class Closer(Protocol):
+    """The type of the ``closing`` fixture."""
+
+    def __call__(self, thing: C, /) -> C: ...
+
 
 DATA = Path(__file__).parent / "data"
 SECRET = "Something Super Secret"  # noqa: S105  # a test secret
@@ -37,3 +60,94 @@ def example_names() -> list[str]:
 @pytest.fixture
 def secret() -> str:
     return SECRET
+
+
+REDIS_URL_VARIABLE = "SUPEROFFICE_WEBHOOKS_TEST_REDIS_URL"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for_redis(url: str, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Ping *url* until it answers; fail after 20 seconds or when *process* has exited."""
+    import redis  # noqa: PLC0415  # only the Redis tests need it
+
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 20
+    try:
+        while True:
+            try:
+                client.ping()
+            except redis.ConnectionError:
+                if process is not None and process.poll() is not None:
+                    pytest.fail(f"redis-server exited with status {process.returncode}")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"redis-server at {url} did not answer within 20 seconds")
+                time.sleep(0.05)
+            else:
+                return
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis server: $SUPEROFFICE_WEBHOOKS_TEST_REDIS_URL, or a redis-server started here."""
+    url = os.environ.get(REDIS_URL_VARIABLE)
+    if url:
+        wait_for_redis(url)
+        yield url
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail(
+            "The Redis tests need a real Redis server. Install redis-server (Debian/Ubuntu: "
+            f"apt-get install redis-server; macOS: brew install redis) or set {REDIS_URL_VARIABLE} "
+            "to the URL of a server the tests may write to."
+        )
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603  # a fixed command line
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        wait_for_redis(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    import redis  # noqa: PLC0415  # only the Redis tests need it
+
+    prefix = f"superoffice-webhooks-test:{uuid.uuid4().hex}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            client.delete(key)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def closing() -> Iterator[Closer]:
+    """``closing(thing)`` returns *thing* and closes it after the test (SQLite connections)."""
+    things: list[Closable] = []
+
+    def keep(thing: C) -> C:
+        things.append(thing)
+        return thing
+
+    yield keep
+    for thing in reversed(things):
+        thing.close()

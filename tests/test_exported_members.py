@@ -18,8 +18,11 @@ EXPECTED_PUBLIC_API = {
     "DispatchResult",
     "Dispatcher",
     "Event",
+    "EventInFlightError",
+    "FailureHook",
     "FieldValues",
     "Handler",
+    "Handoff",
     "HandlerError",
     "InvalidSignatureError",
     "MissingSignatureError",
@@ -36,9 +39,12 @@ EXPECTED_PUBLIC_API = {
     "PersonUnconsented",
     "Receiver",
     "Registrar",
+    "SecretResolver",
+    "StaleEventError",
     "SuperOfficeWebhookError",
     "TestEvent",
     "UnknownEvent",
+    "UnknownTenantError",
     "VerificationError",
     "adispatch",
     "default_dispatcher",
@@ -53,12 +59,15 @@ EXPECTED_PUBLIC_API = {
 
 EXCEPTION_NAMES = {
     "ConfigurationError",
+    "EventInFlightError",
     "HandlerError",
     "InvalidSignatureError",
     "MissingSignatureError",
     "PayloadError",
     "PayloadTooLargeError",
+    "StaleEventError",
     "SuperOfficeWebhookError",
+    "UnknownTenantError",
     "VerificationError",
 }
 
@@ -166,7 +175,7 @@ EVENT_CLASS_NAMES = {
 }
 EXPECTED_PUBLIC_API |= EVENT_CLASS_NAMES | {"DeletedValues", "WebhookState"}
 
-FRAMEWORKS = ("django", "flask", "starlette", "redis")
+FRAMEWORKS = ("django", "flask", "starlette", "redis", "celery", "kombu")
 
 
 def test_event_class_names_follow_the_naming_rule() -> None:
@@ -302,7 +311,10 @@ def test_unknown_attribute_raises_attribute_error() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    sorted(EXPECTED_PUBLIC_API - {"EVENT_CLASSES", "default_dispatcher", "Handler"}),
+    sorted(
+        EXPECTED_PUBLIC_API
+        - {"EVENT_CLASSES", "default_dispatcher", "Handler", "FailureHook", "SecretResolver"}
+    ),
 )
 def test_public_objects_are_defined_in_the_package(name: str) -> None:
     """Exported classes and functions come from the package itself."""
@@ -359,3 +371,21 @@ def test_testing_module_imports_no_framework() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert json.loads(result.stdout) == []
+
+
+def test_idempotency_module_all() -> None:
+    """superoffice_webhooks.idempotency exports the store protocols and the bundled stores."""
+    from superoffice_webhooks import idempotency  # noqa: PLC0415  # the module under test
+
+    assert set(idempotency.__all__) == {
+        "DEFAULT_LEASE",
+        "DEFAULT_TTL",
+        "AsyncIdempotencyStore",
+        "AsyncSQLiteStore",
+        "ClaimState",
+        "IdempotencyStore",
+        "MemoryStore",
+        "SQLiteStore",
+    }
+    for name in idempotency.__all__:
+        assert hasattr(idempotency, name), name

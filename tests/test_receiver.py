@@ -201,11 +201,13 @@ def test_empty_signature_is_missing(receiver: Receiver, seen: Seen) -> None:
 def test_secret_rotation(seen: Seen) -> None:
     """With a list of secrets, a signature under any of them is accepted."""
     receiver = Receiver(secret=[OLD, NEW], dispatcher=seen.dispatcher)
-    body = example("person.created")
+    # Two deliveries with their own EventIds: one EventId twice would be a duplicate.
+    first = body_with("person.created", EventId="0d9b4bd6-4f3a-4a4e-9d60-1c6a3c1e0001")
+    second = body_with("person.created", EventId="0d9b4bd6-4f3a-4a4e-9d60-1c6a3c1e0002")
 
-    assert receiver.receive(body, signed(body, OLD)).status == 200
-    assert receiver.receive(body, signed(body, NEW)).status == 200
-    assert receiver.receive(body, signed(body, OTHER)).status == 401
+    assert receiver.receive(first, signed(first, OLD)).status == 200
+    assert receiver.receive(second, signed(second, NEW)).status == 200
+    assert receiver.receive(second, signed(second, OTHER)).status == 401
     assert len(seen.events) == 2
 
 

@@ -20,16 +20,26 @@ from ._dispatch import (
 from ._events import DeletedValues, Event, FieldValues, TestEvent, UnknownEvent, WebhookState
 from ._generated_events import *  # noqa: F403  # one class per documented event, listed in its __all__
 from ._parse import parse
-from ._receiver import Outcome, Receiver, verify_and_parse
+from ._receiver import (
+    FailureHook,
+    Handoff,
+    Outcome,
+    Receiver,
+    SecretResolver,
+    verify_and_parse,
+)
 from ._verify import sign, verify
 from .exceptions import (
     ConfigurationError,
+    EventInFlightError,
     HandlerError,
     InvalidSignatureError,
     MissingSignatureError,
     PayloadError,
     PayloadTooLargeError,
+    StaleEventError,
     SuperOfficeWebhookError,
+    UnknownTenantError,
     VerificationError,
 )
 
@@ -39,9 +49,12 @@ __all__ = [
     "DispatchResult",
     "Dispatcher",
     "Event",
+    "EventInFlightError",
+    "FailureHook",
     "FieldValues",
     "Handler",
     "HandlerError",
+    "Handoff",
     "InvalidSignatureError",
     "MissingSignatureError",
     "Outcome",
@@ -49,9 +62,12 @@ __all__ = [
     "PayloadTooLargeError",
     "Receiver",
     "Registrar",
+    "SecretResolver",
+    "StaleEventError",
     "SuperOfficeWebhookError",
     "TestEvent",
     "UnknownEvent",
+    "UnknownTenantError",
     "VerificationError",
     "WebhookState",
     "adispatch",

@@ -66,7 +66,9 @@ def demo(out: TextIO | None = None) -> int:
         seen.append(event.event)
         write(f"   handler on_person got {type(event).__name__}: {_describe(event)}\n")
 
-    receiver = Receiver(secret=DEMO_SECRET, dispatcher=dispatcher)
+    # The documented samples share placeholder EventIds, which the default idempotency
+    # store would take for duplicates; real SuperOffice EventIds are unique.
+    receiver = Receiver(secret=DEMO_SECRET, dispatcher=dispatcher, idempotency=None)
     write(f"Signing {len(DEMO_SAMPLES)} documented notifications with secret {DEMO_SECRET!r}\n\n")
     for number, name in enumerate(DEMO_SAMPLES, 1):
         body = _sample(name)

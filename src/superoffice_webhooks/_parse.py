@@ -35,7 +35,7 @@ def _reject_constant(name: str) -> object:
     raise PayloadError(msg)
 
 
-def _load(body: bytes | str) -> object:
+def load_json(body: bytes | str) -> object:
     if isinstance(body, bytes):
         try:
             text = body.decode("utf-8")
@@ -67,9 +67,9 @@ def parse(body: bytes | str | Mapping[str, object]) -> Event:
         field is missing or of the wrong type (the error names the field).
     """
     if isinstance(body, (bytes, str)):
-        data = _load(body)
+        data = load_json(body)
     elif isinstance(body, (bytearray, memoryview)):
-        data = _load(bytes(body))
+        data = load_json(bytes(body))
     elif isinstance(body, Mapping):
         data = body if type(body) is dict else dict(body)
     else:

@@ -1,30 +1,49 @@
-"""Receiver: body + headers -> verify -> parse -> dispatch -> Outcome (sans-I/O)."""
+"""Receiver: body + headers -> verify -> parse -> claim -> dispatch -> Outcome (sans-I/O)."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
-from typing import TYPE_CHECKING, Literal
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
+from typing_extensions import TypeIs
 
 from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
 from ._events import Event, TestEvent
-from ._parse import parse
-from ._verify import Secrets, body_bytes, check, normalize_secrets, verify
+from ._parse import load_json, parse
+from ._verify import Secrets, body_bytes, check, normalize_secrets, signature_bytes, verify
 from .exceptions import (
     ConfigurationError,
+    EventInFlightError,
     HandlerError,
     PayloadError,
     PayloadTooLargeError,
+    StaleEventError,
     SuperOfficeWebhookError,
+    UnknownTenantError,
     VerificationError,
 )
+from .idempotency import AsyncIdempotencyStore, ClaimState, IdempotencyStore, MemoryStore
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["Outcome", "Receiver", "verify_and_parse"]
+T = TypeVar("T")
+S = TypeVar("S", ClaimState, bool)
 
+__all__ = [
+    "FailureHook",
+    "Handoff",
+    "Outcome",
+    "Receiver",
+    "SecretResolver",
+    "verify_and_parse",
+]
 logger = logging.getLogger("superoffice_webhooks")
 logger.addHandler(logging.NullHandler())  # the application decides where records go
 
@@ -65,30 +84,83 @@ class Outcome:
         return self.status == 200  # noqa: PLR2004
 
 
+#: ``(context_identifier, webhook_name) -> secret | [secrets] | None``, sync or async.
+SecretResolver = Callable[[str, str], Secrets | Awaitable[Secrets | None] | None]
+#: ``(event, error) -> None``, sync or async: told about every handler failure.
+FailureHook = Callable[[Event, HandlerError], object]
+Store = IdempotencyStore | AsyncIdempotencyStore
+
+
+@runtime_checkable
+class Handoff(Protocol):
+    """Hands a verified, claimed event to a background worker instead of dispatching it.
+
+    The worker runs the handlers and then completes or releases the claim *token* in
+    :attr:`store`, which is why that store must be shared between processes.
+    ``superoffice_webhooks.contrib.celery.CeleryHandoff`` is the one this library ships.
+    """
+
+    @property
+    def store(self) -> IdempotencyStore:
+        """The idempotency store the worker completes or releases claims in."""
+        ...
+
+    def submit(self, event: Event, token: str) -> None:
+        """Enqueue *event* (whose claim *token* holds) for the worker; raise if it cannot."""
+        ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 class Receiver:
     """Turns a webhook request into an :class:`Outcome`; knows nothing of HTTP frameworks.
 
-    :param secret: the webhook's Secret, or a list of secrets while rotating.
+    :param secret: the webhook's Secret, a list of secrets while rotating, or a resolver
+        ``(context_identifier, webhook_name) -> secret | list | None`` that picks them per
+        tenant (sync, or async for :meth:`areceive`); ``None`` or an empty result means
+        "unknown tenant" and gets 401.
     :param dispatcher: whose handlers run; the default dispatcher (``@on``) if omitted.
     :param allow_unsigned: accept requests without verifying them. Only for webhooks
         that have no Secret; never together with *secret*.
     :param max_body_size: bodies larger than this many bytes get 413 (default 1 MiB).
     :param on_handler_error: ``"retry"`` (default) answers 500 when a handler fails, so
-        SuperOffice sends the event again; ``"ack"`` answers 200 anyway.
+        SuperOffice sends the event again; ``"ack"`` answers 200 anyway and marks the
+        event handled (record it with *on_failure* to replay it later).
     :param ack_unverified_test: answer 200 to SuperOffice's ``test`` ping (header
         ``X-Hook-Test: true``) even when its signature cannot be verified, so that saving
         a webhook succeeds before its new secret is configured. No handler runs for it.
+    :param idempotency: where claims on ``EventId`` are kept so that each event's
+        handlers run once: ``"memory"`` (default) is a :class:`~superoffice_webhooks.idempotency.MemoryStore`
+        of this receiver, good for one process; pass a shared store for several
+        processes or machines, or ``None`` to run the handlers for every delivery.
+    :param max_age: reject (401) events whose signed ``Timestamp`` is further than this
+        from now, in either direction. Off by default: SuperOffice's retries can arrive
+        minutes after the change.
+    :param clock: returns the current time, timezone-aware; for *max_age*.
+    :param on_failure: called with ``(event, error)`` for every handler failure, before
+        the answer is made; sync, or async for :meth:`areceive`. If it raises, the claim
+        is released and the exception propagates.
+    :param handoff: enqueue claimed events for a background worker instead of running
+        the handlers here, and answer 200 at once (see ``contrib.celery``). The receiver
+        then uses the hand-off's store.
     """
 
     def __init__(
         self,
         *,
-        secret: Secrets | None = None,
+        secret: Secrets | SecretResolver | None = None,
         dispatcher: Dispatcher | None = None,
         allow_unsigned: bool = False,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         on_handler_error: Literal["retry", "ack"] = "retry",
         ack_unverified_test: bool = True,
+        idempotency: Store | Literal["memory"] | None = "memory",
+        max_age: timedelta | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        on_failure: FailureHook | None = None,
+        handoff: Handoff | None = None,
     ) -> None:
         if secret is None and not allow_unsigned:
             msg = (
@@ -108,46 +180,146 @@ class Receiver:
         if dispatcher is not None and not isinstance(dispatcher, Dispatcher):
             msg = f"dispatcher must be a Dispatcher, not {type(dispatcher).__name__}."
             raise ConfigurationError(msg)
-        self._keys = None if secret is None else normalize_secrets(secret)
+        _check_delivery_options(max_age, clock, on_failure)
+        self._resolver: SecretResolver | None = None
+        self._keys: tuple[bytes, ...] | None = None
+        if callable(secret) and not isinstance(secret, (str, bytes, Sequence)):
+            self._resolver = secret
+        elif secret is not None:
+            self._keys = normalize_secrets(secret)
         self.dispatcher = default_dispatcher if dispatcher is None else dispatcher
         self.max_body_size = max_body_size
         self.on_handler_error = on_handler_error
         self.ack_unverified_test = ack_unverified_test
+        self.max_age = max_age
+        self.clock = clock
+        self.on_failure = on_failure
+        self.handoff = handoff
+        #: The idempotency store in use, or ``None`` when every delivery runs the handlers.
+        self.store: Store | None = _store(idempotency, handoff)
 
     def receive(self, body: bytes, headers: Mapping[str, str]) -> Outcome:
-        """Verify, parse and dispatch one request with sync handlers."""
-        prepared = self._prepare(body, headers)
-        if isinstance(prepared, Outcome):
-            return prepared
-        try:
-            result = self.dispatcher.dispatch(prepared)
-        except HandlerError as exc:
-            return self._failed(prepared, exc)
-        return self._handled(prepared, result)
+        """Verify, parse, claim and dispatch one request with sync handlers.
+
+        :raises ConfigurationError: misuse (a ``str`` body, an async handler, resolver,
+            hook or store).
+        """
+        event = self._verified(body, headers)
+        return event if isinstance(event, Outcome) else self._deliver(event)
 
     async def areceive(self, body: bytes, headers: Mapping[str, str]) -> Outcome:
-        """Like :meth:`receive`, awaiting async handlers."""
-        prepared = self._prepare(body, headers)
-        if isinstance(prepared, Outcome):
-            return prepared
-        try:
-            result = await self.dispatcher.adispatch(prepared)
-        except HandlerError as exc:
-            return self._failed(prepared, exc)
-        return self._handled(prepared, result)
+        """Like :meth:`receive`, awaiting async handlers, resolvers, hooks and stores."""
+        event = await self._averified(body, headers)
+        return event if isinstance(event, Outcome) else await self._adeliver(event)
 
     def accept(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
         """Verify and parse one request without dispatching it.
 
         Returns the event for your own code to handle, or the :class:`Outcome` to answer
         with when there is nothing to handle: a rejection (413, 401, 400) or a ``test``
-        ping (200). The same checks, in the same order, as :meth:`receive`.
+        ping (200). The same checks, in the same order, as :meth:`receive`; the event is
+        not claimed in the idempotency store (nothing is dispatched).
+
+        :raises ConfigurationError: misuse, as for :meth:`receive` (e.g. an async resolver).
         """
-        return self._prepare(body, headers)
+        return self._verified(body, headers)
+
+    async def aaccept(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
+        """Like :meth:`accept`, awaiting an async secret resolver."""
+        return await self._averified(body, headers)
 
     # --- steps ----------------------------------------------------------------
 
-    def _prepare(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
+    def _verified(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
+        request = self._request(body, headers)
+        if isinstance(request, Outcome):
+            return request
+        raw, lowered = request
+        keys: tuple[bytes, ...] | VerificationError | None = self._keys
+        if self._resolver is not None:
+            tenant = _tenant(raw, lowered)
+            keys = (
+                tenant
+                if isinstance(tenant, VerificationError)
+                else _secret_keys(_not_async(self._resolver(*tenant), "secret resolver"))
+            )
+        return self._prepare(raw, lowered, keys)
+
+    async def _averified(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
+        request = self._request(body, headers)
+        if isinstance(request, Outcome):
+            return request
+        raw, lowered = request
+        keys: tuple[bytes, ...] | VerificationError | None = self._keys
+        if self._resolver is not None:
+            tenant = _tenant(raw, lowered)
+            keys = (
+                tenant
+                if isinstance(tenant, VerificationError)
+                else _secret_keys(await _maybe_await(self._resolver(*tenant)))
+            )
+        return self._prepare(raw, lowered, keys)
+
+    def _deliver(self, event: Event) -> Outcome:
+        store = self.store
+        if is_async_store(store):
+            msg = "This idempotency store is async; use `await receiver.areceive(...)`."
+            raise ConfigurationError(msg)
+        token = uuid.uuid4().hex
+        if store is not None:
+            duplicate = _duplicate(event, store.claim(event.event_id, token))
+            if duplicate is not None:
+                return duplicate
+        try:
+            if self.handoff is not None:
+                self.handoff.submit(event, token)
+                return _queued(event)
+            result = self.dispatcher.dispatch(event)
+        except HandlerError as exc:
+            acknowledged = False  # the claim is released unless "ack" and the hook returned
+            try:
+                if self.on_failure is not None:
+                    _not_async(self.on_failure(event, exc), "on_failure hook")
+                acknowledged = self.on_handler_error == "ack"
+            finally:
+                _settle(store, event, token, done=acknowledged)
+            return self._failed(event, exc)
+        except BaseException:
+            _settle(store, event, token, done=False)
+            raise
+        _settle(store, event, token, done=True)
+        return self._handled(event, result)
+
+    async def _adeliver(self, event: Event) -> Outcome:
+        store = self.store
+        token = uuid.uuid4().hex
+        if store is not None:
+            duplicate = _duplicate(event, await _acall(store, "claim", event.event_id, token))
+            if duplicate is not None:
+                return duplicate
+        try:
+            if self.handoff is not None:
+                self.handoff.submit(event, token)
+                return _queued(event)
+            result = await self.dispatcher.adispatch(event)
+        except HandlerError as exc:
+            acknowledged = False  # the claim is released unless "ack" and the hook returned
+            try:
+                if self.on_failure is not None:
+                    await _maybe_await(self.on_failure(event, exc))
+                acknowledged = self.on_handler_error == "ack"
+            finally:
+                await _asettle(store, event, token, done=acknowledged)
+            return self._failed(event, exc)
+        except BaseException:
+            await _asettle(store, event, token, done=False)
+            raise
+        await _asettle(store, event, token, done=True)
+        return self._handled(event, result)
+
+    def _request(
+        self, body: bytes, headers: Mapping[str, str]
+    ) -> tuple[bytes, dict[str, str]] | Outcome:
         raw = body_bytes(body, allow_str=False)
         if len(raw) > self.max_body_size:
             return _rejected(
@@ -157,12 +329,21 @@ class Receiver:
                     "(Receiver max_body_size)."
                 ),
             )
-        lowered = {key.lower(): value for key, value in headers.items()}
-        if self._keys is not None:
+        return raw, {key.lower(): value for key, value in headers.items()}
+
+    def _prepare(
+        self,
+        raw: bytes,
+        headers: Mapping[str, str],
+        keys: tuple[bytes, ...] | VerificationError | None,
+    ) -> Event | Outcome:
+        if keys is not None:
             try:
-                check(raw, lowered.get(SIGNATURE_HEADER), self._keys)
+                if isinstance(keys, VerificationError):
+                    raise keys
+                check(raw, headers.get(SIGNATURE_HEADER), keys)
             except VerificationError as exc:
-                ping = self._unverified_ping(raw, lowered)
+                ping = self._unverified_ping(raw, headers)
                 return ping if ping is not None else _rejected(401, exc)
         try:
             event = parse(raw)
@@ -170,7 +351,29 @@ class Receiver:
             return _rejected(400, exc)
         if isinstance(event, TestEvent):
             return _log(Outcome(status=200, reason="test event acknowledged", event=event))
+        if self.max_age is not None:
+            stale = self._stale(event, self.max_age)
+            if stale is not None:
+                return _rejected(401, stale, event)
         return event
+
+    def _stale(self, event: Event, max_age: timedelta) -> StaleEventError | None:
+        now = self.clock()
+        if not isinstance(now, datetime) or now.utcoffset() is None:
+            msg = "Receiver clock must return a timezone-aware datetime, e.g. datetime.now(UTC)."
+            raise ConfigurationError(msg)
+        age = now - event.timestamp
+        if age > max_age:
+            return StaleEventError(
+                f"The event's Timestamp is {age} old, more than max_age ({max_age}): "
+                "a replayed request, or a delivery delayed longer than max_age allows."
+            )
+        if -age > max_age:
+            return StaleEventError(
+                f"The event's Timestamp is {-age} in the future, more than max_age "
+                f"({max_age}): check the clock of this machine."
+            )
+        return None
 
     def _unverified_ping(self, raw: bytes, headers: Mapping[str, str]) -> Outcome | None:
         if not self.ack_unverified_test or str(headers.get(TEST_HEADER, "")).lower() != "true":
@@ -204,10 +407,150 @@ class Receiver:
         return _log(Outcome(status=500, reason=reason, event=event, error=exc))
 
 
-def _rejected(status: int, exc: SuperOfficeWebhookError) -> Outcome:
-    outcome = Outcome(status=status, reason=str(exc), error=exc)
+def _check_delivery_options(max_age: object, clock: object, on_failure: object) -> None:
+    if max_age is not None and (not isinstance(max_age, timedelta) or max_age <= timedelta(0)):
+        msg = "max_age must be a positive datetime.timedelta or None."
+        raise ConfigurationError(msg)
+    if not callable(clock):
+        msg = "clock must be a callable returning a timezone-aware datetime."
+        raise ConfigurationError(msg)
+    if on_failure is not None and not callable(on_failure):
+        msg = "on_failure must be a callable taking (event, error)."
+        raise ConfigurationError(msg)
+
+
+def _rejected(status: int, exc: SuperOfficeWebhookError, event: Event | None = None) -> Outcome:
+    outcome = Outcome(status=status, reason=str(exc), event=event, error=exc)
     logger.warning("Rejected webhook request: %s %s", status, outcome.reason)
     return outcome
+
+
+def _store(idempotency: object, handoff: Handoff | None) -> Store | None:
+    if handoff is not None:
+        if not isinstance(handoff, Handoff):
+            msg = "handoff must have a store and a submit(event, token) method."
+            raise ConfigurationError(msg)
+        if idempotency != "memory" and idempotency is not handoff.store:
+            msg = "With a handoff the receiver uses the hand-off's store; leave idempotency out."
+            raise ConfigurationError(msg)
+        return handoff.store
+    if idempotency == "memory":
+        return MemoryStore()
+    if idempotency is None or isinstance(idempotency, (IdempotencyStore, AsyncIdempotencyStore)):
+        return idempotency
+    msg = (
+        "idempotency must be an idempotency store (MemoryStore, SQLiteStore, RedisStore, ...), "
+        f"'memory' or None, not {type(idempotency).__name__}."
+    )
+    raise ConfigurationError(msg)
+
+
+def _not_async(result: T, what: str) -> T:
+    if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
+            result.close()
+        msg = f"The {what} is async; receive() cannot await it. Use `await receiver.areceive(...)`."
+        raise ConfigurationError(msg)
+    return result
+
+
+async def _maybe_await(result: T | Awaitable[T]) -> T:
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+def _secret_keys(secrets: object) -> tuple[bytes, ...] | VerificationError:
+    """The keys a resolver returned; None or empty means the tenant is unknown."""
+    if secrets is None or (isinstance(secrets, (str, bytes, Sequence)) and not secrets):
+        return UnknownTenantError(
+            "No secret is configured for this request's ContextIdentifier and "
+            "WebhookName (the secret resolver returned none)."
+        )
+    return normalize_secrets(secrets)  # type: ignore[arg-type]  # normalize_secrets checks the type
+
+
+def _tenant(raw: bytes, headers: Mapping[str, str]) -> tuple[str, str] | VerificationError:
+    """The unverified (ContextIdentifier, WebhookName) to ask the resolver about."""
+    try:
+        signature_bytes(headers.get(SIGNATURE_HEADER))  # no resolver call for unsigned junk
+    except VerificationError as exc:
+        return exc
+    try:
+        data = load_json(raw)
+    except PayloadError:
+        data = None
+    tenant = data.get("ContextIdentifier") if isinstance(data, dict) else None
+    name = data.get("WebhookName") if isinstance(data, dict) else None
+    if type(tenant) is not str or type(name) is not str:
+        return UnknownTenantError(
+            "Cannot choose the secret: the body is not a JSON object with the "
+            "ContextIdentifier and WebhookName strings SuperOffice always sends."
+        )
+    return tenant, name
+
+
+def _duplicate(event: Event, state: ClaimState) -> Outcome | None:
+    if state is ClaimState.COMPLETED:
+        return _log(
+            Outcome(status=200, reason="duplicate of an event already handled", event=event)
+        )
+    if state is ClaimState.IN_FLIGHT:
+        exc = EventInFlightError(
+            "Another delivery of this EventId is being handled right now; SuperOffice will "
+            "retry, and the retry gets the first delivery's result."
+        )
+        return _log(Outcome(status=409, reason=str(exc), event=event, error=exc))
+    return None
+
+
+def _queued(event: Event) -> Outcome:
+    return _log(Outcome(status=200, reason="queued for a background worker", event=event))
+
+
+def is_async_store(store: object) -> TypeIs[AsyncIdempotencyStore]:
+    """Whether *store* is an async one (its methods must be awaited)."""
+    return inspect.iscoroutinefunction(getattr(store, "claim", None))
+
+
+def _settle(store: Store | None, event: Event, token: str, *, done: bool) -> None:
+    if store is None or is_async_store(store):
+        return
+    if done:
+        _completed(event, held=store.complete(event.event_id, token))
+    else:
+        store.release(event.event_id, token)
+
+
+async def _asettle(store: Store | None, event: Event, token: str, *, done: bool) -> None:
+    if store is None:
+        return
+    if done:
+        _completed(event, held=await _acall(store, "complete", event.event_id, token))
+    else:
+        await _acall(store, "release", event.event_id, token)
+
+
+async def _acall(
+    store: Store, method: Literal["claim", "complete", "release"], event_id: uuid.UUID, token: str
+) -> S:
+    """Call a store method from async code; a sync store other than memory runs in a thread."""
+    function: Callable[[uuid.UUID, str], S | Awaitable[S]] = getattr(store, method)
+    if inspect.iscoroutinefunction(function):
+        return await function(event_id, token)  # type: ignore[no-any-return]  # S by the protocol
+    if isinstance(store, MemoryStore):
+        return function(event_id, token)  # type: ignore[return-value]  # sync: S
+    return await asyncio.to_thread(function, event_id, token)  # type: ignore[arg-type]  # sync: S
+
+
+def _completed(event: Event, *, held: bool) -> None:
+    if not held:
+        logger.warning(
+            "The claim on %s event %s expired before its handlers finished; another delivery "
+            "may have run them too. Give the idempotency store a longer lease.",
+            event.event,
+            event.event_id,
+        )
 
 
 def _log(outcome: Outcome) -> Outcome:

@@ -16,6 +16,7 @@ __all__ = [
     "body_bytes",
     "normalize_secrets",
     "sign",
+    "signature_bytes",
     "verify",
 ]
 
@@ -101,7 +102,8 @@ def sign(body: bytes | str, secret: str | bytes) -> str:
     return _digest(_key(secret), body_bytes(body)).decode("ascii")
 
 
-def _signature_bytes(signature: object) -> bytes:
+def signature_bytes(signature: object) -> bytes:
+    """The signature as ASCII bytes, or the MissingSignatureError / InvalidSignatureError it earns."""
     if signature is None or signature in ("", b""):
         msg = (
             "The request has no X-SuperOffice-Signature header. Set a Secret on the "
@@ -136,13 +138,13 @@ def check(body: bytes, signature: object, keys: tuple[bytes, ...]) -> None:
     elif type(signature) is bytes:
         given = signature
     else:
-        given = _signature_bytes(signature)
+        given = signature_bytes(signature)
     matched = False
     for key in keys:
         # Try every key so that the time taken does not tell which one matched.
         matched |= hmac.compare_digest(_digest(key, body), given)
     if not matched:
-        _signature_bytes(signature)  # missing or malformed: that error, not "no match"
+        signature_bytes(signature)  # missing or malformed: that error, not "no match"
         msg = (
             "The signature does not match the body. Check that the secret is the "
             "webhook's Secret and that the body is passed exactly as received."

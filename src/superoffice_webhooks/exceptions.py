@@ -6,9 +6,12 @@ The whole tree::
     ├── ConfigurationError        the library is set up or called wrongly (a bug to fix in code)
     ├── VerificationError         the request cannot be shown to come from SuperOffice (HTTP 401)
     │   ├── MissingSignatureError     no X-SuperOffice-Signature, or an empty one
-    │   └── InvalidSignatureError     a signature that is malformed or does not match
+    │   ├── InvalidSignatureError     a signature that is malformed or does not match
+    │   ├── UnknownTenantError        the secret resolver knows no secret for the request
+    │   └── StaleEventError           the signed Timestamp is outside the max_age window
     ├── PayloadError              the body is not a well-formed SuperOffice notification (HTTP 400)
     │   └── PayloadTooLargeError      the body is larger than the configured limit (HTTP 413)
+    ├── EventInFlightError        another delivery of the same EventId is being handled (HTTP 409)
     └── HandlerError              one or more handlers raised (an ExceptionGroup; HTTP 500)
 
 No message ever contains a secret, a signature, the expected digest or any part of
@@ -26,12 +29,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConfigurationError",
+    "EventInFlightError",
     "HandlerError",
     "InvalidSignatureError",
     "MissingSignatureError",
     "PayloadError",
     "PayloadTooLargeError",
+    "StaleEventError",
     "SuperOfficeWebhookError",
+    "UnknownTenantError",
     "VerificationError",
 ]
 
@@ -58,6 +64,29 @@ class MissingSignatureError(VerificationError):
 
 class InvalidSignatureError(VerificationError):
     """The signature is malformed or does not match the body and any configured secret."""
+
+
+class UnknownTenantError(VerificationError):
+    """The secret resolver has no secret for the request's tenant and webhook name.
+
+    Also raised when the body is not even a JSON object carrying the ``ContextIdentifier``
+    and ``WebhookName`` strings the resolver needs: such a body cannot be verified.
+    """
+
+
+class StaleEventError(VerificationError):
+    """The signed ``Timestamp`` is further from now than the receiver's ``max_age``.
+
+    Too old (a replayed request) or too far in the future (a clock far off).
+    """
+
+
+class EventInFlightError(SuperOfficeWebhookError):
+    """Another delivery of the same ``EventId`` holds the claim and is running its handlers.
+
+    The receiver answers 409 so that SuperOffice retries; by then the first delivery has
+    either completed (the retry gets 200) or released the claim (the retry runs the handlers).
+    """
 
 
 class PayloadError(SuperOfficeWebhookError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from typing import TYPE_CHECKING
 
 import attrs
@@ -34,6 +35,16 @@ SIGNATURE_CASINGS = (
 )
 
 
+def fresh(body: bytes) -> bytes:
+    """*body* with an EventId of its own.
+
+    The documented examples share placeholder EventIds, and a receiver handles each
+    EventId once, so every request here carries a new one, as SuperOffice's do.
+    """
+    old = str(json.loads(body)["EventId"]).encode()
+    return body.replace(old, str(uuid.uuid4()).encode(), 1)
+
+
 def signed(body: bytes, header: str = "X-SuperOffice-Signature") -> dict[str, str]:
     """Request headers with a valid signature of *body*."""
     return {"Content-Type": "application/json; charset=utf-8", header: sow.sign(body, SECRET)}
@@ -43,7 +54,7 @@ def failing_body() -> bytes:
     """A person.created body whose handler raises."""
     data = example_json("person.created")
     data["PrimaryKey"] = FAILING_KEY
-    return json.dumps(data).encode()
+    return fresh(json.dumps(data).encode())
 
 
 class Recorder:
@@ -74,13 +85,15 @@ class Case:
 
 def _cases() -> list[Case]:
     cases = [
-        Case(f"signed {name}", example(name), signed(example(name)), 200, (cls,))
+        Case(f"signed {name}", body, signed(body), 200, (cls,))
         for name, cls in PERSON_EVENTS.items()
+        for body in [fresh(example(name))]
     ]
-    body = example("person.consented")
+    body = fresh(example("person.consented"))
     tampered = body.replace(b'"PrimaryKey": 18', b'"PrimaryKey": 19')
     malformed = b'{"Event": "person.created", '
     too_big = b"[" * (LIMIT + 1)
+    failing = failing_body()
     cases += [
         Case("tampered body", tampered, signed(body), 401),
         Case("unsigned", body, {"Content-Type": "application/json"}, 401),
@@ -90,11 +103,12 @@ def _cases() -> list[Case]:
         Case("test event, signed", example("test"), signed(example("test")), 200),
         Case("test event, unverified", example("test"), {"X-Hook-Test": "true"}, 200),
         Case("unknown event", example("contact.created"), signed(example("contact.created")), 200),
-        Case("handler raises", failing_body(), signed(failing_body()), 500, (sow.PersonCreated,)),
+        Case("handler raises", failing, signed(failing), 500, (sow.PersonCreated,)),
     ]
     cases += [
         Case(f"header {header}", body, signed(body, header), 200, (sow.PersonConsented,))
         for header in SIGNATURE_CASINGS
+        for body in [fresh(example("person.consented"))]
     ]
     return cases
 

@@ -1,1 +1,4 @@
-"""Adapters for web frameworks: ``contrib.django``, ``contrib.flask``, ``contrib.asgi``, ``contrib.fastapi``."""
+"""Integrations with web frameworks (django, flask, asgi, fastapi) and engines (redis, celery).
+
+Each module imports its own dependency; the package root imports none of them.
+"""

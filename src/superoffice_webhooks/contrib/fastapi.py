@@ -81,7 +81,9 @@ class SuperOfficeEvent:
             body = await collect(request.stream(), request.headers, self.receiver)
         except RuntimeError:  # Starlette's "Stream consumed": read before, and not kept
             body = consumed()
-        accepted = self.receiver.accept(body, request.headers) if isinstance(body, bytes) else body
+        accepted = (
+            await self.receiver.aaccept(body, request.headers) if isinstance(body, bytes) else body
+        )
         if isinstance(accepted, Event):
             return accepted
         raise HTTPException(accepted.status, detail=accepted.reason)

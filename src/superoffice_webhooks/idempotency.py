@@ -1,0 +1,377 @@
+"""Idempotency stores: run each event's handlers once, even when SuperOffice sends it again.
+
+A :class:`~superoffice_webhooks.Receiver` *claims* an event's ``EventId`` before its handlers
+run, *completes* the claim when they succeed and *releases* it when they fail, so that
+SuperOffice's retry (same ``EventId``) runs them again. The life of one claim::
+
+    (absent) --claim--> IN_FLIGHT --complete--> COMPLETED --ttl passes--> (absent)
+                            |  \\
+                            |   `--release (handler failed)--> (absent)
+                            `--lease passes (worker crashed)--> (absent)
+
+A store answers :meth:`IdempotencyStore.claim` with a :class:`ClaimState`. Stores here:
+
+- :class:`MemoryStore`: in one process (the receiver's default); bounded, thread-safe.
+- :class:`SQLiteStore` / :class:`AsyncSQLiteStore`: a file shared by the processes of one
+  machine; survives restarts.
+- ``superoffice_webhooks.contrib.redis.RedisStore`` / ``AsyncRedisStore``: shared by every
+  machine that reaches the Redis server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import os
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from .exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from uuid import UUID
+
+__all__ = [
+    "DEFAULT_LEASE",
+    "DEFAULT_TTL",
+    "AsyncIdempotencyStore",
+    "AsyncSQLiteStore",
+    "ClaimState",
+    "IdempotencyStore",
+    "MemoryStore",
+    "SQLiteStore",
+]
+
+#: How long a completed event is remembered: duplicates within this time are not handled again.
+DEFAULT_TTL = timedelta(days=1)
+#: How long a claim may stay in flight before another delivery may take it over.
+DEFAULT_LEASE = timedelta(minutes=5)
+#: How many events a :class:`MemoryStore` remembers at most.
+DEFAULT_MAX_ENTRIES = 100_000
+
+
+class ClaimState(enum.Enum):
+    """What :meth:`IdempotencyStore.claim` found."""
+
+    #: Nobody had the event: the caller now holds the claim and runs the handlers.
+    CLAIMED = "claimed"
+    #: Another delivery holds an unexpired claim: its handlers are running right now.
+    IN_FLIGHT = "in_flight"
+    #: The event's handlers already succeeded: nothing to do.
+    COMPLETED = "completed"
+
+
+@runtime_checkable
+class IdempotencyStore(Protocol):
+    """Where a :class:`~superoffice_webhooks.Receiver` records which events it handled.
+
+    *token* identifies one delivery's claim, so that a delivery whose lease ran out cannot
+    release the claim another delivery has taken over since. Every method must be atomic
+    with respect to every other user of the same store.
+    """
+
+    def claim(self, event_id: UUID, token: str) -> ClaimState:
+        """Claim *event_id* for *token* unless it is in flight or completed; say which."""
+        ...
+
+    def complete(self, event_id: UUID, token: str) -> bool:
+        """Remember *event_id* as handled; ``False`` if *token* no longer held the claim."""
+        ...
+
+    def release(self, event_id: UUID, token: str) -> bool:
+        """Forget *token*'s claim so a retry runs the handlers; ``False`` if it was not held."""
+        ...
+
+
+@runtime_checkable
+class AsyncIdempotencyStore(Protocol):
+    """The async twin of :class:`IdempotencyStore`, for :meth:`Receiver.areceive <superoffice_webhooks.Receiver.areceive>`."""
+
+    async def claim(self, event_id: UUID, token: str) -> ClaimState:
+        """See :meth:`IdempotencyStore.claim`."""
+        ...
+
+    async def complete(self, event_id: UUID, token: str) -> bool:
+        """See :meth:`IdempotencyStore.complete`."""
+        ...
+
+    async def release(self, event_id: UUID, token: str) -> bool:
+        """See :meth:`IdempotencyStore.release`."""
+        ...
+
+
+def seconds(value: object, name: str) -> float:
+    """A positive :class:`~datetime.timedelta` option as seconds, else a ConfigurationError."""
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        msg = f"{name} must be a positive datetime.timedelta, e.g. timedelta(minutes=5)."
+        raise ConfigurationError(msg)
+    return value.total_seconds()
+
+
+_IN_FLIGHT, _COMPLETED = "in_flight", "completed"
+
+
+class MemoryStore:
+    """An :class:`IdempotencyStore` in this process's memory; a Receiver's default.
+
+    Thread-safe and bounded: it remembers at most *max_entries* events and forgets the
+    oldest first. It cannot see other processes: with several worker processes or
+    machines, use :class:`SQLiteStore` or ``contrib.redis.RedisStore``.
+
+    :param ttl: how long a completed event is remembered.
+    :param lease: how long a claim stays in flight at most (a crashed handler's claim
+        expires after it).
+    :param max_entries: the most events remembered at once.
+    :param clock: seconds on a monotonic clock; for tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl: timedelta = DEFAULT_TTL,
+        lease: timedelta = DEFAULT_LEASE,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ttl = seconds(ttl, "ttl")
+        self._lease = seconds(lease, "lease")
+        if type(max_entries) is not int or max_entries <= 0:
+            msg = "max_entries must be a positive int."
+            raise ConfigurationError(msg)
+        self._max_entries = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+        # event id -> (state, token, expires at); oldest first.
+        self._entries: OrderedDict[UUID, tuple[str, str, float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        """The number of events remembered, expired ones included until they are pruned."""
+        return len(self._entries)
+
+    def claim(self, event_id: UUID, token: str) -> ClaimState:
+        """See :meth:`IdempotencyStore.claim`."""
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(event_id)
+            if entry is not None and entry[2] > now:
+                return ClaimState.COMPLETED if entry[0] == _COMPLETED else ClaimState.IN_FLIGHT
+            self._put(event_id, (_IN_FLIGHT, token, now + self._lease))
+            return ClaimState.CLAIMED
+
+    def complete(self, event_id: UUID, token: str) -> bool:
+        """See :meth:`IdempotencyStore.complete`."""
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(event_id)
+            held = entry is not None and entry[:2] == (_IN_FLIGHT, token) and entry[2] > now
+            self._put(event_id, (_COMPLETED, token, now + self._ttl))
+            return held
+
+    def release(self, event_id: UUID, token: str) -> bool:
+        """See :meth:`IdempotencyStore.release`."""
+        with self._lock:
+            entry = self._entries.get(event_id)
+            if entry is None or entry[:2] != (_IN_FLIGHT, token):
+                return False
+            del self._entries[event_id]
+            return True
+
+    def _put(self, event_id: UUID, entry: tuple[str, str, float]) -> None:
+        self._entries[event_id] = entry
+        self._entries.move_to_end(event_id)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS superoffice_webhooks_events (
+    event_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    token TEXT NOT NULL,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID
+"""
+_PURGE_EVERY = 1000
+
+
+class SQLiteStore:
+    """An :class:`IdempotencyStore` in an SQLite file, shared by the processes of one machine.
+
+    The file survives restarts, so a duplicate that arrives after a deploy is still
+    recognised. It uses WAL mode and one connection per process; claims are atomic
+    ``BEGIN IMMEDIATE`` transactions. Expired rows are purged now and then (and by
+    :meth:`purge`). Do not put the file on a network file system: SQLite's locking is
+    only safe on a local disk; across machines use ``contrib.redis.RedisStore``.
+
+    :param path: the database file; created with its table if missing.
+    :param ttl: how long a completed event is remembered.
+    :param lease: how long a claim stays in flight at most.
+    :param timeout: how long to wait for another process's write lock.
+    :param clock: seconds since the epoch (shared by all processes); for tests.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        ttl: timedelta = DEFAULT_TTL,
+        lease: timedelta = DEFAULT_LEASE,
+        timeout: timedelta = timedelta(seconds=30),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not isinstance(path, (str, os.PathLike)) or not str(path):
+            msg = "SQLiteStore needs the path of its database file."
+            raise ConfigurationError(msg)
+        self.path = Path(path)
+        self._ttl = seconds(ttl, "ttl")
+        self._lease = seconds(lease, "lease")
+        self._timeout = seconds(timeout, "timeout")
+        self._clock = clock
+        self._pid = 0
+        self._db: sqlite3.Connection
+        self._lock = threading.Lock()
+        self._claims = 0
+        with self._transaction() as db:
+            db.execute(_SCHEMA)
+
+    def _connection(self) -> sqlite3.Connection:
+        """This process's connection; a forked child opens its own."""
+        if self._pid != os.getpid():
+            db = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+            self._wal(db)
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._db, self._pid, self._lock = db, os.getpid(), threading.Lock()
+        return self._db
+
+    def _wal(self, db: sqlite3.Connection) -> None:
+        """Switch to WAL; SQLite does not wait for a lock here, so retry until *timeout*."""
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+            else:
+                return
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``, one thread of this process at a time.
+
+        Threads queue on a lock rather than on SQLite's busy handler, which sleeps; only
+        other processes wait in SQLite.
+        """
+        db = self._connection()
+        with self._lock:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def claim(self, event_id: UUID, token: str) -> ClaimState:
+        """See :meth:`IdempotencyStore.claim`."""
+        key, now = str(event_id), self._clock()
+        self._claims += 1
+        if self._claims % _PURGE_EVERY == 0:
+            self.purge()
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT state FROM superoffice_webhooks_events WHERE event_id = ? AND expires_at > ?",
+                (key, now),
+            ).fetchone()
+            if row is not None:
+                return ClaimState.COMPLETED if row[0] == _COMPLETED else ClaimState.IN_FLIGHT
+            db.execute(
+                "INSERT OR REPLACE INTO superoffice_webhooks_events VALUES (?, ?, ?, ?)",
+                (key, _IN_FLIGHT, token, now + self._lease),
+            )
+            return ClaimState.CLAIMED
+
+    def complete(self, event_id: UUID, token: str) -> bool:
+        """See :meth:`IdempotencyStore.complete`."""
+        key, now = str(event_id), self._clock()
+        with self._transaction() as db:
+            held = db.execute(
+                "SELECT 1 FROM superoffice_webhooks_events "
+                "WHERE event_id = ? AND state = ? AND token = ? AND expires_at > ?",
+                (key, _IN_FLIGHT, token, now),
+            ).fetchone()
+            db.execute(
+                "INSERT OR REPLACE INTO superoffice_webhooks_events VALUES (?, ?, ?, ?)",
+                (key, _COMPLETED, token, now + self._ttl),
+            )
+            return held is not None
+
+    def release(self, event_id: UUID, token: str) -> bool:
+        """See :meth:`IdempotencyStore.release`."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM superoffice_webhooks_events "
+                "WHERE event_id = ? AND state = ? AND token = ?",
+                (str(event_id), _IN_FLIGHT, token),
+            )
+            return cursor.rowcount == 1
+
+    def purge(self) -> int:
+        """Delete expired rows now; return how many."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM superoffice_webhooks_events WHERE expires_at <= ?", (self._clock(),)
+            )
+            return cursor.rowcount
+
+    def close(self) -> None:
+        """Close this process's connection; the next call opens a new one."""
+        if self._pid == os.getpid():
+            self._db.close()
+            self._pid = 0
+
+
+class AsyncSQLiteStore:
+    """An :class:`AsyncIdempotencyStore` running a :class:`SQLiteStore` in worker threads.
+
+    Takes the same arguments as :class:`SQLiteStore`; its ``sync`` attribute is the
+    :class:`SQLiteStore` itself, for code (such as a Celery worker) that needs the sync
+    interface on the same file.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        ttl: timedelta = DEFAULT_TTL,
+        lease: timedelta = DEFAULT_LEASE,
+        timeout: timedelta = timedelta(seconds=30),
+    ) -> None:
+        #: The underlying sync store.
+        self.sync = SQLiteStore(path, ttl=ttl, lease=lease, timeout=timeout)
+
+    async def claim(self, event_id: UUID, token: str) -> ClaimState:
+        """See :meth:`IdempotencyStore.claim`."""
+        return await asyncio.to_thread(self.sync.claim, event_id, token)
+
+    async def complete(self, event_id: UUID, token: str) -> bool:
+        """See :meth:`IdempotencyStore.complete`."""
+        return await asyncio.to_thread(self.sync.complete, event_id, token)
+
+    async def release(self, event_id: UUID, token: str) -> bool:
+        """See :meth:`IdempotencyStore.release`."""
+        return await asyncio.to_thread(self.sync.release, event_id, token)
+
+    def close(self) -> None:
+        """Close the database connection; see :meth:`SQLiteStore.close`."""
+        self.sync.close()

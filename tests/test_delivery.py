@@ -1,0 +1,593 @@
+"""Receiver delivery guarantees: duplicates, in-flight claims, retries, ack, hooks, resolvers, max_age."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+
+import superoffice_webhooks as sow
+from conftest import SECRET, example, example_json
+from superoffice_webhooks import (
+    ConfigurationError,
+    Dispatcher,
+    Event,
+    EventInFlightError,
+    HandlerError,
+    Receiver,
+    StaleEventError,
+    UnknownTenantError,
+)
+from superoffice_webhooks.contrib.redis import AsyncRedisStore
+from superoffice_webhooks.idempotency import AsyncSQLiteStore, ClaimState, MemoryStore, SQLiteStore
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from conftest import Closer
+
+TIMESTAMP = datetime(2018, 4, 24, 8, 1, 15, 850693, tzinfo=UTC)  # person.created's Timestamp
+
+
+def body_for(event_id: uuid.UUID | None = None, **changes: object) -> bytes:
+    """person.created with its own EventId (and other top-level changes)."""
+    data = example_json("person.created")
+    data.update({"EventId": str(event_id or uuid.uuid4()), **changes})
+    return json.dumps(data).encode()
+
+
+def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
+    return {"X-SuperOffice-Signature": sow.sign(body, secret)}
+
+
+class Calls:
+    """A dispatcher whose handler records events and fails while `failures` > 0."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.dispatcher = Dispatcher()
+        self.events: list[Event] = []
+        self.failures = failures
+        self.dispatcher.on("person.created")(self.handle)
+
+    def handle(self, event: Event) -> None:
+        self.events.append(event)
+        if self.failures > 0:
+            self.failures -= 1
+            msg = "database briefly away"
+            raise RuntimeError(msg)
+
+
+# --- duplicates and retries ----------------------------------------------------------------
+
+
+def test_duplicate_of_a_handled_event_answers_200_without_handlers() -> None:
+    """The second delivery of a handled EventId answers 200 and runs no handler."""
+    calls = Calls()
+    receiver = Receiver(secret=SECRET, dispatcher=calls.dispatcher)
+    body = body_for()
+
+    first = receiver.receive(body, signed(body))
+    second = receiver.receive(body, signed(body))
+
+    assert (first.status, second.status) == (200, 200)
+    assert len(calls.events) == 1
+    assert second.reason == "duplicate of an event already handled"
+    assert second.dispatch is None
+    assert second.event == first.event
+
+
+def test_failed_handler_runs_again_on_the_retry() -> None:
+    """A handler failure answers 500 and releases the claim; the retry runs the handler again."""
+    calls = Calls(failures=1)
+    receiver = Receiver(secret=SECRET, dispatcher=calls.dispatcher)
+    body = body_for()
+
+    statuses = [receiver.receive(body, signed(body)).status for _ in range(3)]
+
+    assert statuses == [500, 200, 200]
+    assert len(calls.events) == 2  # the failure and the successful retry; not the duplicate
+
+
+def test_concurrent_duplicate_gets_409_and_does_not_run_handlers() -> None:
+    """While the first delivery's handler runs, a second delivery answers 409; the retry after gets 200."""
+    started, finish = threading.Event(), threading.Event()
+    runs: list[Event] = []
+    dispatcher = Dispatcher()
+
+    @dispatcher.on("person.created")
+    def slow(event: Event) -> None:
+        runs.append(event)
+        started.set()
+        assert finish.wait(30)
+
+    receiver = Receiver(secret=SECRET, dispatcher=dispatcher)
+    body = body_for()
+    results: list[sow.Outcome] = []
+    first = threading.Thread(target=lambda: results.append(receiver.receive(body, signed(body))))
+    first.start()
+    assert started.wait(30)
+
+    during = receiver.receive(body, signed(body))
+    finish.set()
+    first.join(30)
+    after = receiver.receive(body, signed(body))
+
+    assert during.status == 409
+    assert isinstance(during.error, EventInFlightError)
+    assert results[0].status == 200
+    assert after.status == 200
+    assert after.reason == "duplicate of an event already handled"
+    assert len(runs) == 1
+
+
+def test_test_events_are_never_claimed() -> None:
+    """Test pings answer 200 every time and leave nothing in the store."""
+    store = MemoryStore()
+    receiver = Receiver(secret=SECRET, idempotency=store, dispatcher=Dispatcher())
+    body = example("test")
+
+    assert [receiver.receive(body, signed(body)).status for _ in range(2)] == [200, 200]
+    assert len(store) == 0
+
+
+def test_rejected_requests_are_never_claimed() -> None:
+    """A request that fails verification leaves no claim, so the genuine one still runs."""
+    calls = Calls()
+    receiver = Receiver(secret=SECRET, dispatcher=calls.dispatcher)
+    body = body_for()
+
+    assert receiver.receive(body, signed(body, "wrong")).status == 401
+    assert receiver.receive(body, signed(body)).status == 200
+    assert len(calls.events) == 1
+
+
+def test_idempotency_none_runs_every_delivery() -> None:
+    """idempotency=None turns de-duplication off: every delivery runs the handlers."""
+    calls = Calls()
+    receiver = Receiver(secret=SECRET, dispatcher=calls.dispatcher, idempotency=None)
+    body = body_for()
+
+    for _ in range(2):
+        assert receiver.receive(body, signed(body)).status == 200
+    assert len(calls.events) == 2
+    assert receiver.store is None
+
+
+def test_default_store_is_a_memory_store_per_receiver() -> None:
+    """By default each receiver has its own MemoryStore."""
+    first, second = Receiver(secret=SECRET), Receiver(secret=SECRET)
+
+    assert isinstance(first.store, MemoryStore)
+    assert first.store is not second.store
+
+
+def test_unexpected_error_releases_the_claim() -> None:
+    """A ConfigurationError from dispatch (an async handler in receive) releases the claim."""
+    dispatcher = Dispatcher()
+
+    @dispatcher.on("person.created")
+    async def handler(event: Event) -> None:
+        pass
+
+    store = MemoryStore()
+    receiver = Receiver(secret=SECRET, dispatcher=dispatcher, idempotency=store)
+    body = body_for()
+
+    with pytest.raises(ConfigurationError, match="async"):
+        receiver.receive(body, signed(body))
+    event_id = sow.parse(body).event_id
+    assert store.claim(event_id, "next") is ClaimState.CLAIMED
+
+
+# --- failure policy and hook ------------------------------------------------------------------
+
+
+def test_on_failure_hook_gets_the_event_and_error_on_every_failure() -> None:
+    """on_failure is told about each failed attempt, with the event and the HandlerError."""
+    told: list[tuple[Event, HandlerError]] = []
+    calls = Calls(failures=2)
+    receiver = Receiver(
+        secret=SECRET,
+        dispatcher=calls.dispatcher,
+        on_failure=lambda event, exc: told.append((event, exc)),
+    )
+    body = body_for()
+
+    statuses = [receiver.receive(body, signed(body)).status for _ in range(3)]
+
+    assert statuses == [500, 500, 200]
+    assert len(told) == 2
+    assert all(event == sow.parse(body) for event, _ in told)
+    assert all(isinstance(exc, HandlerError) for _, exc in told)
+    assert all(exc.event == sow.parse(body) for _, exc in told)
+
+
+def test_ack_policy_completes_the_event_and_tells_the_hook() -> None:
+    """With on_handler_error="ack" a failure answers 200, is told to the hook, and is not re-run."""
+    told: list[Event] = []
+    calls = Calls(failures=1)
+    receiver = Receiver(
+        secret=SECRET,
+        dispatcher=calls.dispatcher,
+        on_handler_error="ack",
+        on_failure=lambda event, exc: told.append(event),
+    )
+    body = body_for()
+
+    first = receiver.receive(body, signed(body))
+    second = receiver.receive(body, signed(body))
+
+    assert first.status == 200
+    assert isinstance(first.error, HandlerError)
+    assert second.status == 200
+    assert second.reason == "duplicate of an event already handled"
+    assert len(calls.events) == 1
+    assert told == [sow.parse(body)]
+
+
+@pytest.mark.parametrize("policy", ["retry", "ack"])
+def test_failing_hook_releases_the_claim_and_propagates(policy: str) -> None:
+    """If on_failure raises, the claim is released and its error propagates: nothing is lost."""
+
+    def broken_hook(event: Event, exc: HandlerError) -> None:
+        msg = "dead-letter table unavailable"
+        raise OSError(msg)
+
+    calls = Calls(failures=1)
+    receiver = Receiver(
+        secret=SECRET,
+        dispatcher=calls.dispatcher,
+        on_handler_error=policy,  # type: ignore[arg-type]  # a parameter of the test
+        on_failure=broken_hook,
+    )
+    body = body_for()
+
+    with pytest.raises(OSError, match="dead-letter"):
+        receiver.receive(body, signed(body))
+    assert receiver.receive(body, signed(body)).status == 200
+    assert len(calls.events) == 2
+
+
+def test_async_hook_in_receive_is_a_configuration_error() -> None:
+    """receive() refuses an async on_failure hook (and releases the claim)."""
+
+    async def hook(event: Event, exc: HandlerError) -> None:
+        pass
+
+    calls = Calls(failures=1)
+    receiver = Receiver(secret=SECRET, dispatcher=calls.dispatcher, on_failure=hook)
+    body = body_for()
+
+    with pytest.raises(ConfigurationError, match="areceive"):
+        receiver.receive(body, signed(body))
+    assert receiver.receive(body, signed(body)).status == 200
+
+
+def test_areceive_awaits_async_hook_and_store(tmp_path: Path, closing: Closer) -> None:
+    """areceive awaits an async hook and an async SQLite store, and keeps the guarantees."""
+    told: list[Event] = []
+
+    async def hook(event: Event, exc: HandlerError) -> None:
+        told.append(event)
+
+    calls = Calls(failures=1)
+    receiver = Receiver(
+        secret=SECRET,
+        dispatcher=calls.dispatcher,
+        idempotency=closing(AsyncSQLiteStore(tmp_path / "claims.sqlite3")),
+        on_failure=hook,
+    )
+    body = body_for()
+
+    async def three() -> list[int]:
+        return [(await receiver.areceive(body, signed(body))).status for _ in range(3)]
+
+    assert asyncio.run(three()) == [500, 200, 200]
+    assert len(calls.events) == 2
+    assert told == [sow.parse(body)]
+
+
+def test_areceive_with_async_redis_store(redis_url: str, redis_prefix: str) -> None:
+    """areceive with an AsyncRedisStore handles once and answers duplicates with 200."""
+    calls = Calls()
+    body = body_for()
+
+    async def deliveries() -> list[int]:
+        store = AsyncRedisStore.from_url(redis_url, prefix=redis_prefix)
+        receiver = Receiver(secret=SECRET, dispatcher=calls.dispatcher, idempotency=store)
+        try:
+            return [(await receiver.areceive(body, signed(body))).status for _ in range(2)]
+        finally:
+            await store.client.aclose()
+
+    assert asyncio.run(deliveries()) == [200, 200]
+    assert len(calls.events) == 1
+
+
+def test_async_store_in_receive_is_a_configuration_error(tmp_path: Path, closing: Closer) -> None:
+    """receive() with an async-only store raises ConfigurationError pointing to areceive."""
+    store = closing(AsyncSQLiteStore(tmp_path / "c.sqlite3"))
+    receiver = Receiver(secret=SECRET, idempotency=store)
+    body = body_for()
+
+    with pytest.raises(ConfigurationError, match="areceive"):
+        receiver.receive(body, signed(body))
+
+
+@pytest.mark.parametrize("value", ["sqlite", 42, object()])
+def test_idempotency_option_is_checked(value: object) -> None:
+    """An idempotency value that is not a store, "memory" or None raises ConfigurationError."""
+    with pytest.raises(ConfigurationError, match="idempotency"):
+        Receiver(secret=SECRET, idempotency=value)  # type: ignore[arg-type]  # wrong on purpose
+
+
+# --- secret resolvers ---------------------------------------------------------------------------
+
+TENANTS = {"Cust1": "secret of tenant one", "Cust2": "secret of tenant two"}
+
+
+def tenant_body(tenant: str, webhook: str = "crm-sync") -> bytes:
+    return body_for(ContextIdentifier=tenant, WebhookName=webhook)
+
+
+def test_resolver_picks_each_tenants_secret() -> None:
+    """Each tenant's request verifies with that tenant's secret; the resolver sees tenant and name."""
+    asked: list[tuple[str, str]] = []
+
+    def resolve(tenant: str, webhook: str) -> str | None:
+        asked.append((tenant, webhook))
+        return TENANTS.get(tenant)
+
+    receiver = Receiver(secret=resolve, dispatcher=Dispatcher())
+    one, two = tenant_body("Cust1"), tenant_body("Cust2", "other hook")
+
+    assert receiver.receive(one, signed(one, TENANTS["Cust1"])).status == 200
+    assert receiver.receive(two, signed(two, TENANTS["Cust2"])).status == 200
+    assert asked == [("Cust1", "crm-sync"), ("Cust2", "other hook")]
+
+
+def test_resolver_wrong_tenants_secret_is_401() -> None:
+    """A request signed with another tenant's secret answers 401."""
+    receiver = Receiver(secret=TENANTS.get, dispatcher=Dispatcher())
+    body = tenant_body("Cust1")
+
+    outcome = receiver.receive(body, signed(body, TENANTS["Cust2"]))
+
+    assert outcome.status == 401
+    assert isinstance(outcome.error, sow.InvalidSignatureError)
+
+
+def test_resolver_rotation_list_accepts_old_and_new() -> None:
+    """A resolver returning [old, new] accepts signatures under either, and no other."""
+    receiver = Receiver(secret=lambda tenant, name: ["old", "new"], dispatcher=Dispatcher())
+    bodies = [tenant_body("Cust1") for _ in range(3)]
+
+    assert receiver.receive(bodies[0], signed(bodies[0], "old")).status == 200
+    assert receiver.receive(bodies[1], signed(bodies[1], "new")).status == 200
+    assert receiver.receive(bodies[2], signed(bodies[2], "other")).status == 401
+
+
+@pytest.mark.parametrize("result", [None, "", b"", []])
+def test_resolver_without_secret_is_unknown_tenant(result: object) -> None:
+    """None or an empty result is an unknown tenant: 401, never 'everything verifies'."""
+    receiver = Receiver(secret=lambda tenant, name: result, dispatcher=Dispatcher())  # type: ignore[arg-type, return-value]  # the result under test
+    body = tenant_body("Cust9")
+
+    outcome = receiver.receive(body, signed(body, "anything"))
+
+    assert outcome.status == 401
+    assert isinstance(outcome.error, UnknownTenantError)
+    assert "ContextIdentifier" in outcome.reason
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[1, 2]", b'{"ContextIdentifier": 5, "WebhookName": "x"}', b'{"Event": "x"}'],
+)
+def test_resolver_body_without_tenant_fields_is_401(body: bytes) -> None:
+    """A body without string ContextIdentifier and WebhookName cannot be verified: 401, no resolver call."""
+    asked: list[str] = []
+    receiver = Receiver(secret=lambda t, n: asked.append(t) or "s", dispatcher=Dispatcher())  # type: ignore[func-returns-value]  # records, then answers
+
+    outcome = receiver.receive(body, signed(body, "s"))
+
+    assert outcome.status == 401
+    assert isinstance(outcome.error, UnknownTenantError)
+    assert asked == []
+
+
+def test_resolver_not_called_without_signature() -> None:
+    """An unsigned request is refused (MissingSignatureError) before the resolver is asked."""
+    asked: list[str] = []
+    receiver = Receiver(secret=lambda t, n: asked.append(t) or "s", dispatcher=Dispatcher())  # type: ignore[func-returns-value]  # records, then answers
+
+    outcome = receiver.receive(tenant_body("Cust1"), {})
+
+    assert outcome.status == 401
+    assert isinstance(outcome.error, sow.MissingSignatureError)
+    assert asked == []
+
+
+def test_resolver_errors_propagate() -> None:
+    """An exception in the resolver is a server error: it propagates instead of becoming a 401."""
+
+    def resolve(tenant: str, webhook: str) -> str:
+        msg = "tenant database down"
+        raise ConnectionError(msg)
+
+    receiver = Receiver(secret=resolve, dispatcher=Dispatcher())
+    body = tenant_body("Cust1")
+
+    with pytest.raises(ConnectionError, match="tenant database"):
+        receiver.receive(body, signed(body, "s"))
+
+
+def test_async_resolver_with_areceive() -> None:
+    """areceive awaits an async resolver; receive refuses it with ConfigurationError."""
+
+    async def resolve(tenant: str, webhook: str) -> str | None:
+        await asyncio.sleep(0)
+        return TENANTS.get(tenant)
+
+    receiver = Receiver(secret=resolve, dispatcher=Dispatcher())
+    body = tenant_body("Cust2")
+
+    assert asyncio.run(receiver.areceive(body, signed(body, TENANTS["Cust2"]))).status == 200
+    with pytest.raises(ConfigurationError, match="areceive"):
+        receiver.receive(body, signed(body, TENANTS["Cust2"]))
+
+
+def test_resolver_unknown_tenant_still_acknowledges_the_test_ping() -> None:
+    """A test ping for a tenant the resolver does not know yet still gets 200 (ack_unverified_test)."""
+    receiver = Receiver(secret=lambda t, n: None, dispatcher=Dispatcher())
+    body = example("test")
+
+    outcome = receiver.receive(body, {"X-Hook-Test": "true", **signed(body, "new secret")})
+
+    assert outcome.status == 200
+    assert isinstance(outcome.event, sow.TestEvent)
+
+
+# --- replay window ----------------------------------------------------------------------------
+
+
+def at(moment: datetime) -> Receiver:
+    return Receiver(
+        secret=SECRET, dispatcher=Dispatcher(), max_age=timedelta(minutes=10), clock=lambda: moment
+    )
+
+
+@pytest.mark.parametrize(
+    ("offset", "status"),
+    [
+        (timedelta(0), 200),
+        (timedelta(minutes=10), 200),
+        (timedelta(minutes=-10), 200),
+        (timedelta(minutes=10, seconds=1), 401),
+        (timedelta(minutes=-10, seconds=-1), 401),
+        (timedelta(days=3), 401),
+    ],
+)
+def test_max_age_both_directions(offset: timedelta, status: int) -> None:
+    """Events older or further in the future than max_age answer 401; others 200."""
+    body = body_for()
+
+    outcome = at(TIMESTAMP + offset).receive(body, signed(body))
+
+    assert outcome.status == status
+    if status == 401:
+        assert isinstance(outcome.error, StaleEventError)
+        assert ("old" in outcome.reason) is (offset > timedelta(0))
+        assert ("future" in outcome.reason) is (offset < timedelta(0))
+
+
+def test_stale_event_is_not_claimed() -> None:
+    """A stale event runs no handler and leaves no claim behind."""
+    calls = Calls()
+    store = MemoryStore()
+    receiver = Receiver(
+        secret=SECRET,
+        dispatcher=calls.dispatcher,
+        idempotency=store,
+        max_age=timedelta(minutes=1),
+        clock=lambda: TIMESTAMP + timedelta(hours=1),
+    )
+    body = body_for()
+
+    assert receiver.receive(body, signed(body)).status == 401
+    assert calls.events == []
+    assert len(store) == 0
+
+
+def test_max_age_off_by_default() -> None:
+    """Without max_age an event from 2018 is accepted."""
+    body = body_for()
+
+    assert Receiver(secret=SECRET, dispatcher=Dispatcher()).receive(body, signed(body)).ok
+
+
+def test_test_ping_is_not_subject_to_max_age() -> None:
+    """A test ping is acknowledged whatever its Timestamp: it runs no handler to replay."""
+    body = example("test")
+
+    assert at(TIMESTAMP + timedelta(days=3000)).receive(body, signed(body)).status == 200
+
+
+def test_naive_clock_is_a_configuration_error() -> None:
+    """A clock returning a naive datetime raises ConfigurationError, not TypeError."""
+    receiver = Receiver(
+        secret=SECRET,
+        max_age=timedelta(minutes=1),
+        clock=lambda: datetime(2018, 4, 24),  # noqa: DTZ001  # naive on purpose
+    )
+    body = body_for()
+
+    with pytest.raises(ConfigurationError, match="timezone-aware"):
+        receiver.receive(body, signed(body))
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("max_age", timedelta(0)),
+        ("max_age", 600),
+        ("clock", "now"),
+        ("on_failure", "log it"),
+        ("handoff", object()),
+    ],
+)
+def test_delivery_options_are_checked(option: str, value: object) -> None:
+    """Wrong values for the delivery options raise ConfigurationError naming the option."""
+    with pytest.raises(ConfigurationError, match=option):
+        Receiver(secret=SECRET, **{option: value})  # type: ignore[arg-type]  # wrong on purpose
+
+
+class ListHandoff:
+    """A Handoff that keeps submitted events in a list, or refuses them like a broker that is down."""
+
+    def __init__(self, store: SQLiteStore, *, down: bool = False) -> None:
+        self.store = store
+        self.down = down
+        self.submitted: list[tuple[Event, str]] = []
+
+    def submit(self, event: Event, token: str) -> None:
+        if self.down:
+            msg = "broker unreachable"
+            raise ConnectionError(msg)
+        self.submitted.append((event, token))
+
+
+def test_handoff_answers_200_and_keeps_the_claim(tmp_path: Path, closing: Closer) -> None:
+    """With a hand-off the receiver runs no handler, answers 200 and leaves the claim in flight."""
+    calls = Calls()
+    handoff = ListHandoff(closing(SQLiteStore(tmp_path / "claims.sqlite3")))
+    receiver = Receiver(secret=SECRET, dispatcher=calls.dispatcher, handoff=handoff)
+    body = body_for()
+
+    first = receiver.receive(body, signed(body))
+    second = receiver.receive(body, signed(body))
+
+    assert first.status == 200
+    assert first.reason == "queued for a background worker"
+    assert second.status == 409  # queued, not yet handled by the worker
+    assert calls.events == []
+    ((event, token),) = handoff.submitted
+    assert event == sow.parse(body)
+    assert handoff.store.complete(event.event_id, token) is True
+    assert receiver.receive(body, signed(body)).reason == "duplicate of an event already handled"
+
+
+def test_handoff_failure_releases_the_claim(tmp_path: Path, closing: Closer) -> None:
+    """When the hand-off cannot enqueue, its error propagates and the claim is released."""
+    handoff = ListHandoff(closing(SQLiteStore(tmp_path / "claims.sqlite3")), down=True)
+    receiver = Receiver(secret=SECRET, handoff=handoff)
+    body = body_for()
+
+    with pytest.raises(ConnectionError, match="broker"):
+        receiver.receive(body, signed(body))
+    assert handoff.store.claim(sow.parse(body).event_id, "retry") is ClaimState.CLAIMED

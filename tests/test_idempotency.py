@@ -1,0 +1,385 @@
+"""Idempotency stores: the claim / complete / release contract, expiry, bounds and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+
+from superoffice_webhooks import ConfigurationError
+from superoffice_webhooks.contrib.redis import AsyncRedisStore, RedisStore
+from superoffice_webhooks.idempotency import (
+    AsyncIdempotencyStore,
+    AsyncSQLiteStore,
+    ClaimState,
+    IdempotencyStore,
+    MemoryStore,
+    SQLiteStore,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from conftest import Closer
+
+CLAIMED, IN_FLIGHT, COMPLETED = ClaimState.CLAIMED, ClaimState.IN_FLIGHT, ClaimState.COMPLETED
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IdempotencyStore]:
+    """Each sync store, fresh."""
+    if request.param == "memory":
+        yield MemoryStore()
+    elif request.param == "sqlite":
+        s = SQLiteStore(tmp_path / "claims.sqlite3")
+        yield s
+        s.close()
+    else:
+        url = request.getfixturevalue("redis_url")
+        prefix = request.getfixturevalue("redis_prefix")
+        r = RedisStore.from_url(url, prefix=prefix)
+        yield r
+        r.client.close()
+
+
+def test_stores_satisfy_the_protocol(store: IdempotencyStore) -> None:
+    """Every bundled sync store is an IdempotencyStore."""
+    assert isinstance(store, IdempotencyStore)
+
+
+def test_first_claim_wins(store: IdempotencyStore) -> None:
+    """The first claim gets CLAIMED; a second one while it is held gets IN_FLIGHT."""
+    event = uuid.uuid4()
+
+    assert store.claim(event, "a") is CLAIMED
+    assert store.claim(event, "b") is IN_FLIGHT
+    assert store.claim(uuid.uuid4(), "b") is CLAIMED
+
+
+def test_completed_event_is_reported_completed(store: IdempotencyStore) -> None:
+    """After complete, every later claim gets COMPLETED."""
+    event = uuid.uuid4()
+    store.claim(event, "a")
+
+    assert store.complete(event, "a") is True
+    assert store.claim(event, "b") is COMPLETED
+    assert store.claim(event, "c") is COMPLETED
+
+
+def test_release_lets_the_retry_claim(store: IdempotencyStore) -> None:
+    """After release, the next claim (SuperOffice's retry) gets CLAIMED again."""
+    event = uuid.uuid4()
+    store.claim(event, "a")
+
+    assert store.release(event, "a") is True
+    assert store.claim(event, "b") is CLAIMED
+    assert store.complete(event, "b") is True
+    assert store.claim(event, "c") is COMPLETED
+
+
+def test_release_with_another_token_does_nothing(store: IdempotencyStore) -> None:
+    """A token that does not hold the claim cannot release it."""
+    event = uuid.uuid4()
+    store.claim(event, "a")
+
+    assert store.release(event, "b") is False
+    assert store.claim(event, "c") is IN_FLIGHT
+
+
+def test_release_after_complete_does_nothing(store: IdempotencyStore) -> None:
+    """A completed event stays completed even if its token releases it."""
+    event = uuid.uuid4()
+    store.claim(event, "a")
+    store.complete(event, "a")
+
+    assert store.release(event, "a") is False
+    assert store.claim(event, "b") is COMPLETED
+
+
+def test_complete_without_a_claim_still_records(store: IdempotencyStore) -> None:
+    """complete() by a token that lost its claim says so, but records the event as handled."""
+    event = uuid.uuid4()
+    store.claim(event, "a")
+
+    assert store.complete(event, "b") is False
+    assert store.claim(event, "c") is COMPLETED
+
+
+def test_redis_lease_expires(redis_url: str, redis_prefix: str) -> None:
+    """In Redis a crashed delivery's claim expires after the lease; then a retry claims it."""
+    store = RedisStore.from_url(redis_url, prefix=redis_prefix, lease=timedelta(milliseconds=50))
+    event = uuid.uuid4()
+    assert store.claim(event, "crashed") is CLAIMED
+    key = f"{redis_prefix}{event}"
+    assert 0 < store.client.pttl(key) <= 50
+
+    for _ in range(200):  # bounded: at most 2 s
+        state = store.claim(event, "retry")
+        if state is CLAIMED:
+            break
+        assert state is IN_FLIGHT
+        asyncio.run(asyncio.sleep(0.01))
+    assert state is CLAIMED
+    assert store.release(event, "crashed") is False
+    store.client.close()
+
+
+def test_redis_ttl_is_set_on_completed_events(redis_url: str, redis_prefix: str) -> None:
+    """A completed event's key carries the TTL, so Redis forgets it by itself."""
+    store = RedisStore.from_url(redis_url, prefix=redis_prefix, ttl=timedelta(hours=2))
+    event = uuid.uuid4()
+    store.claim(event, "a")
+    store.complete(event, "a")
+
+    ttl = store.client.pttl(f"{redis_prefix}{event}")
+    assert 7_000_000 < ttl <= 7_200_000
+    store.client.close()
+
+
+@pytest.mark.parametrize("decode", [False, True])
+def test_redis_either_response_decoding(redis_url: str, redis_prefix: str, decode: bool) -> None:
+    """RedisStore works with clients that decode responses and with ones that do not."""
+    import redis  # noqa: PLC0415  # the client under test
+
+    store = RedisStore(
+        redis.Redis.from_url(redis_url, decode_responses=decode), prefix=redis_prefix
+    )
+    event = uuid.uuid4()
+
+    assert store.claim(event, "a") is CLAIMED
+    assert store.claim(event, "b") is IN_FLIGHT
+    store.complete(event, "a")
+    assert store.claim(event, "b") is COMPLETED
+    store.client.close()
+
+
+# --- expiry with a hand-moved clock ----------------------------------------------------------
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def timed(
+    request: pytest.FixtureRequest, tmp_path: Path, closing: Closer
+) -> tuple[IdempotencyStore, Clock]:
+    """A memory or SQLite store with a 60 s lease and a 1 h TTL on a hand-moved clock."""
+    clock = Clock()
+    options = {"ttl": timedelta(hours=1), "lease": timedelta(seconds=60), "clock": clock}
+    if request.param == "memory":
+        return MemoryStore(**options), clock  # type: ignore[arg-type]  # the options fit
+    return closing(SQLiteStore(tmp_path / "claims.sqlite3", **options)), clock  # type: ignore[arg-type]  # the options fit
+
+
+def test_lease_expires(timed: tuple[IdempotencyStore, Clock]) -> None:
+    """A claim held longer than the lease (a crashed worker) can be taken over."""
+    store, clock = timed
+    event = uuid.uuid4()
+    store.claim(event, "crashed")
+
+    clock.now += 59
+    assert store.claim(event, "early") is IN_FLIGHT
+    clock.now += 2
+    assert store.claim(event, "late") is CLAIMED
+    assert store.release(event, "crashed") is False
+    assert store.claim(event, "third") is IN_FLIGHT
+
+
+def test_completed_events_are_forgotten_after_the_ttl(
+    timed: tuple[IdempotencyStore, Clock],
+) -> None:
+    """A completed event is a duplicate for the TTL, then it is claimable again."""
+    store, clock = timed
+    event = uuid.uuid4()
+    store.claim(event, "a")
+    store.complete(event, "a")
+
+    clock.now += 3599
+    assert store.claim(event, "b") is COMPLETED
+    clock.now += 2
+    assert store.claim(event, "c") is CLAIMED
+
+
+def test_late_complete_reports_the_lost_claim(timed: tuple[IdempotencyStore, Clock]) -> None:
+    """complete() after the lease ran out returns False (the receiver logs a warning)."""
+    store, clock = timed
+    event = uuid.uuid4()
+    store.claim(event, "slow")
+    clock.now += 61
+
+    assert store.complete(event, "slow") is False
+    assert store.claim(event, "next") is COMPLETED
+
+
+def test_memory_store_is_bounded() -> None:
+    """A MemoryStore keeps at most max_entries events, forgetting the oldest first."""
+    store = MemoryStore(max_entries=3)
+    events = [uuid.uuid4() for _ in range(5)]
+    for number, event in enumerate(events):
+        store.claim(event, str(number))
+        store.complete(event, str(number))
+
+    assert len(store) == 3
+    assert store.claim(events[0], "again") is CLAIMED  # forgotten
+    assert store.claim(events[4], "again") is COMPLETED  # remembered
+
+
+def test_sqlite_purge_deletes_only_expired_rows(tmp_path: Path, closing: Closer) -> None:
+    """purge() removes expired claims and completions and keeps live ones."""
+    clock = Clock()
+    store = closing(SQLiteStore(tmp_path / "c.sqlite3", lease=timedelta(seconds=10), clock=clock))
+    old, live = uuid.uuid4(), uuid.uuid4()
+    store.claim(old, "a")
+    clock.now += 11
+    store.claim(live, "b")
+
+    assert store.purge() == 1
+    assert store.claim(live, "c") is IN_FLIGHT
+
+
+RESTART_SCRIPT = """
+import sys, uuid
+from superoffice_webhooks.idempotency import SQLiteStore
+store = SQLiteStore(sys.argv[1])
+event = uuid.UUID(sys.argv[2])
+if sys.argv[3] == "handle":
+    assert store.claim(event, "first process").value == "claimed"
+    assert store.complete(event, "first process")
+print(store.claim(event, "second look").value)
+"""
+
+
+def test_sqlite_store_survives_a_restart(tmp_path: Path, closing: Closer) -> None:
+    """An event completed by one process is still a duplicate for a process started later."""
+    path, event = tmp_path / "claims.sqlite3", str(uuid.uuid4())
+
+    def run(action: str) -> str:
+        result = subprocess.run(  # noqa: S603  # our own script
+            [sys.executable, "-c", RESTART_SCRIPT, str(path), event, action],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        return result.stdout.strip()
+
+    assert run("handle") == "completed"
+    assert run("look") == "completed"
+    here = closing(SQLiteStore(path))
+    assert here.claim(uuid.UUID(event), "here") is COMPLETED
+    assert here.claim(uuid.uuid4(), "here") is CLAIMED
+
+
+FORK_SCRIPT = """
+import os, sys, uuid
+from superoffice_webhooks.idempotency import SQLiteStore
+store = SQLiteStore(sys.argv[1])
+event = uuid.uuid4()
+store.claim(event, "parent")
+pid = os.fork()
+if pid == 0:  # the child uses the store the parent opened
+    os._exit(0 if store.claim(event, "child").value == "in_flight" else 1)
+_, status = os.waitpid(pid, 0)
+store.complete(event, "parent")
+print(os.waitstatus_to_exitcode(status), store.claim(event, "parent again").value)
+"""
+
+
+def test_sqlite_store_in_a_forked_child(tmp_path: Path) -> None:
+    """A store opened before a fork (gunicorn --preload, Celery prefork) works in the child."""
+    result = subprocess.run(  # noqa: S603  # our own script
+        [sys.executable, "-c", FORK_SCRIPT, str(tmp_path / "claims.sqlite3")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+
+    assert result.stdout.split() == ["0", "completed"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("ttl", timedelta(0)), ("lease", timedelta(seconds=-1)), ("ttl", 60), ("max_entries", 0)],
+)
+def test_memory_store_options_are_checked(option: str, value: object) -> None:
+    """Non-positive or non-timedelta options raise ConfigurationError."""
+    with pytest.raises(ConfigurationError, match=option):
+        MemoryStore(**{option: value})  # type: ignore[arg-type]  # wrong on purpose
+
+
+def test_sqlite_store_needs_a_path() -> None:
+    """SQLiteStore without a usable path raises ConfigurationError."""
+    with pytest.raises(ConfigurationError, match="path"):
+        SQLiteStore("")
+
+
+def test_redis_store_needs_a_redis_client() -> None:
+    """RedisStore and AsyncRedisStore refuse other objects (and each other's clients)."""
+    import redis  # noqa: PLC0415  # the client under test
+
+    with pytest.raises(ConfigurationError, match=r"redis\.Redis"):
+        RedisStore("redis://localhost")  # type: ignore[arg-type]  # wrong on purpose
+    with pytest.raises(ConfigurationError, match=r"redis\.asyncio\.Redis"):
+        AsyncRedisStore(redis.Redis())  # type: ignore[arg-type]  # wrong on purpose
+
+
+# --- async stores ------------------------------------------------------------------------------
+
+
+def test_async_sqlite_store(tmp_path: Path, closing: Closer) -> None:
+    """AsyncSQLiteStore keeps the contract, on the same file as its sync store."""
+    store = closing(AsyncSQLiteStore(tmp_path / "claims.sqlite3"))
+    event = uuid.uuid4()
+    assert isinstance(store, AsyncIdempotencyStore)
+
+    async def scenario() -> list[object]:
+        return [
+            await store.claim(event, "a"),
+            await store.claim(event, "b"),
+            await store.release(event, "a"),
+            await store.claim(event, "b"),
+            await store.complete(event, "b"),
+            await store.claim(event, "c"),
+        ]
+
+    assert asyncio.run(scenario()) == [CLAIMED, IN_FLIGHT, True, CLAIMED, True, COMPLETED]
+    assert store.sync.claim(event, "d") is COMPLETED
+
+
+def test_async_redis_store(redis_url: str, redis_prefix: str) -> None:
+    """AsyncRedisStore keeps the contract and shares claims with a sync RedisStore."""
+    event = uuid.uuid4()
+    sync = RedisStore.from_url(redis_url, prefix=redis_prefix)
+
+    async def scenario() -> list[object]:
+        store = AsyncRedisStore.from_url(redis_url, prefix=redis_prefix)
+        assert isinstance(store, AsyncIdempotencyStore)
+        try:
+            return [
+                await store.claim(event, "a"),
+                sync.claim(event, "b"),
+                await store.release(event, "a"),
+                await store.claim(event, "b"),
+                await store.complete(event, "b"),
+                await store.claim(event, "c"),
+            ]
+        finally:
+            await store.client.aclose()
+
+    assert asyncio.run(scenario()) == [CLAIMED, IN_FLIGHT, True, CLAIMED, True, COMPLETED]
+    assert sync.claim(event, "d") is COMPLETED
+    sync.client.close()
