@@ -122,6 +122,56 @@ def superoffice_webhook_app(request):
     return Client()
 """
 
+FLASK_ADAPTER_APP = """
+import flask
+from superoffice_webhooks.contrib.flask import SuperOfficeWebhooks
+
+app = flask.Flask(__name__)
+SuperOfficeWebhooks(app, url="/superoffice", secret=SECRET, dispatcher=dispatcher)
+
+
+@pytest.fixture
+def superoffice_webhook_app():
+    return app
+"""
+
+ASGI_ADAPTER_APP = """
+from superoffice_webhooks.contrib.asgi import WebhookApp
+
+app = WebhookApp(receiver=receiver)
+
+
+@pytest.fixture
+def superoffice_webhook_app():
+    return app
+"""
+
+DJANGO_ADAPTER_APP = """
+import django
+from django.conf import settings
+
+settings.configure(
+    SECRET_KEY="not secret",
+    ROOT_URLCONF=__name__,
+    ALLOWED_HOSTS=["testserver"],
+    MIDDLEWARE=["django.middleware.csrf.CsrfViewMiddleware"],
+    INSTALLED_APPS=["superoffice_webhooks.contrib.django"],
+    USE_TZ=True,
+)
+django.setup()
+
+from django.test import Client
+from django.urls import path
+from superoffice_webhooks.contrib.django import WebhookView
+
+urlpatterns = [path("superoffice", WebhookView.as_view(receiver=receiver))]
+
+
+@pytest.fixture
+def superoffice_webhook_app():
+    return Client()
+"""
+
 TESTS = """
 import superoffice_webhooks as sow
 from superoffice_webhooks.testing import signed_request
@@ -131,7 +181,7 @@ def test_a_signed_event_reaches_the_handler(superoffice_webhook_client, superoff
     response = superoffice_webhook_client.send("person.consented", primary_key=18)
 
     assert response.status == 200, response.text
-    assert response.text == "handled by 2 handler(s)"  # consent_given and the recorder
+    assert response.text.strip() == "handled by 2 handler(s)"  # consent_given and the recorder
     assert superoffice_events.names == ["person.consented"]
     assert superoffice_events[0].person_id == 18
 
@@ -192,6 +242,13 @@ def test_django_app(pytester: pytest.Pytester) -> None:
     result = run_inner(pytester, DJANGO_APP)
 
     result.assert_outcomes(passed=16)  # 5 tests x 3 apps, and one without an app
+
+
+def test_library_adapters(pytester: pytest.Pytester) -> None:
+    """The same tests pass against apps that use the library's own Flask, ASGI and Django adapters."""
+    for app in (FLASK_ADAPTER_APP, ASGI_ADAPTER_APP, DJANGO_ADAPTER_APP):
+        result = run_inner(pytester, app)
+        result.assert_outcomes(passed=6)
 
 
 def test_default_dispatcher_and_secret(pytester: pytest.Pytester) -> None:
