@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck docs check generate bench
+.PHONY: demo test coverage lint typecheck docs check generate bench fuzz fuzz-long mutation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,14 @@ test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/python -m pytest
 
+# The test suite under coverage.py, subprocesses included; fails below 100% branch coverage.
+coverage: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,coverage]'
+	rm -f .coverage .coverage.*
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage combine --quiet
+	$(BIN)/coverage report
+
 lint: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	$(BIN)/ruff check .
@@ -26,6 +34,7 @@ lint: $(BIN)/python
 typecheck: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	$(BIN)/mypy
+	$(BIN)/pyright --pythonpath $(BIN)/python
 
 docs: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[docs]'
@@ -42,3 +51,22 @@ check: lint typecheck docs test
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# Coverage-guided fuzzing (atheris) of parse and Receiver.receive, FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[fuzz]'
+	for target in parse receive-signed receive-raw; do \
+	  $(BIN)/python -m fuzz $$target -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 || exit 1; \
+	done
+
+# The property tests with 10^5 cases each (a few minutes per test).
+fuzz-long: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	SUPEROFFICE_WEBHOOKS_HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest tests/test_properties.py -p no:cacheprovider --hypothesis-show-statistics
+
+# Mutation testing of _verify.py, _parse.py and _converter.py (about 20 minutes).
+mutation: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
+	$(BIN)/mutmut run
+	$(BIN)/mutmut results

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -31,6 +32,17 @@ class Closer(Protocol):
 
     def __call__(self, thing: C, /) -> C: ...
 
+
+#: Hypothesis profiles: "default" for the normal run, "long" (10^5 cases per property)
+#: for ``make fuzz-long``; SUPEROFFICE_WEBHOOKS_HYPOTHESIS_PROFILE picks one.
+settings.register_profile("default", max_examples=100, deadline=None)
+settings.register_profile(
+    "long",
+    max_examples=100_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("SUPEROFFICE_WEBHOOKS_HYPOTHESIS_PROFILE", "default"))
 
 DATA = Path(__file__).parent / "data"
 SECRET = "Something Super Secret"  # noqa: S105  # a test secret

@@ -1,6 +1,7 @@
 """parse(): a notification body -> the typed event for its name."""
 
 import json
+import math
 from collections.abc import Mapping
 
 from ._converter import structure
@@ -35,6 +36,14 @@ def _reject_constant(name: str) -> object:
     raise PayloadError(msg)
 
 
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):  # 1e400: json would make it inf, which no JSON can carry back
+        msg = "Invalid SuperOffice payload: a number is too large (beyond a 64-bit float)."
+        raise PayloadError(msg)
+    return number
+
+
 def load_json(body: bytes | str) -> object:
     if isinstance(body, bytes):
         try:
@@ -46,7 +55,7 @@ def load_json(body: bytes | str) -> object:
         text = body
     text = text.removeprefix("\ufeff")  # a byte order mark is harmless; it was signed too
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError and integers over Python's digit limit.
         msg = "Invalid SuperOffice payload: the body is not valid JSON."

@@ -10,7 +10,7 @@ from superoffice_webhooks._receiver import Outcome, Receiver
 from superoffice_webhooks.exceptions import ConfigurationError, PayloadError, PayloadTooLargeError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, Mapping
+    from collections.abc import AsyncIterable, Iterable, Mapping
 
 logger = logging.getLogger("superoffice_webhooks")
 
@@ -50,6 +50,20 @@ def check_options(options: Mapping[str, Any]) -> None:
             f"Receiver takes: {', '.join(sorted(_OPTION_NAMES))}."
         )
         raise ConfigurationError(msg)
+
+
+def combined_headers(fields: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Header fields by lower-case name; a repeated name's values joined with ", ".
+
+    That is how HTTP combines repeated fields (RFC 9110, section 5.3) and how WSGI
+    servers present them, so that a repeated ``X-SuperOffice-Signature`` is malformed
+    (401) in every adapter, whichever copy is right.
+    """
+    headers: dict[str, str] = {}
+    for name, value in fields:
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
 
 
 def declared_length(value: str | None) -> int | None:

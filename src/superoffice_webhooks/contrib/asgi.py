@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from superoffice_webhooks.exceptions import ConfigurationError
 
-from ._http import NOT_ALLOWED, collect, make_receiver, response_headers, text
+from ._http import NOT_ALLOWED, collect, combined_headers, make_receiver, response_headers, text
 
 if TYPE_CHECKING:
     from superoffice_webhooks._receiver import Outcome, Receiver
@@ -66,9 +66,9 @@ class WebhookApp:
         if scope["method"] != "POST":
             await _answer(send, NOT_ALLOWED)
             return
-        headers = {
-            key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
-        }
+        headers = combined_headers(
+            (key.decode("latin-1"), value.decode("latin-1")) for key, value in scope["headers"]
+        )
         try:
             body = await collect(_chunks(receive), headers, self.receiver)
         except _DisconnectedError:

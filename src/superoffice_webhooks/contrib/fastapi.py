@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from superoffice_webhooks._events import Event
 
-from ._http import collect, consumed, make_receiver
+from ._http import collect, combined_headers, consumed, make_receiver
 from .asgi import WebhookApp
 
 if TYPE_CHECKING:
@@ -77,13 +77,12 @@ class SuperOfficeEvent:
 
     async def __call__(self, request: Request) -> Event:
         """Verify and parse the request's body into its event."""
+        headers = combined_headers(request.headers.items())
         try:
-            body = await collect(request.stream(), request.headers, self.receiver)
+            body = await collect(request.stream(), headers, self.receiver)
         except RuntimeError:  # Starlette's "Stream consumed": read before, and not kept
             body = consumed()
-        accepted = (
-            await self.receiver.aaccept(body, request.headers) if isinstance(body, bytes) else body
-        )
+        accepted = await self.receiver.aaccept(body, headers) if isinstance(body, bytes) else body
         if isinstance(accepted, Event):
             return accepted
         raise HTTPException(accepted.status, detail=accepted.reason)
