@@ -115,7 +115,8 @@ def _noop(_: sow.Event) -> None:
     return None
 
 
-def _dispatcher() -> sow.Dispatcher:
+def noop_dispatcher() -> sow.Dispatcher:
+    """A dispatcher with one no-op handler for ``person.created``."""
     dispatcher = sow.Dispatcher()
     dispatcher.on("person.created")(_noop)
     return dispatcher
@@ -177,12 +178,12 @@ def _stdlib(build: Callable[[Payload], Runner]) -> Callable[[Payload], Runner]:
 
 def _verify_parse_dispatch(p: Payload) -> Runner:
     body, signature = p.body, p.signature
-    verify_and_parse, dispatch = sow.verify_and_parse, _dispatcher().dispatch
+    verify_and_parse, dispatch = sow.verify_and_parse, noop_dispatcher().dispatch
     return lambda: dispatch(verify_and_parse(body, signature, SECRET))
 
 
 def _receive(p: Payload) -> Runner:
-    receiver = sow.Receiver(secret=SECRET, dispatcher=_dispatcher())
+    receiver = sow.Receiver(secret=SECRET, dispatcher=noop_dispatcher())
     body, headers = p.body, p.headers
     return lambda: receiver.receive(body, headers)
 

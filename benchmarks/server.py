@@ -28,12 +28,15 @@ from typing import IO, TYPE_CHECKING
 import attrs
 
 from .payloads import ROOT, Payload
-from .server_apps import CONSTANT, PATH
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
 START_TIMEOUT = 30.0
+#: Where the apps of :mod:`benchmarks.server_apps` answer.
+PATH = "/superoffice/webhook"
+#: What our adapter answers to the benchmark body, and so the constant apps too.
+CONSTANT = b"handled by 1 handler(s)\n"
 #: The ratio of our adapter's requests/s to the constant server's that the issue asks for.
 TARGET = 0.90
 
@@ -90,7 +93,8 @@ PAIRS = (
 )
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -100,7 +104,7 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def serve(server: Server) -> Iterator[int]:
     """Run *server* on a free port until the block ends; yields the port."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", *(a.format(port=port) for a in server.args)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryFile() as log:
@@ -111,12 +115,17 @@ def serve(server: Server) -> Iterator[int]:
             _wait_until_listening(server, process, port, log)
             yield port
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate *process*, killing it if it has not ended after 10 seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 def _wait_until_listening(

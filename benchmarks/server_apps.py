@@ -11,32 +11,21 @@ from typing import TYPE_CHECKING, Any
 
 import flask
 
-import superoffice_webhooks as sow
 from superoffice_webhooks.contrib.asgi import WebhookApp
 from superoffice_webhooks.contrib.flask import webhook_view
 
+from .cases import noop_dispatcher
 from .payloads import SECRET
+from .server import CONSTANT, PATH
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-PATH = "/superoffice/webhook"
-CONSTANT = b"handled by 1 handler(s)\n"  # what ours answers to the benchmark body
 _HEADERS = [(b"content-type", b"text/plain; charset=utf-8")]
 
 
-def _noop(_: sow.Event) -> None:
-    return None
-
-
-def _dispatcher() -> sow.Dispatcher:
-    dispatcher = sow.Dispatcher()
-    dispatcher.on("person.created")(_noop)
-    return dispatcher
-
-
 #: Our ASGI adapter, one no-op handler.
-asgi = WebhookApp(secret=SECRET, dispatcher=_dispatcher())
+asgi = WebhookApp(secret=SECRET, dispatcher=noop_dispatcher())
 
 
 async def asgi_constant(
@@ -59,7 +48,7 @@ async def asgi_constant(
 #: Our Flask adapter, one no-op handler.
 flask_app = flask.Flask("benchmark")
 flask_app.add_url_rule(
-    PATH, view_func=webhook_view(secret=SECRET, dispatcher=_dispatcher()), methods=["POST"]
+    PATH, view_func=webhook_view(secret=SECRET, dispatcher=noop_dispatcher()), methods=["POST"]
 )
 
 #: The same Flask server answering 200.
