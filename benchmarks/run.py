@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--memory]``: measure, print, write JSON and a chart."""
+"""``python -m benchmarks [--quick] [--memory] [--server]``: measure, print, write JSON and a chart."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import memory, report
+from . import memory, report, server
 from .cases import CASES, Case, Runner, UnavailableError
 from .payloads import ROOT, Payload, payloads
 from .timing import Timing, measure
@@ -65,6 +65,16 @@ def _parser() -> argparse.ArgumentParser:
         "--memory",
         action="store_true",
         help="measure memory instead of speed: retained event size and --events requests",
+    )
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="requests/s through uvicorn and gunicorn on 127.0.0.1 (wrk if installed)",
+    )
+    parser.add_argument(
+        "--python-client",
+        action="store_true",
+        help="with --server: load with the bounded Python client even if wrk is installed",
     )
     parser.add_argument(
         "--events", type=int, default=1_000_000, help="requests in the --memory run (1000000)"
@@ -127,11 +137,44 @@ def _memory(args: argparse.Namespace, bodies: Sequence[Payload]) -> int:
     return 0
 
 
+def _server(args: argparse.Namespace, bodies: Sequence[Payload]) -> int:
+    medium = next(p for p in bodies if p.label == "1.5 KB")
+    use_wrk = False if args.python_client else None
+    generator, results = server.run(medium, quick=args.quick, use_wrk=use_wrk)
+    server.print_results(results)
+    report.write_json(
+        args.output / "server.json",
+        {
+            "environment": report.environment(),
+            "mode": "quick" if args.quick else "full",
+            "body": medium.label,
+            "load": generator,
+            "target_ratio": server.TARGET,
+            "results": [
+                {
+                    "server": r.label,
+                    "ours_requests_per_s": round(r.ours),
+                    "constant_requests_per_s": round(r.constant),
+                    "ratio": round(r.ratio, 3),
+                    "ratio_min": round(r.ratio_min, 3),
+                    "ratio_max": round(r.ratio_max, 3),
+                    "met": r.ratio >= server.TARGET,
+                }
+                for r in results
+            ],
+        },
+    )
+    print(f"\nwrote {args.output / 'server.json'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     bodies = payloads()
     if args.memory:
         return _memory(args, bodies)
+    if args.server:
+        return _server(args, bodies)
     rounds = args.rounds or (15 if args.quick else 150)
     budget_ns = int((args.budget_ms or (1.0 if args.quick else 4.0)) * 1e6)
     cases = _selected(args.only)

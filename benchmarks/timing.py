@@ -13,8 +13,12 @@ import statistics
 import time
 from collections.abc import Callable, Mapping
 from itertools import repeat
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
 
 Runner = Callable[[], object]
 
@@ -35,7 +39,18 @@ class Timing:
         return 1e9 / self.ns
 
 
+class Pinned(Protocol):
+    """A runner that needs a setting while it runs (``with runner.pinned(): ...``)."""
+
+    def __call__(self) -> object: ...
+    def pinned(self) -> AbstractContextManager[Runner]: ...
+
+
 def _time(runner: Runner, n: int) -> int:
+    pinned = getattr(runner, "pinned", None)
+    if pinned is not None:
+        with pinned() as inner:  # set once around the loop, not per call
+            return _time(inner, n)
     start = time.perf_counter_ns()
     for _ in repeat(None, n):
         runner()

@@ -44,6 +44,9 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("SUPEROFFICE_WEBHOOKS_HYPOTHESIS_PROFILE", "default"))
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 DATA = Path(__file__).parent / "data"
 SECRET = "Something Super Secret"  # noqa: S105  # a test secret
 #: The example apps of the docs, which the adapter tests import and serve.
@@ -163,3 +166,22 @@ def closing() -> Iterator[Closer]:
     yield keep
     for thing in reversed(things):
         thing.close()
+
+
+@pytest.fixture(params=["stdlib", "orjson"], scope="module")
+def json_parser(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run a module's tests once per JSON parser parse() can use.
+
+    ``parse()`` tries orjson first when it is installed (the ``fast`` extra) and must
+    give the same events and the same errors as with the standard library alone.
+    """
+    import orjson  # noqa: PLC0415  # in the test extra; only this fixture needs it
+
+    from superoffice_webhooks import _parse  # noqa: PLC0415  # the parser setting is private
+
+    saved = _parse.fast_loads
+    _parse.fast_loads = None if request.param == "stdlib" else orjson.loads
+    try:
+        yield request.param
+    finally:
+        _parse.fast_loads = saved

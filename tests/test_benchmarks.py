@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from benchmarks.cases import FLOOR, FLOOR_HMAC, OWN, Case
-from benchmarks.payloads import payloads
+from benchmarks.cases import CASES, FLOOR, FLOOR_HMAC, OWN, Case, StdlibJson
+from benchmarks.payloads import SECRET, payloads
 from benchmarks.run import main
+from benchmarks.server import PAIRS, _lua_string, check, serve
+from superoffice_webhooks import _parse, sign
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -91,3 +93,58 @@ def test_unknown_case_is_refused() -> None:
     """--only with a name that is not a case stops with the list of known names."""
     with pytest.raises(SystemExit, match="unknown case"):
         main(["--only", "nonsense"])
+
+
+FAST = [c for c in CASES if c.name.endswith("[fast]")]
+
+
+@pytest.mark.parametrize("case", FAST, ids=[c.name for c in FAST])
+def test_fast_pipelines_agree_with_the_library(case: Case) -> None:
+    """The [fast] pipelines (orjson, in the test extra) produce the library's own result."""
+    for p in PAYLOADS:
+        assert case.agrees(case.build(p)(), p), (case.name, p.label)
+
+
+def test_stdlib_cases_pin_the_standard_parser() -> None:
+    """A stdlib case parses without orjson while it runs, and restores the setting after."""
+    seen: list[object] = []
+    runner = StdlibJson(lambda: seen.append(_parse.fast_loads))
+    before = _parse.fast_loads
+    assert before is not None  # orjson is in the test extra
+    runner()
+    with runner.pinned() as run:
+        run()
+    assert seen == [None, None]
+    assert _parse.fast_loads is before
+
+
+def test_server_run_with_the_python_client(tmp_path: Path) -> None:
+    """--server --quick serves both pairs on 127.0.0.1 and writes requests/s and ratios."""
+    argv = ["--server", "--quick", "--python-client", "--output", str(tmp_path)]
+    assert main(argv) == 0
+    data = json.loads((tmp_path / "server.json").read_text(encoding="utf-8"))
+    assert data["load"].startswith("Python client")
+    assert [r["server"] for r in data["results"]] == [p.label for p in PAIRS]
+    for row in data["results"]:
+        assert row["ours_requests_per_s"] > 0
+        assert row["constant_requests_per_s"] > 0
+        assert row["ratio_min"] <= row["ratio"] <= row["ratio_max"]
+
+
+def test_server_check_refuses_a_wrong_answer() -> None:
+    """The server check fails when the answer is not the delivered 200 (a bad signature)."""
+    good = PAYLOADS[1]
+    wrong = sign(b"another body", SECRET)
+    headers = {**good.headers, "X-Superoffice-Signature": wrong}
+    tampered = type(good)(good.label, good.body, wrong, headers)
+    with serve(PAIRS[0].ours) as port:
+        check(port, good)
+        with pytest.raises(AssertionError, match="401"):
+            check(port, tampered)
+
+
+def test_wrk_script_quotes_the_body() -> None:
+    """The body goes into wrk's Lua script as a long string; one that would end it is refused."""
+    assert _lua_string('{"a": "b"}') == '[====[{"a": "b"}]====]'
+    with pytest.raises(ValueError, match="]====]"):
+        _lua_string("x]====]y")

@@ -17,6 +17,9 @@ import superoffice_webhooks as sow
 from conftest import example, example_json, example_names
 from superoffice_webhooks._catalogue import ENTITIES, Entity, Key
 
+#: Every test here runs with the standard library's JSON parser and with orjson.
+pytestmark = pytest.mark.usefixtures("json_parser")
+
 NO_EVENT_ID = "sale.deleted.reference-index"
 
 #: Example file -> the class SuperOffice's documentation says it is (SPEC 5.2, by hand).

@@ -32,6 +32,9 @@ from superoffice_webhooks import (
     parse,
 )
 
+#: Every test here runs with the standard library's JSON parser and with orjson.
+pytestmark = pytest.mark.usefixtures("json_parser")
+
 PERSONAL = "SECRET-PERSONAL-DATA"
 
 PERSON_EXAMPLES: dict[str, type[PersonEvent]] = {
@@ -72,6 +75,7 @@ WIRE_KEYS = (
     "Values",
     "FieldValues",
 )
+
 REQUIRED_KEYS = (
     "EventId",
     "Timestamp",

@@ -12,6 +12,9 @@ import pytest
 import superoffice_webhooks as sow
 from conftest import example, example_json
 
+#: Every test here runs with the standard library's JSON parser and with orjson.
+pytestmark = pytest.mark.usefixtures("json_parser")
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 

@@ -24,6 +24,9 @@ from superoffice_webhooks import (
     VerificationError,
 )
 
+#: Every test here runs with the standard library's JSON parser and with orjson.
+pytestmark = pytest.mark.usefixtures("json_parser")
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 

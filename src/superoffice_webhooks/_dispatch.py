@@ -426,7 +426,7 @@ class Dispatcher:
             except Exception as exc:  # noqa: BLE001  # collected and raised as a group below
                 errors.append(exc)
                 continue
-            if inspect.isawaitable(result):
+            if result is not None and inspect.isawaitable(result):
                 if inspect.iscoroutine(result):
                     result.close()
                 msg = (

@@ -2,9 +2,9 @@
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from ._converter import structure
+from ._converter import structure, structure_fast
 from ._events import Event, UnknownEvent
 from ._generated_events import EVENT_CLASSES, EXTRA_TABLE_CLASSES, LIST_ITEM_CLASSES
 from .exceptions import PayloadError
@@ -44,6 +44,18 @@ def _finite_float(text: str) -> float:
     return number
 
 
+#: The standard library's parser, built once (``json.loads`` with an argument builds a
+#: new decoder on every call).
+_decode = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float).decode
+
+#: The faster parser tried first when it is installed (orjson, the ``fast`` extra).
+fast_loads: Callable[[bytes | str], object] | None
+try:
+    from orjson import loads as fast_loads
+except ImportError:  # the fast extra is not installed
+    fast_loads = None
+
+
 def load_json(body: bytes | str) -> object:
     if isinstance(body, bytes):
         try:
@@ -55,7 +67,7 @@ def load_json(body: bytes | str) -> object:
         text = body
     text = text.removeprefix("\ufeff")  # a byte order mark is harmless; it was signed too
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        return _decode(text)
     except (ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError and integers over Python's digit limit.
         msg = "Invalid SuperOffice payload: the body is not valid JSON."
@@ -75,6 +87,10 @@ def parse(body: bytes | str | Mapping[str, object]) -> Event:
     :raises PayloadError: the body is not valid UTF-8 or JSON, not an object, or a
         field is missing or of the wrong type (the error names the field).
     """
+    if fast_loads is not None and isinstance(body, (bytes, str)):
+        event = _parse_fast(body, fast_loads)
+        if event is not None:
+            return event
     if isinstance(body, (bytes, str)):
         data = load_json(body)
     elif isinstance(body, (bytearray, memoryview)):
@@ -93,3 +109,25 @@ def parse(body: bytes | str | Mapping[str, object]) -> Event:
         msg = f"Invalid SuperOffice payload: Event {reason}."
         raise PayloadError(msg, field="Event")
     return structure(data, event_class(name))
+
+
+def _parse_fast(body: bytes | str, loads: Callable[[bytes | str], object]) -> Event | None:
+    """The event parsed with *loads* (orjson), or ``None`` to parse the standard way.
+
+    orjson differs from the standard library on a few inputs: it rejects NaN, Infinity,
+    numbers out of the float range, lone surrogates and a byte order mark, and it reads
+    an integer beyond 64 bits as a float. So its result is only used when the fast
+    structuring path accepts it whole (no float anywhere, see ``structure_fast``); any
+    other body is parsed again by the standard library, which gives the same event or
+    the same error as without orjson.
+    """
+    try:
+        data = loads(body)
+    except Exception:  # noqa: BLE001  # orjson.JSONDecodeError and the like: decided below
+        return None
+    if type(data) is not dict:
+        return None
+    name = data.get("Event")
+    if type(name) is not str:
+        return None
+    return structure_fast(data, event_class(name))

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from benchmarks.server import free_port, stop
 from conftest import EXAMPLES
 
 if TYPE_CHECKING:
@@ -45,13 +46,6 @@ class Server:
         return output
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def serve(args: list[str], log: Path, env: Mapping[str, str] | None = None) -> Iterator[Server]:
     """Start ``python -m <args>`` with ``{port}`` filled in; stop it when done."""
@@ -71,12 +65,7 @@ def serve(args: list[str], log: Path, env: Mapping[str, str] | None = None) -> I
         _wait_until_listening(server)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
 
 
 def _wait_until_listening(server: Server) -> None:

@@ -1,0 +1,192 @@
+"""The fast paths give exactly what the detailed converter and the stdlib parser give.
+
+parse() structures with generated functions first and tries orjson first when it is
+installed; whenever either declines, the detailed path runs. These tests check that a
+fast result is always the detailed result and that errors never depend on the path.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import superoffice_webhooks as sow
+from conftest import example_json, example_names
+from superoffice_webhooks import _converter, _parse
+from superoffice_webhooks._parse import event_class
+
+EXAMPLES = [n for n in example_names() if n != "sale.deleted.reference-index"]
+#: Examples that use an alias spelling (``associateId``): the converter renames them.
+ALIAS_SPELLINGS = {"relation.created"}
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def outcome(run: Any) -> tuple[str, object]:
+    """What *run* gives: ("ok", a repr that tells 1, 1.0 and True apart) or the error."""
+    try:
+        result = run()
+    except sow.PayloadError as exc:
+        return "error", (str(exc), exc.field)
+    return "ok", (repr(result), result)
+
+
+def detailed(data: dict[str, Any]) -> tuple[str, object]:
+    """The detailed converter's answer, never the fast path's."""
+    cls = event_class(str(data.get("Event")))
+    try:
+        result = _converter.converter.structure(data, cls)
+    except Exception as exc:  # noqa: BLE001  # compared as the PayloadError it becomes
+        error = _converter._describe(exc, cls)
+        return "error", (str(error), error.field)
+    return "ok", (repr(result), result)
+
+
+def with_parser(loads: object, body: bytes) -> tuple[str, object]:
+    saved = _parse.fast_loads
+    _parse.fast_loads = loads  # type: ignore[assignment]  # orjson.loads or None
+    try:
+        return outcome(lambda: sow.parse(body))
+    finally:
+        _parse.fast_loads = saved
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_fast_structuring_of_every_example(name: str) -> None:
+    """Documented examples take the fast path and give the detailed converter's event."""
+    data = example_json(name)
+    fast = _converter.structure_fast(data, event_class(str(data["Event"])))
+    if name in ALIAS_SPELLINGS:
+        assert fast is None
+        assert detailed(data)[0] == "ok"
+    else:
+        assert fast is not None
+        assert ("ok", (repr(fast), fast)) == detailed(data)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(EXAMPLES),
+    key=st.sampled_from(
+        ["EventId", "Timestamp", "Changes", "PrimaryKey", "Entity", "Values", "FieldValues", "x"]
+    ),
+    value=json_values,
+    inner=st.booleans(),
+)
+def test_fast_and_detailed_agree_on_changed_bodies(
+    name: str, key: str, value: object, inner: bool
+) -> None:
+    """A body with one value replaced (top level or in FieldValues) gives the same either way."""
+    data = example_json(name)
+    target = data.get("FieldValues") if inner else data
+    if isinstance(target, dict):
+        field = key if not inner else next(iter(target), key)
+        target[field] = value
+    fast = _converter.structure_fast(data, event_class(str(data["Event"])))
+    if fast is not None:
+        assert ("ok", (repr(fast), fast)) == detailed(data)
+    assert outcome(lambda: _converter.structure(data, event_class(str(data["Event"])))) == detailed(
+        data
+    )
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(EXAMPLES),
+    extra=st.dictionaries(st.text(max_size=6), json_values, max_size=3),
+)
+def test_orjson_and_stdlib_agree_on_extra_values(name: str, extra: dict[str, object]) -> None:
+    """Unknown keys of any JSON value (big integers, floats, nesting) parse the same either way."""
+    data = example_json(name)
+    data.update({f"x-{k}": v for k, v in extra.items()})
+    values = data.get("FieldValues")
+    if isinstance(values, dict):
+        values.update({f"x-{k}": v for k, v in extra.items()})
+    body = json.dumps(data).encode()
+    assert with_parser(orjson.loads, body) == with_parser(None, body)
+
+
+#: Bodies on which orjson and the standard library disagree, or nearly.
+TRICKY = [
+    b'\xef\xbb\xbf{"Event": "test"}',  # a byte order mark: orjson refuses it
+    b'{"Event": "test", "x": 123456789012345678901234567890}',  # orjson: a float
+    b'{"Event": "test", "x": 18446744073709551616}',  # 2**64: orjson: a float
+    b'{"Event": "test", "x": -9223372036854775809}',  # below int64: orjson: a float
+    b'{"Event": "test", "x": 18446744073709551615}',  # 2**64 - 1: an int for both
+    b'{"Event": "test", "x": 1e400}',  # inf for json, an error for orjson
+    b'{"Event": "test", "x": NaN}',
+    b'{"Event": "test", "x": -Infinity}',
+    b'{"Event": "test", "x": "\\ud800"}',  # a lone surrogate
+    b'{"Event": "test", "x": "\xed\xa0\x80"}',  # a surrogate encoded in UTF-8
+    b'{"Event": "test", "x": 1, "x": 2}',  # duplicate keys: the last wins
+    b'{"Event": "test", "x": 1.5}',
+    b'{"Event": "test"} x',
+    b'{"Event": "test", "x": ' + b"[" * 2000 + b"]" * 2000 + b"}",
+    b"",
+    b"[]",
+    b'"text"',
+    b"\xff",
+]
+
+
+@pytest.mark.parametrize("body", TRICKY)
+def test_orjson_and_stdlib_agree_on_tricky_bodies(body: bytes) -> None:
+    """Where orjson differs from json, parse() still gives json's event or error."""
+    merged = example_json("test") | {"x": 0}
+    full = body.replace(b'{"Event": "test"', json.dumps(merged).encode()[:-1], 1)
+    assert with_parser(orjson.loads, full) == with_parser(None, full)
+
+
+def test_big_integer_stays_an_integer_with_orjson() -> None:
+    """A 30-digit integer in an unknown key is an int, as with json, not orjson's float."""
+    data = example_json("person.created") | {"Big": 123456789012345678901234567890}
+    event = with_parser(orjson.loads, json.dumps(data).encode())
+    assert event[0] == "ok"
+    parsed = event[1][1]  # type: ignore[index]  # ("ok", (repr, event))
+    assert parsed.extra["Big"] == 123456789012345678901234567890
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "576086e3-5261-426b-a84b-26ca7f5b65e8",
+        "576086E3-5261-426B-A84B-26CA7F5B65E8",
+        "576086e35261426ba84b26ca7f5b65e8",
+        "{576086e3-5261-426b-a84b-26ca7f5b65e8}",
+        "urn:uuid:576086e3-5261-426b-a84b-26ca7f5b65e8",
+        "576086e3-5261-426b-a84b-26ca7f5b_5e8",
+        "576086e3-5261-426b-a84b-26ca7f5b65eg",
+        "576086e3-5261-426b-a84b-26ca7f5b65e",
+        "\u0661" * 32,  # Arabic-Indic digits: int() reads them
+    ],
+)
+def test_guid_fast_path_is_uuid(text: str) -> None:
+    """EventId is read exactly as uuid.UUID reads it, or refused as UUID refuses it."""
+    try:
+        expected: object = UUID(text)
+    except ValueError:
+        expected = ValueError
+    try:
+        got: object = _converter._uuid(text, UUID)
+    except _converter._MismatchError:
+        got = ValueError
+    assert got == expected
+    if isinstance(got, UUID):
+        assert isinstance(expected, UUID)
+        assert (type(got), got.int, got.is_safe) == (UUID, expected.int, expected.is_safe)
