@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import uuid
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast, runtime_checkable
 
 import attrs
 from typing_extensions import TypeIs
@@ -31,6 +31,7 @@ from .exceptions import (
 from .idempotency import AsyncIdempotencyStore, ClaimState, IdempotencyStore, MemoryStore
 
 if TYPE_CHECKING:
+    import uuid
     from collections.abc import Mapping
 
 T = TypeVar("T")
@@ -197,6 +198,9 @@ class Receiver:
         self.handoff = handoff
         #: The idempotency store in use, or ``None`` when every delivery runs the handlers.
         self.store: Store | None = _store(idempotency, handoff)
+        self._async_store = is_async_store(self.store)
+        # The same store, typed for _deliver, which refuses async ones first.
+        self._sync_store = cast("IdempotencyStore | None", self.store)
 
     def receive(self, body: bytes, headers: Mapping[str, str]) -> Outcome:
         """Verify, parse, claim and dispatch one request with sync handlers.
@@ -261,11 +265,11 @@ class Receiver:
         return self._prepare(raw, lowered, keys)
 
     def _deliver(self, event: Event) -> Outcome:
-        store = self.store
-        if is_async_store(store):
+        if self._async_store:
             msg = "This idempotency store is async; use `await receiver.areceive(...)`."
             raise ConfigurationError(msg)
-        token = uuid.uuid4().hex
+        store = self._sync_store
+        token = _token()
         if store is not None:
             duplicate = _duplicate(event, store.claim(event.event_id, token))
             if duplicate is not None:
@@ -292,7 +296,7 @@ class Receiver:
 
     async def _adeliver(self, event: Event) -> Outcome:
         store = self.store
-        token = uuid.uuid4().hex
+        token = _token()
         if store is not None:
             duplicate = _duplicate(event, await _acall(store, "claim", event.event_id, token))
             if duplicate is not None:
@@ -513,8 +517,17 @@ def is_async_store(store: object) -> TypeIs[AsyncIdempotencyStore]:
     return inspect.iscoroutinefunction(getattr(store, "claim", None))
 
 
-def _settle(store: Store | None, event: Event, token: str, *, done: bool) -> None:
-    if store is None or is_async_store(store):
+def _token() -> str:
+    """A claim token: it tells this delivery's claim from others' on the same EventId.
+
+    Not a secret, only unique: ``random`` is reseeded in every forked worker, and a
+    token is compared only with the tokens of other deliveries of the same event.
+    """
+    return f"{random.getrandbits(128):032x}"
+
+
+def _settle(store: IdempotencyStore | None, event: Event, token: str, *, done: bool) -> None:
+    if store is None:  # async stores never get here: _deliver refused them
         return
     if done:
         _completed(event, held=store.complete(event.event_id, token))
