@@ -583,7 +583,7 @@ def test_a_closed_output_pipe_exits_1_without_a_traceback() -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before the command writes
     try:
-        proc = subprocess.run(  # noqa: S603  # our own interpreter and module
+        proc = subprocess.run(
             [sys.executable, "-m", "superoffice_webhooks", "sample", "--list"],
             stdout=write_end,
             stderr=subprocess.PIPE,
@@ -598,7 +598,9 @@ def test_a_closed_output_pipe_exits_1_without_a_traceback() -> None:
     assert proc.stderr == b""
 
 
-def test_parse_shows_unknown_keys_as_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_parse_shows_unknown_keys_as_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`parse` prints keys the class does not know in an `extra` line, as JSON."""
     path = tmp_path / "body.json"
     path.write_text(json.dumps({**example_json("person.created"), "Custom": {"a": 1}}))

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import example, example_json, example_names
 import superoffice_webhooks as sow
+from conftest import example, example_json, example_names
 from superoffice_webhooks import (
     EVENT_CLASSES,
     Event,

@@ -107,12 +107,14 @@ def test_module_run_rewrites_stale_and_missing_files(tmp_path: Path) -> None:
     source = ROOT / "src" / "superoffice_webhooks"
     shutil.copy(source / "_catalogue.py", package / "_catalogue.py")
     (package / "_dispatch.py").write_text(
-        (source / "_dispatch.py").read_text(encoding="utf-8").replace("@overload", "@overload  # stale", 1),
+        (source / "_dispatch.py")
+        .read_text(encoding="utf-8")
+        .replace("@overload", "@overload  # stale", 1),
         encoding="utf-8",
     )
 
     def run() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603  # our own interpreter and module
+        return subprocess.run(
             [sys.executable, "-m", "superoffice_webhooks._generate"],
             cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip

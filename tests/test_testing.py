@@ -553,7 +553,7 @@ def test_make_event_fills_required_fields_of_a_subclass_then_refuses_it() -> Non
     ids=["not JSON", "not a datetime"],
 )
 def test_make_event_refuses_overrides_of_the_wrong_type(
-    override: dict[str, object], cause: type[Exception]
+    override: dict[str, Any], cause: type[Exception]
 ) -> None:
     """An override the wire form cannot carry is a ConfigurationError that says so."""
     with pytest.raises(sow.ConfigurationError, match="a value has the wrong type") as info:

@@ -487,8 +487,6 @@ def _describe(exc: BaseException, cls: type) -> PayloadError:
         if note is None:
             break
         name, current = _wire_name(current, note.name)
-        if name == _EXTRA_KEY:
-            break
         path.append(name)
         if not isinstance(exc, BaseValidationError):
             break

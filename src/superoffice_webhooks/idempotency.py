@@ -261,7 +261,7 @@ class SQLiteStore:
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
-                time.sleep(0.01)
+                time.sleep(0.01)  # pragma: no cover  # only when processes race to create the file
             else:
                 return
 

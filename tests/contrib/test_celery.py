@@ -9,7 +9,7 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -145,14 +145,12 @@ def test_receiver_uses_the_handoffs_store(tmp_path: Path, closing: Closer) -> No
         sow.Receiver(secret=SECRET, handoff=handoff, idempotency=MemoryStore())
 
 
-def handoff_for(
-    store: SQLiteStore, dispatcher: sow.Dispatcher, **options: object
-) -> CeleryHandoff:
+def handoff_for(store: SQLiteStore, dispatcher: sow.Dispatcher, **options: Any) -> CeleryHandoff:
     import celery  # noqa: PLC0415  # the app under test
 
     return CeleryHandoff(
         celery.Celery(set_as_current=False), store=store, dispatcher=dispatcher, **options
-    )  # type: ignore[arg-type]  # options of the right types, from each test
+    )
 
 
 def claimed(store: SQLiteStore) -> sow.Event:

@@ -31,8 +31,7 @@ from webhook_cases import (
 import superoffice_webhooks as sow
 from conftest import SECRET, example
 from superoffice_webhooks import ConfigurationError, Receiver
-from superoffice_webhooks.contrib.django import AsyncWebhookView, WebhookView, event_received
-from superoffice_webhooks.contrib.django import conf
+from superoffice_webhooks.contrib.django import AsyncWebhookView, WebhookView, conf, event_received
 from superoffice_webhooks.contrib.django.apps import check_settings
 
 if TYPE_CHECKING:
