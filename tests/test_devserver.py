@@ -57,10 +57,24 @@ class Listening:
         assert match, self.out.getvalue()
         self.port = int(match[1])
 
-    def post(self, body: Any, headers: dict[str, str], **kwargs: Any) -> int:
+    def post(self, body: bytes, headers: dict[str, str]) -> int:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            connection.request("POST", "/", body=body, headers=headers, **kwargs)
+            connection.request("POST", "/", body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            return response.status
+        finally:
+            connection.close()
+
+    def post_chunked_headers(self, headers: dict[str, str]) -> int:
+        """A chunked POST's headers only: the server must answer before any body is sent."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.putrequest("POST", "/")
+            for name, value in {**headers, "Transfer-Encoding": "chunked"}.items():
+                connection.putheader(name, value)
+            connection.endheaders()
             response = connection.getresponse()
             response.read()
             return response.status
@@ -104,7 +118,7 @@ def test_listen_wants_a_content_length_and_enforces_the_size_limit() -> None:
     server = Listening(failing_receiver(), requests=2)
     _, headers = signed_request("test", SECRET)
 
-    chunked = server.post(iter([b"{}"]), dict(headers), encode_chunked=True)
+    chunked = server.post_chunked_headers(dict(headers))
     too_big = server.post(b" " * (LIMIT + 1), dict(headers))
     code, out = server.finish()
 

@@ -247,8 +247,12 @@ class SQLiteStore:
             db = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
-            self._wal(db)
-            db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                self._wal(db)
+                db.execute("PRAGMA synchronous=NORMAL")
+            except BaseException:
+                db.close()  # not left for the garbage collector (a ResourceWarning)
+                raise
             self._db, self._pid, self._lock = db, os.getpid(), threading.Lock()
         return self._db
 
