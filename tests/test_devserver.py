@@ -50,7 +50,10 @@ class Listening:
             show_body=True,
         )
         self.codes: list[int] = []
-        self.thread = threading.Thread(target=lambda: self.codes.append(listen(self.out, options)))
+        # A daemon thread: a test that fails before its last request cannot hang the run.
+        self.thread = threading.Thread(
+            target=lambda: self.codes.append(listen(self.out, options)), daemon=True
+        )
         self.thread.start()
         assert self.out.ready.wait(30), "listen() did not start"
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", self.out.getvalue())
