@@ -508,6 +508,9 @@ EXPLAIN_CASES: dict[str, tuple[bytes, str, str, str]] = {
     "URL-safe base64": (INDENTED, base64.urlsafe_b64encode(hmac.digest(SECRET.encode(), INDENTED, "sha256")).decode().rstrip("="), SECRET, "URL-safe or unpadded"),
     "signature with newline": (INDENTED, sig(INDENTED) + "\n", SECRET, "signature has whitespace"),
     "empty body": (b"", sig(INDENTED), SECRET, "body is empty"),
+    "str(bytes) secret": (INDENTED, sig(INDENTED), str(SECRET.encode()), "secret is the text of a Python bytes literal"),
+    "User-Agent header": (INDENTED, "NetServer-Webhook/1.0", SECRET, "User-Agent header"),
+    "body like a bytes literal": (b"b'not' a literal'", sig(INDENTED), SECRET, "No single cause found"),
     "another secret": (INDENTED, sig(INDENTED, "a different secret"), SECRET, "No single cause found"),
 }  # fmt: skip
 
@@ -535,3 +538,85 @@ def test_explain_with_a_good_signature_has_nothing_to_explain() -> None:
     assert proc.returncode == 0
     assert "Nothing to explain" in proc.stdout
     assert_secret_hidden(proc)
+
+
+def test_explain_with_a_blank_secret_finds_no_cause() -> None:
+    """A secret of spaces only: nothing verifies (not even the stripped, empty key), no cause."""
+    proc = run_cli("explain", "--secret", "   ", "--signature", sig(INDENTED), stdin=INDENTED)
+
+    assert proc.returncode == 1, proc.stderr
+    assert "Signature: does not verify." in proc.stdout
+    assert "No single cause found" in proc.stdout
+
+
+# --- interrupted and closed output ----------------------------------------------------------
+
+
+def test_ctrl_c_exits_130_without_a_traceback() -> None:
+    """Ctrl-C (SIGINT) while a command runs exits 130, quietly."""
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/"
+        proc = subprocess.Popen(  # noqa: S603  # our own interpreter and module
+            [sys.executable, "-m", "superoffice_webhooks", "send", "test", "--url", url,
+             "--secret", SECRET, "--timeout", "30"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        try:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().startswith("Sending 1 signed test event(s)")
+            proc.send_signal(signal.SIGINT)
+        finally:
+            silent.close()  # the pending request fails at once, so the command can return
+            out, err = proc.communicate(timeout=60)
+
+    assert proc.returncode == 130, err
+    assert err == ""
+    assert "sent in" not in out
+
+
+def test_a_closed_output_pipe_exits_1_without_a_traceback() -> None:
+    """Output to a pipe nobody reads (`... | head`) ends the command with status 1, quietly."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the command writes
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "superoffice_webhooks", "sample", "--list"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    finally:
+        os.close(write_end)
+
+    assert proc.returncode == 1
+    assert proc.stderr == b""
+
+
+def test_parse_shows_unknown_keys_as_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`parse` prints keys the class does not know in an `extra` line, as JSON."""
+    path = tmp_path / "body.json"
+    path.write_text(json.dumps({**example_json("person.created"), "Custom": {"a": 1}}))
+
+    assert _cli.main(["parse", str(path)]) == 0
+
+    lines = [line.split(None, 1) for line in capsys.readouterr().out.splitlines()]
+    assert ["extra", '{"Custom": {"a": 1}}'] in lines
+
+
+def test_demo_describes_unknown_person_events_without_person_ids() -> None:
+    """The demo's description of an unknown person.* event has its ids but no person columns."""
+    event = make_event(sow.UnknownEvent, event="person.merged", seed=4)
+
+    text = _cli._describe(event)
+
+    assert f"event_id={event.event_id}" in text
+    assert "changes=0" in text
+    assert "person_id" not in text

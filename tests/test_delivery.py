@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from superoffice_webhooks.contrib.redis import AsyncRedisStore
 from superoffice_webhooks.idempotency import AsyncSQLiteStore, ClaimState, MemoryStore, SQLiteStore
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from conftest import Closer
@@ -591,3 +593,108 @@ def test_handoff_failure_releases_the_claim(tmp_path: Path, closing: Closer) -> 
     with pytest.raises(ConnectionError, match="broker"):
         receiver.receive(body, signed(body))
     assert handoff.store.claim(sow.parse(body).event_id, "retry") is ClaimState.CLAIMED
+
+
+# --- areceive: hand-off, no store, sync hooks, expired claims -----------------------------
+
+
+def test_areceive_hands_off_with_a_sync_store(tmp_path: Path, closing: Closer) -> None:
+    """areceive hands the claimed event off (a sync SQLite store runs in a thread): 200, then 409."""
+    calls = Calls()
+    handoff = ListHandoff(closing(SQLiteStore(tmp_path / "claims.sqlite3")))
+    receiver = Receiver(secret=SECRET, dispatcher=calls.dispatcher, handoff=handoff)
+    body = body_for()
+
+    async def twice() -> list[sow.Outcome]:
+        return [await receiver.areceive(body, signed(body)) for _ in range(2)]
+
+    first, second = asyncio.run(twice())
+
+    assert (first.status, first.reason) == (200, "queued for a background worker")
+    assert second.status == 409
+    assert calls.events == []
+    assert [event for event, _ in handoff.submitted] == [sow.parse(body)]
+
+
+def test_areceive_handoff_failure_releases_the_claim(tmp_path: Path, closing: Closer) -> None:
+    """In areceive too, a hand-off that cannot enqueue propagates and releases the claim."""
+    handoff = ListHandoff(closing(SQLiteStore(tmp_path / "claims.sqlite3")), down=True)
+    receiver = Receiver(secret=SECRET, handoff=handoff)
+    body = body_for()
+
+    with pytest.raises(ConnectionError, match="broker"):
+        asyncio.run(receiver.areceive(body, signed(body)))
+    assert handoff.store.claim(sow.parse(body).event_id, "retry") is ClaimState.CLAIMED
+
+
+def test_areceive_without_a_store_calls_a_sync_hook() -> None:
+    """areceive with idempotency=None runs every delivery and calls a sync on_failure hook."""
+    told: list[Event] = []
+    calls = Calls(failures=1)
+    receiver = Receiver(
+        secret=SECRET,
+        dispatcher=calls.dispatcher,
+        idempotency=None,
+        on_failure=lambda event, _exc: told.append(event),
+    )
+    body = body_for()
+
+    async def three() -> list[int]:
+        return [(await receiver.areceive(body, signed(body))).status for _ in range(3)]
+
+    assert asyncio.run(three()) == [500, 200, 200]
+    assert len(calls.events) == 3
+    assert told == [sow.parse(body)]
+
+
+class _Awaitable:
+    """An awaitable that is not a coroutine, as a hook returning a Future gives."""
+
+    def __await__(self) -> Iterator[None]:
+        yield None
+
+
+def test_hook_returning_an_awaitable_in_receive_is_a_configuration_error() -> None:
+    """receive() refuses an on_failure hook that returns any awaitable, not only a coroutine."""
+    calls = Calls(failures=1)
+    receiver = Receiver(
+        secret=SECRET, dispatcher=calls.dispatcher, on_failure=lambda _event, _exc: _Awaitable()
+    )
+    body = body_for()
+
+    with pytest.raises(ConfigurationError, match="areceive"):
+        receiver.receive(body, signed(body))
+
+
+def test_a_claim_that_expires_during_the_handlers_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Handlers outliving the store's lease still answer 200, with a warning to lengthen it."""
+    now = [1000.0]
+    store = MemoryStore(lease=timedelta(seconds=30), clock=lambda: now[0])
+    dispatcher = Dispatcher()
+
+    @dispatcher.on("person.created")
+    def slow(event: Event) -> None:
+        now[0] += 31  # the lease runs out while the handler works
+
+    receiver = Receiver(secret=SECRET, dispatcher=dispatcher, idempotency=store)
+    body = body_for()
+
+    with caplog.at_level(logging.WARNING, logger="superoffice_webhooks"):
+        outcome = receiver.receive(body, signed(body))
+
+    assert outcome.status == 200
+    (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "expired before its handlers finished" in record.getMessage()
+    assert "longer lease" in record.getMessage()
+
+
+def test_max_age_uses_the_system_clock_by_default() -> None:
+    """Without a clock, max_age compares the Timestamp with the current UTC time."""
+    receiver = Receiver(secret=SECRET, max_age=timedelta(minutes=5))
+    fresh = body_for(Timestamp=datetime.now(UTC).isoformat().replace("+00:00", "Z"))
+    old = body_for()  # the documented 2018 Timestamp
+
+    assert receiver.receive(fresh, signed(fresh)).status == 200
+    assert receiver.receive(old, signed(old)).status == 401

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import superoffice_webhooks as sow
 from conftest import example
-from superoffice_webhooks import ConfigurationError, Dispatcher, Event, HandlerError
+from superoffice_webhooks import ConfigurationError, Dispatcher, Event, HandlerError, _dispatch
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Iterator
@@ -782,3 +782,50 @@ def test_module_level_adispatch(registered: list[Callable[..., object]], rec: Re
 
     assert rec.calls == ["async"]
     assert result.results == ("done",)
+
+
+def test_including_the_same_dispatcher_twice_runs_its_handlers_once(
+    d: Dispatcher, rec: Recorder
+) -> None:
+    """include() of a dispatcher already included changes nothing: its handlers run once."""
+    other = Dispatcher()
+    other.on("person.created")(rec.handler("other"))
+
+    d.include(other)
+    d.include(other)
+    d.dispatch(event("person.created"))
+
+    assert rec.calls == ["other"]
+
+
+def test_many_distinct_event_names_still_find_their_handlers(d: Dispatcher, rec: Recorder) -> None:
+    """Past the lookup cache's size, handlers are still found for old and new names."""
+    d.on("person.created")(rec.handler("exact"))
+    d.on("*")(rec.handler("any"))
+    d.dispatch(event("person.created"))
+
+    for number in range(_dispatch._CACHE_LIMIT + 1):
+        assert len(d.handlers_for(f"custom.{number}")) == 1
+    d.dispatch(event("person.created"))
+    d.dispatch(named("custom.0"))
+
+    assert rec.calls == ["exact", "any", "exact", "any", "any"]
+
+
+class _Awaitable:
+    """An awaitable that is not a coroutine (as a Future or a Task is)."""
+
+    def __await__(self) -> Iterator[None]:
+        yield None
+
+
+def test_a_sync_handler_returning_a_non_coroutine_awaitable_is_an_error(d: Dispatcher) -> None:
+    """dispatch() refuses any awaitable a handler returns, not only coroutines."""
+    d.on("person.created")(lambda _e: _Awaitable())
+
+    with pytest.raises(HandlerError) as info:
+        d.dispatch(event("person.created"))
+
+    (error,) = info.value.exceptions
+    assert isinstance(error, ConfigurationError)
+    assert "returned an awaitable" in str(error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import attrs
@@ -13,10 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import superoffice_webhooks as sow
 from conftest import example, example_json, example_names
 from superoffice_webhooks import (
     EVENT_CLASSES,
     Event,
+    ExtraTableChanged,
     PayloadError,
     PersonChanged,
     PersonConsented,
@@ -31,6 +33,11 @@ from superoffice_webhooks import (
     UnknownEvent,
     parse,
 )
+from superoffice_webhooks._catalogue import ENTITIES
+from superoffice_webhooks.testing import make_payload
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: Every test here runs with the standard library's JSON parser and with orjson.
 pytestmark = pytest.mark.usefixtures("json_parser")
@@ -992,3 +999,39 @@ def test_json_float_values_round_trip_exactly() -> None:
     again = parse(event.to_json())
     assert again.extra["Ratio"] == value
     assert again == event
+
+
+ID_PROPERTIES = sorted(
+    (name, entity.id_attr)
+    for name, cls in EVENT_CLASSES.items()
+    for entity in ENTITIES
+    if entity.id_attr is not None and issubclass(cls, getattr(sow, f"{entity.prefix}Event"))
+)
+
+
+@pytest.mark.parametrize(("name", "id_attr"), ID_PROPERTIES)
+def test_the_row_id_property_is_the_primary_key(name: str, id_attr: str) -> None:
+    """Each entity's id property (contact_id, sale_id, ...) gives the event's PrimaryKey."""
+    parsed = parse(make_payload(name, seed=3, primary_key=4711))
+
+    assert getattr(parsed, id_attr) == parsed.primary_key == 4711
+
+
+def test_extra_table_columns_without_field_values_are_empty() -> None:
+    """An extra-table event without FieldValues has no columns (not an error)."""
+    data = {**example_json("y_table.changed")}
+    del data["FieldValues"]
+
+    event = parse(json.dumps(data))
+
+    assert isinstance(event, ExtraTableChanged)
+    assert event.field_values is None
+    assert dict(event.columns) == {}
+
+
+@pytest.mark.parametrize("wrap", [bytearray, memoryview], ids=["bytearray", "memoryview"])
+def test_parse_takes_a_bytearray_or_memoryview(wrap: Callable[[bytes], object]) -> None:
+    """parse() of a bytearray or memoryview gives the same event as of the bytes."""
+    body = example("person.consented")
+
+    assert parse(wrap(body)) == parse(body)  # type: ignore[arg-type]  # accepted at runtime

@@ -8,6 +8,8 @@ fast result is always the detailed result and that errors never depend on the pa
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 from uuid import UUID
 
@@ -190,3 +192,29 @@ def test_guid_fast_path_is_uuid(text: str) -> None:
     if isinstance(got, UUID):
         assert isinstance(expected, UUID)
         assert (type(got), got.int, got.is_safe) == (UUID, expected.int, expected.is_safe)
+
+
+WITHOUT_ORJSON = """
+import sys
+sys.modules["orjson"] = None  # as if the fast extra were not installed
+import superoffice_webhooks as sow
+from superoffice_webhooks import _parse
+body = sys.stdin.buffer.read()
+event = sow.parse(body)
+print(_parse.fast_loads is None, type(event).__name__, event.primary_key)
+"""
+
+
+def test_parse_works_without_orjson() -> None:
+    """Without orjson importable, parse() falls back to the standard library's JSON."""
+    proc = subprocess.run(  # noqa: S603  # our own interpreter
+        [sys.executable, "-c", WITHOUT_ORJSON],
+        input=json.dumps(example_json("person.consented")).encode(),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert proc.returncode == 0, proc.stderr.decode()
+    expected = sow.parse(json.dumps(example_json("person.consented")))
+    assert proc.stdout.decode().split() == ["True", "PersonConsented", str(expected.primary_key)]

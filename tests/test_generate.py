@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import attrs
@@ -94,3 +97,36 @@ def test_reference_page_lists_every_event_and_key() -> None:
 def test_snake_case_attribute_names(wire: str, attr: str) -> None:
     """Attribute names are the snake_case of the wire names."""
     assert snake(wire) == attr
+
+
+def test_module_run_rewrites_stale_and_missing_files(tmp_path: Path) -> None:
+    """`python -m superoffice_webhooks._generate` writes each out-of-date or missing file, once."""
+    package = tmp_path / "src" / "superoffice_webhooks"
+    package.mkdir(parents=True)
+    (tmp_path / "docs").mkdir()
+    source = ROOT / "src" / "superoffice_webhooks"
+    shutil.copy(source / "_catalogue.py", package / "_catalogue.py")
+    (package / "_dispatch.py").write_text(
+        (source / "_dispatch.py")
+        .read_text(encoding="utf-8")
+        .replace("@overload", "@overload  # stale", 1),
+        encoding="utf-8",
+    )
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "superoffice_webhooks._generate"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    first, second = run(), run()
+
+    assert first.returncode == 0, first.stderr
+    assert sorted(first.stdout.splitlines()) == [
+        "wrote docs/events.md",
+        "wrote src/superoffice_webhooks/_dispatch.py",
+        "wrote src/superoffice_webhooks/_generated_events.py",
+    ]
+    for path, text in _generate.targets(ROOT).items():
+        assert (tmp_path / path.relative_to(ROOT)).read_text(encoding="utf-8") == text
+    assert (second.returncode, second.stdout) == (0, "")

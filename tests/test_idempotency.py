@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
+import threading
 import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -383,3 +385,71 @@ def test_async_redis_store(redis_url: str, redis_prefix: str) -> None:
     assert asyncio.run(scenario()) == [CLAIMED, IN_FLIGHT, True, CLAIMED, True, COMPLETED]
     assert sync.claim(event, "d") is COMPLETED
     sync.client.close()
+
+
+def test_sqlite_store_rolls_back_a_failed_transaction(tmp_path: Path, closing: Closer) -> None:
+    """An error inside a claim rolls its transaction back: the store stays usable."""
+    store = closing(SQLiteStore(tmp_path / "claims.sqlite3"))
+    event_id = uuid.uuid4()
+
+    with pytest.raises(sqlite3.ProgrammingError):
+        store.claim(event_id, object())  # type: ignore[arg-type]  # a token SQLite cannot store
+
+    assert store.claim(event_id, "token") is ClaimState.CLAIMED
+    assert store.complete(event_id, "token") is True
+
+
+def test_sqlite_store_close_twice_is_harmless(tmp_path: Path) -> None:
+    """close() of a closed store does nothing; the next call opens a new connection."""
+    store = SQLiteStore(tmp_path / "claims.sqlite3")
+    store.close()
+    store.close()
+
+    assert store.claim(uuid.uuid4(), "token") is ClaimState.CLAIMED
+    store.close()
+
+
+def _locked_database(path: Path) -> sqlite3.Connection:
+    """A connection holding the write lock of a (rollback-journal) database at *path*."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE IF NOT EXISTS other (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    return holder
+
+
+def test_sqlite_store_waits_for_a_lock_while_switching_to_wal(tmp_path: Path) -> None:
+    """Opening the store while another connection holds the lock waits for it, then works."""
+    path = tmp_path / "claims.sqlite3"
+    holder = _locked_database(path)
+    release = threading.Timer(0.2, holder.rollback)
+    release.start()
+    try:
+        store = SQLiteStore(path, timeout=timedelta(seconds=30))
+    finally:
+        release.join()
+        holder.close()
+
+    assert store.claim(uuid.uuid4(), "token") is ClaimState.CLAIMED
+    store.close()
+
+
+def test_sqlite_store_gives_up_on_a_lock_after_its_timeout(tmp_path: Path) -> None:
+    """A lock held past the timeout is SQLite's "database is locked" error."""
+    path = tmp_path / "claims.sqlite3"
+    holder = _locked_database(path)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            SQLiteStore(path, timeout=timedelta(milliseconds=50))
+    finally:
+        holder.close()
+
+
+def test_redis_store_prefix_must_be_a_string() -> None:
+    """A prefix other than a str is a ConfigurationError, for both Redis stores."""
+    import redis  # noqa: PLC0415  # the client under test
+    import redis.asyncio  # noqa: PLC0415  # as above
+
+    with pytest.raises(ConfigurationError, match="prefix"):
+        RedisStore(redis.Redis(), prefix=b"webhooks:")  # type: ignore[arg-type]  # wrong on purpose
+    with pytest.raises(ConfigurationError, match="prefix"):
+        AsyncRedisStore(redis.asyncio.Redis(), prefix=1)  # type: ignore[arg-type]  # wrong on purpose

@@ -316,3 +316,41 @@ def test_the_plugin_is_registered_and_can_be_disabled(pytester: pytest.Pytester)
     disabled = pytester.runpytest_subprocess("-q", "-p", "no:superoffice_webhooks")
     disabled.assert_outcomes(errors=1)
     disabled.stdout.fnmatch_lines(["*fixture 'superoffice_secret' not found*"])
+
+
+def test_default_path_is_the_root(pytester: pytest.Pytester) -> None:
+    """Without a superoffice_webhook_path override, the client posts to "/"."""
+    pytester.makeini(INI)
+    pytester.makeconftest(
+        """
+        import pytest
+        from superoffice_webhooks.contrib.asgi import WebhookApp
+
+        paths = []
+        app = WebhookApp(secret="superoffice-webhooks test secret")
+
+
+        async def recording(scope, receive, send):
+            if scope["type"] == "http":
+                paths.append(scope["path"])
+            await app(scope, receive, send)
+
+
+        @pytest.fixture
+        def superoffice_webhook_app():
+            return recording
+        """
+    )
+    pytester.makepyfile(
+        test_path="""
+        from conftest import paths
+
+
+        def test_posts_to_the_root(superoffice_webhook_client, superoffice_webhook_path):
+            assert superoffice_webhook_path == "/"
+            assert superoffice_webhook_client.send("test").status == 200
+            assert paths == ["/"]
+        """
+    )
+
+    pytester.runpytest_subprocess("-q").assert_outcomes(passed=1)

@@ -414,3 +414,26 @@ def test_custom_event_is_unknown_and_dispatched() -> None:
         d.on(pattern)(recorder(pattern))
     d.dispatch(event)
     assert calls == ["window.closed", "window.*", "*.closed", "*"]
+
+
+def test_extra_table_non_finite_floats_stay_as_sent() -> None:
+    """[F:nan] and [F:inf] do not decode to a number: the column keeps the text as sent."""
+    event = sow.parse(with_fields("y_table.changed", x_nan="[F:nan]", x_inf="[F:-inf]"))
+
+    assert isinstance(event, sow.ExtraTableChanged)
+    assert event.columns["x_nan"] == "[F:nan]"
+    assert event.columns["x_inf"] == "[F:-inf]"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["[I:6]", "[DT:09/16/2025 14:22:14", "[DT:16.09.2025]"],
+    ids=["an integer marker", "unclosed", "not MM/dd/yyyy"],
+)
+def test_extra_table_last_changed_must_be_a_date_time(value: str) -> None:
+    """A last_changed marker that is not a CultureDataFormatter date-time is a PayloadError."""
+    with pytest.raises(sow.PayloadError, match="last_changed") as info:
+        sow.parse(with_fields("y_table.changed", last_changed=value))
+
+    assert "[DT:09/16/2025 14:22:14.0000000]" in str(info.value)
+    assert info.value.field == "FieldValues.last_changed"

@@ -534,3 +534,61 @@ def test_response_text_and_json() -> None:
     response = testing.WebhookResponse(200, {}, json.dumps({"ok": True}).encode())
 
     assert json.loads(response.text) == {"ok": True}
+
+
+def test_make_event_fills_required_fields_of_a_subclass_then_refuses_it() -> None:
+    """A subclass with a required field of its own gets a value, but parse() gives the base class."""
+
+    @attrs.frozen(kw_only=True)
+    class Shipped(sow.PersonCreated):
+        tracking: str = attrs.field(metadata={"wire": "Tracking"})
+
+    with pytest.raises(sow.ConfigurationError, match="parses to PersonCreated, not Shipped"):
+        make_event(Shipped, seed=1)
+
+
+@pytest.mark.parametrize(
+    ("override", "cause"),
+    [({"primary_key": object()}, TypeError), ({"timestamp": "yesterday"}, AttributeError)],
+    ids=["not JSON", "not a datetime"],
+)
+def test_make_event_refuses_overrides_of_the_wrong_type(
+    override: dict[str, Any], cause: type[Exception]
+) -> None:
+    """An override the wire form cannot carry is a ConfigurationError that says so."""
+    with pytest.raises(sow.ConfigurationError, match="a value has the wrong type") as info:
+        make_event("person.created", **override)
+
+    assert isinstance(info.value.__cause__, cause)
+
+
+def test_wsgi_client_sends_the_real_content_length() -> None:
+    """A Content-Length among the given headers is replaced by the body's real length."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        seen = {"length": environ["CONTENT_LENGTH"], "header": "HTTP_CONTENT_LENGTH" in environ}
+        return [json.dumps(seen).encode()]
+
+    response = WebhookClient(app, secret=SECRET, kind="wsgi").send_raw(
+        b"{}", {"Content-Length": "999", "Content-Type": "application/json"}
+    )
+
+    assert json.loads(response.body) == {"length": "2", "header": False}
+
+
+def test_asgi_client_joins_a_streamed_body_and_ignores_other_messages() -> None:
+    """An ASGI body sent in parts arrives whole; messages of other types are skipped."""
+
+    async def app(
+        scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
+        await receive()
+        await send({"type": "http.response.start", "status": 202, "headers": []})
+        await send({"type": "http.response.body", "body": b"part one, ", "more_body": True})
+        await send({"type": "http.response.debug", "info": {}})
+        await send({"type": "http.response.body", "body": b"part two"})
+
+    response = WebhookClient(app, secret=SECRET).send("test")
+
+    assert (response.status, response.body) == (202, b"part one, part two")

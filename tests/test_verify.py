@@ -515,3 +515,15 @@ def test_property_rotation_position_irrelevant(
     position = data.draw(st.integers(0, len(others)), label="position")
     rotation: list[str | bytes] = [*others[:position], secret, *others[position:]]
     verify(body, sign(body, secret), rotation)
+
+
+def test_bytearray_and_memoryview_bodies_with_a_bytes_signature_verify() -> None:
+    """verify() takes the body as bytearray or memoryview and the signature as bytes."""
+    signature = sign(BODY, SECRET).encode("ascii")
+    other = "another secret"
+
+    # Outside the typed API, but accepted at runtime as the raw body and signature.
+    verify(bytearray(BODY), signature, SECRET)  # type: ignore[arg-type]  # see above
+    verify(memoryview(BODY), signature, [other, SECRET])  # type: ignore[arg-type]  # see above
+    with pytest.raises(InvalidSignatureError):
+        verify(bytearray(BODY), signature, other)  # type: ignore[arg-type]  # see above

@@ -336,10 +336,6 @@ def _opt_raw_mapping(value: object, _: object) -> Mapping[str, object] | None:
     return MappingProxyType(dict(value))
 
 
-def _read_only(value: dict[str, int]) -> Mapping[str, int]:
-    return MappingProxyType(dict(value))
-
-
 def _extra(value: object, _: object) -> Mapping[str, object]:
     return MappingProxyType(value)  # type: ignore[arg-type]  # built by _class_structure
 
@@ -370,7 +366,6 @@ for _tp, _hook in (
     (str | None, _opt_str),
     (datetime | None, _field_datetime),
     (tuple[str, ...], _str_tuple),
-    (IdValues | None, id_values(_read_only)),
     (RawMapping | None, _opt_raw_mapping),
     (RawMapping, _extra),
 ):
@@ -492,8 +487,6 @@ def _describe(exc: BaseException, cls: type) -> PayloadError:
         if note is None:
             break
         name, current = _wire_name(current, note.name)
-        if name == _EXTRA_KEY:
-            break
         path.append(name)
         if not isinstance(exc, BaseValidationError):
             break

@@ -354,7 +354,7 @@ class Receiver:
         except PayloadError as exc:
             return _rejected(400, exc)
         if isinstance(event, TestEvent):
-            return _log(Outcome(status=200, reason="test event acknowledged", event=event))
+            return _log(event, Outcome(status=200, reason="test event acknowledged", event=event))
         if self.max_age is not None:
             stale = self._stale(event, self.max_age)
             if stale is not None:
@@ -389,12 +389,12 @@ class Receiver:
         if not isinstance(event, TestEvent):
             return None
         reason = "test event acknowledged without verification (signature did not verify)"
-        return _log(Outcome(status=200, reason=reason, event=event))
+        return _log(event, Outcome(status=200, reason=reason, event=event))
 
     def _handled(self, event: Event, result: DispatchResult) -> Outcome:
         count = len(result.handlers)
         reason = f"handled by {count} handler(s)" if count else f"no handler for {event.event}"
-        return _log(Outcome(status=200, reason=reason, event=event, dispatch=result))
+        return _log(event, Outcome(status=200, reason=reason, event=event, dispatch=result))
 
     def _failed(self, event: Event, exc: HandlerError) -> Outcome:
         logger.error(
@@ -406,9 +406,9 @@ class Receiver:
         )
         if self.on_handler_error == "ack":
             reason = "handler failed; acknowledged anyway (on_handler_error='ack')"
-            return _log(Outcome(status=200, reason=reason, event=event, error=exc))
+            return _log(event, Outcome(status=200, reason=reason, event=event, error=exc))
         reason = "handler failed; SuperOffice will retry"
-        return _log(Outcome(status=500, reason=reason, event=event, error=exc))
+        return _log(event, Outcome(status=500, reason=reason, event=event, error=exc))
 
 
 def _check_delivery_options(max_age: object, clock: object, on_failure: object) -> None:
@@ -497,19 +497,19 @@ def _tenant(raw: bytes, headers: Mapping[str, str]) -> tuple[str, str] | Verific
 def _duplicate(event: Event, state: ClaimState) -> Outcome | None:
     if state is ClaimState.COMPLETED:
         return _log(
-            Outcome(status=200, reason="duplicate of an event already handled", event=event)
+            event, Outcome(status=200, reason="duplicate of an event already handled", event=event)
         )
     if state is ClaimState.IN_FLIGHT:
         exc = EventInFlightError(
             "Another delivery of this EventId is being handled right now; SuperOffice will "
             "retry, and the retry gets the first delivery's result."
         )
-        return _log(Outcome(status=409, reason=str(exc), event=event, error=exc))
+        return _log(event, Outcome(status=409, reason=str(exc), event=event, error=exc))
     return None
 
 
 def _queued(event: Event) -> Outcome:
-    return _log(Outcome(status=200, reason="queued for a background worker", event=event))
+    return _log(event, Outcome(status=200, reason="queued for a background worker", event=event))
 
 
 def is_async_store(store: object) -> TypeIs[AsyncIdempotencyStore]:
@@ -566,15 +566,13 @@ def _completed(event: Event, *, held: bool) -> None:
         )
 
 
-def _log(outcome: Outcome) -> Outcome:
-    event = outcome.event
-    if event is not None:
-        logger.info(
-            "%s event %s (tenant %s): %s %s",
-            event.event,
-            event.event_id,
-            event.context_identifier,
-            outcome.status,
-            outcome.reason,
-        )
+def _log(event: Event, outcome: Outcome) -> Outcome:
+    logger.info(
+        "%s event %s (tenant %s): %s %s",
+        event.event,
+        event.event_id,
+        event.context_identifier,
+        outcome.status,
+        outcome.reason,
+    )
     return outcome

@@ -247,8 +247,12 @@ class SQLiteStore:
             db = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
-            self._wal(db)
-            db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                self._wal(db)
+                db.execute("PRAGMA synchronous=NORMAL")
+            except BaseException:
+                db.close()  # not left for the garbage collector (a ResourceWarning)
+                raise
             self._db, self._pid, self._lock = db, os.getpid(), threading.Lock()
         return self._db
 
@@ -261,7 +265,7 @@ class SQLiteStore:
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
-                time.sleep(0.01)
+                time.sleep(0.01)  # pragma: no cover  # only when processes race to create the file
             else:
                 return
 

@@ -239,3 +239,15 @@ def test_starlette_example(caplog: pytest.LogCaptureFixture) -> None:
     assert response.status_code == 200
     assert refused.status_code == 401
     assert logged(caplog.records, "starlette_app") == [CONSENT_LOGGED]
+
+
+def test_unknown_lifespan_messages_are_ignored() -> None:
+    """A lifespan message of another type is skipped; startup and shutdown still complete."""
+    talk = Conversation(
+        {"type": "lifespan.startup"}, {"type": "lifespan.custom"}, {"type": "lifespan.shutdown"}
+    )
+    talk.run(WebhookApp(secret=SECRET), {"type": "lifespan"})
+    assert [m["type"] for m in talk.sent] == [
+        "lifespan.startup.complete",
+        "lifespan.shutdown.complete",
+    ]

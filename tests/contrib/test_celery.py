@@ -9,7 +9,7 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -143,3 +143,101 @@ def test_receiver_uses_the_handoffs_store(tmp_path: Path, closing: Closer) -> No
     assert sow.Receiver(secret=SECRET, handoff=handoff).store is store
     with pytest.raises(sow.ConfigurationError, match="hand-off's store"):
         sow.Receiver(secret=SECRET, handoff=handoff, idempotency=MemoryStore())
+
+
+def handoff_for(store: SQLiteStore, dispatcher: sow.Dispatcher, **options: Any) -> CeleryHandoff:
+    import celery  # noqa: PLC0415  # the app under test
+
+    return CeleryHandoff(
+        celery.Celery(set_as_current=False), store=store, dispatcher=dispatcher, **options
+    )
+
+
+def claimed(store: SQLiteStore) -> sow.Event:
+    """person.created from the load-test bodies, with its claim held as "token"."""
+    event = sow.parse(deliveries(10)[0])
+    assert store.claim(event.event_id, "token") is ClaimState.CLAIMED
+    return event
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("dispatcher", "handlers.dispatcher"), ("max_retries", -1), ("max_retries", "3")],
+)
+def test_handoff_options_are_checked(
+    option: str, value: object, tmp_path: Path, closing: Closer
+) -> None:
+    """A dispatcher that is not a Dispatcher, or a bad max_retries, is a ConfigurationError."""
+    import celery  # noqa: PLC0415  # the app under test
+
+    store = closing(SQLiteStore(tmp_path / "claims.sqlite3"))
+    with pytest.raises(sow.ConfigurationError, match=option):
+        CeleryHandoff(celery.Celery(set_as_current=False), store=store, **{option: value})  # type: ignore[arg-type]  # wrong on purpose
+
+
+def test_run_awaits_async_handlers(tmp_path: Path, closing: Closer) -> None:
+    """The worker runs async handlers in an event loop of its own, then completes the claim."""
+    store = closing(SQLiteStore(tmp_path / "claims.sqlite3"))
+    seen: list[sow.Event] = []
+    dispatcher = sow.Dispatcher()
+
+    @dispatcher.on("person.created")
+    async def handler(event: sow.Event) -> None:
+        seen.append(event)
+
+    event = claimed(store)
+    result = handoff_for(store, dispatcher).run(event.to_json(), "token")
+
+    assert result.handled
+    assert seen == [event]
+    assert store.claim(event.event_id, "other") is ClaimState.COMPLETED
+
+
+def test_a_failing_hook_releases_the_claim(tmp_path: Path, closing: Closer) -> None:
+    """When on_failure itself raises, its error propagates and the claim is released."""
+    store = closing(SQLiteStore(tmp_path / "claims.sqlite3"))
+    dispatcher = sow.Dispatcher()
+    dispatcher.on("person.created")(lambda _event: 1 / 0)
+
+    def hook(event: sow.Event, exc: sow.HandlerError) -> None:
+        msg = "the failure log is down"
+        raise OSError(msg)
+
+    event = claimed(store)
+    with pytest.raises(OSError, match="failure log"):
+        handoff_for(store, dispatcher, on_failure=hook).run(event.to_json(), "token")
+    assert store.claim(event.event_id, "retry") is ClaimState.CLAIMED
+
+
+def test_an_interrupted_task_releases_the_claim(tmp_path: Path, closing: Closer) -> None:
+    """A worker interrupted inside a handler (not a handler error) releases the claim."""
+    store = closing(SQLiteStore(tmp_path / "claims.sqlite3"))
+    dispatcher = sow.Dispatcher()
+
+    @dispatcher.on("person.created")
+    def handler(event: sow.Event) -> None:
+        raise KeyboardInterrupt
+
+    event = claimed(store)
+    with pytest.raises(KeyboardInterrupt):
+        handoff_for(store, dispatcher).run(event.to_json(), "token")
+    assert store.claim(event.event_id, "retry") is ClaimState.CLAIMED
+
+
+def test_the_task_releases_the_claim_after_its_last_retry(tmp_path: Path, closing: Closer) -> None:
+    """The task retries a failing handler max_retries times, then releases the claim and fails."""
+    store = closing(SQLiteStore(tmp_path / "claims.sqlite3"))
+    told: list[sow.Event] = []
+    dispatcher = sow.Dispatcher()
+    dispatcher.on("person.created")(lambda _event: 1 / 0)
+    handoff = handoff_for(
+        store, dispatcher, max_retries=1, on_failure=lambda event, _exc: told.append(event)
+    )
+
+    event = claimed(store)
+    result = handoff.task.apply(args=(event.to_json(), "token"))
+
+    assert result.failed()
+    assert "1 of 1 handler(s) failed" in str(result.result)  # Celery rebuilds the error
+    assert told == [event, event]  # the first run and its one retry
+    assert store.claim(event.event_id, "redelivery") is ClaimState.CLAIMED

@@ -31,7 +31,7 @@ from webhook_cases import (
 import superoffice_webhooks as sow
 from conftest import SECRET, example
 from superoffice_webhooks import ConfigurationError, Receiver
-from superoffice_webhooks.contrib.django import AsyncWebhookView, WebhookView, event_received
+from superoffice_webhooks.contrib.django import AsyncWebhookView, WebhookView, conf, event_received
 from superoffice_webhooks.contrib.django.apps import check_settings
 
 if TYPE_CHECKING:
@@ -315,3 +315,27 @@ def test_django_example_under_gunicorn(gunicorn_server: Server) -> None:
     assert (status, answer) == (200, b"handled by 1 handler(s)\n")
     assert CONSENT_LOGGED in gunicorn_server.wait_for_output(CONSENT_LOGGED)
     assert post(gunicorn_server.url(URL), body, {})[0] == 401
+
+
+def test_only_this_setting_rebuilds_the_cached_receiver() -> None:
+    """Changing another setting keeps the receiver; changing SUPEROFFICE_WEBHOOKS rebuilds it."""
+    overrides: dict[str, Any] = {}
+    first = conf.cached_receiver(overrides)
+
+    with override_settings(USE_THOUSAND_SEPARATOR=True):
+        unchanged = conf.cached_receiver(overrides)
+    with override_settings(SUPEROFFICE_WEBHOOKS={"SECRET": "another secret"}):
+        rebuilt = conf.cached_receiver(overrides)
+
+    assert unchanged is first
+    assert rebuilt is not first
+
+
+def test_dispatcher_setting_may_be_the_dispatcher_itself() -> None:
+    """DISPATCHER takes a Dispatcher object as well as its dotted path."""
+    dispatcher = sow.Dispatcher()
+
+    with override_settings(SUPEROFFICE_WEBHOOKS={"SECRET": SECRET, "DISPATCHER": dispatcher}):
+        receiver = conf.build_receiver()
+
+    assert receiver.dispatcher is dispatcher

@@ -268,3 +268,18 @@ def test_flask_example_under_gunicorn(gunicorn_server: Server) -> None:
     assert CONSENT_LOGGED in gunicorn_server.wait_for_output(CONSENT_LOGGED)
     tampered = body.replace(b"18", b"19")
     assert post(gunicorn_server.url(URL), tampered, signed(body))[0] == 401
+
+
+def test_view_routed_for_other_methods_still_answers_405(recorder: Recorder) -> None:
+    """A view routed with methods=[...] other than POST still refuses them with 405 itself."""
+    app = Flask(__name__)
+    receiver = Receiver(secret=SECRET, dispatcher=recorder.dispatcher)
+    app.add_url_rule("/so", view_func=webhook_view(receiver), methods=["GET", "POST"])
+    client = app.test_client()
+
+    response = client.get("/so")
+
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    assert "POST requests" in response.get_data(as_text=True)
+    assert recorder.events == []

@@ -100,8 +100,6 @@ def _forget(*, setting: str, **kwargs: Any) -> None:  # noqa: ARG001  # the sign
 
 
 def _dispatcher(value: object) -> Dispatcher:
-    if isinstance(value, Dispatcher):
-        return value
     try:
         found = import_string(value) if isinstance(value, str) else value
     except ImportError as exc:

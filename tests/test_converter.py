@@ -1,0 +1,195 @@
+"""The converter: its error messages, and the fast path on attrs classes of other shapes.
+
+The package's own classes are covered through parse() elsewhere; here the fast path
+meets the class shapes its generator declines or handles specially (defaults, factories,
+validators, converters, classes without slots or without ``extra``), and the error
+describer meets the cattrs error shapes that valid and invalid payloads do not produce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping  # noqa: TC003  # attrs.resolve_types reads it at runtime
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+import pytest
+from cattrs.errors import AttributeValidationNote, ClassValidationError
+
+from superoffice_webhooks import PayloadError, PersonCreated
+from superoffice_webhooks._converter import (
+    EXTRA,
+    _describe,
+    converter,
+    empty_extra,
+    structure,
+    structure_fast,
+    wire,
+)
+
+
+def same_as_converter(data: dict[str, object], cls: type[Any]) -> Any:
+    """structure() of *data*, checked against the detailed converter's answer."""
+    result = structure(data, cls)
+    assert result == converter.structure(data, cls)
+    return result
+
+
+# --- classes the fast path declines: the converter decides -------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class NotInit:
+    number: int = wire("Number")
+    derived: int = attrs.field(init=False, default=0, metadata={"wire": "Derived"})
+
+
+@attrs.frozen(kw_only=True)
+class SelfFactory:
+    number: int = wire("Number")
+    twice: int = wire("Twice", default=attrs.Factory(lambda self: self.number * 2, takes_self=True))
+
+
+@attrs.frozen(kw_only=True)
+class HoldsNotInit:
+    inner: NotInit = wire("Inner")
+
+
+@attrs.define(slots=False, kw_only=True)
+class NoSlots:
+    number: int = wire("Number")
+
+
+@attrs.frozen(kw_only=True)
+class ConverterObject:
+    number: int = wire("Number", converter=attrs.Converter(lambda value: value + 1))
+
+
+@pytest.mark.parametrize(
+    ("cls", "data", "expected"),
+    [
+        (NotInit, {"Number": 1}, NotInit(number=1)),
+        (SelfFactory, {"Number": 2}, SelfFactory(number=2)),
+        (HoldsNotInit, {"Inner": {"Number": 3}}, HoldsNotInit(inner=NotInit(number=3))),
+        (NoSlots, {"Number": 4}, NoSlots(number=4)),
+        (ConverterObject, {"Number": 5}, ConverterObject(number=5)),
+    ],
+    ids=lambda value: value.__name__ if isinstance(value, type) else "",
+)
+def test_classes_without_a_fast_path_use_the_converter(
+    cls: type[Any], data: dict[str, object], expected: object
+) -> None:
+    """For shapes the fast path does not generate, structure() gives the converter's result."""
+    assert structure_fast(data, cls) is None
+    assert same_as_converter(data, cls) == expected
+
+
+def test_classes_without_a_fast_path_still_raise_payload_errors() -> None:
+    """Invalid input to a class without a fast path is a PayloadError naming the field."""
+    with pytest.raises(PayloadError, match="Number: expected an integer, got a string"):
+        structure({"Number": "1"}, NotInit)
+
+
+# --- classes the fast path handles -------------------------------------------------------
+
+
+def _even(_instance: object, _attribute: object, value: int) -> None:
+    if value % 2:
+        msg = "odd"
+        raise ValueError(msg)
+
+
+@attrs.frozen(kw_only=True)
+class Defaults:
+    count: int = wire("Count", default=5)
+    strict: int = wire("Strict", default=None)  # int's hook refuses null: missing and null differ
+    names: tuple[str, ...] = wire("Names", factory=tuple)
+    doubled: int = wire("Doubled", default=0, converter=lambda value: value * 2)
+
+
+@attrs.frozen(kw_only=True)
+class Validated:
+    number: int = wire("Number", validator=_even)
+    extra: Mapping[str, object] = attrs.field(factory=empty_extra, metadata={})
+
+
+def test_defaults_factories_and_converters_on_the_fast_path() -> None:
+    """Missing keys get their defaults (factories called), converters run, as the converter does."""
+    assert same_as_converter({}, Defaults) == Defaults()
+    assert structure_fast({}, Defaults) == Defaults()
+    full = {"Count": 1, "Strict": 2, "Names": ["a"], "Doubled": 3}
+    assert same_as_converter(full, Defaults) == Defaults(count=1, strict=2, names=("a",), doubled=3)
+    assert Defaults(doubled=3).doubled == 6
+
+
+def test_a_class_without_extra_declines_unknown_keys_on_the_fast_path() -> None:
+    """Unknown keys for a class with no `extra` field: the fast path declines, the result holds."""
+    assert structure_fast({"Count": 1, "Other": 2}, Defaults) is None
+    assert same_as_converter({"Count": 1, "Other": 2}, Defaults) == Defaults(count=1)
+
+
+def test_null_for_a_non_optional_default_is_an_error() -> None:
+    """An explicit null where the hook refuses null is a PayloadError, though the key may be missing."""
+    with pytest.raises(PayloadError, match="Strict: expected an integer, got null"):
+        structure({"Strict": None}, Defaults)
+
+
+def test_validators_run_on_the_fast_path() -> None:
+    """A class with validators is built through its __init__, so they run."""
+    assert same_as_converter({"Number": 2, "Note": "kept"}, Validated) == Validated(
+        number=2, extra=MappingProxyType({"Note": "kept"})
+    )
+    with pytest.raises(PayloadError, match=r"the payload: could not be read \(ValueError\)"):
+        structure({"Number": 3}, Validated)
+    assert getattr(Validated(number=2), EXTRA) == {}
+
+
+# The annotations above are strings (from __future__ import annotations); the converter
+# needs the types, as the package's own classes have them.
+for _cls in (NotInit, SelfFactory, HoldsNotInit, NoSlots, ConverterObject, Defaults, Validated):
+    attrs.resolve_types(_cls)
+
+
+# --- the error describer -----------------------------------------------------------------
+
+
+def noted(exc: Exception, attribute: str) -> Exception:
+    exc.add_note(AttributeValidationNote(f"@ attribute {attribute}", attribute, object))
+    return exc
+
+
+def test_an_unexpected_error_is_described_without_its_text() -> None:
+    """A failure of another kind names the field and the error type, never its message."""
+    error = ClassValidationError(
+        "x", [noted(ZeroDivisionError("personal data"), "primary_key")], PersonCreated
+    )
+
+    described = _describe(error, PersonCreated)
+
+    assert str(described) == (
+        "Invalid SuperOffice payload: PrimaryKey: could not be read (ZeroDivisionError)."
+    )
+    assert described.field == "PrimaryKey"
+
+
+def test_an_error_without_a_field_names_the_payload() -> None:
+    """A failure that names no attribute is described as a failure of the payload."""
+    described = _describe(ValueError("personal data"), PersonCreated)
+
+    assert str(described) == (
+        "Invalid SuperOffice payload: the payload: could not be read (ValueError)."
+    )
+    assert described.field is None
+
+
+def test_nested_names_below_a_plain_type_are_kept_as_they_are() -> None:
+    """Below a field of no attrs class (or an unknown attribute), names are used as given."""
+    inner = ClassValidationError("inner", [noted(KeyError("Key"), "key")], dict)
+    error = ClassValidationError("outer", [noted(inner, "changes")], PersonCreated)
+    unknown = ClassValidationError("x", [noted(KeyError("Gone"), "gone")], PersonCreated)
+
+    described = _describe(error, PersonCreated)
+
+    assert described.field == "Changes.key"
+    assert str(described) == "Invalid SuperOffice payload: Changes.key is required but missing."
+    assert _describe(unknown, PersonCreated).field == "gone"
