@@ -23,6 +23,7 @@ import pytest
 
 import superoffice_webhooks as sow
 from conftest import example
+from superoffice_webhooks import idempotency
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -164,9 +165,23 @@ def test_concepts_examples(namespace: dict[str, Any]) -> None:
     assert namespace["receiver"].dispatcher is namespace["dispatcher"]
 
 
-def test_delivery_examples(namespace: dict[str, Any]) -> None:
+def test_delivery_examples(namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """The delivery page builds each receiver it shows, and its hooks behave as described."""
-    run_page("delivery.md", namespace)
+    opened: list[idempotency.SQLiteStore] = []
+
+    class RecordedSQLiteStore(idempotency.SQLiteStore):
+        """The page's SQLiteStore, kept so that the test can close its connection."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            opened.append(self)
+
+    monkeypatch.setattr(idempotency, "SQLiteStore", RecordedSQLiteStore)
+    try:
+        run_page("delivery.md", namespace)
+    finally:
+        for store in opened:
+            store.close()
 
     receiver = namespace["receiver"]
     assert receiver.handoff is namespace["handoff"]
