@@ -148,8 +148,9 @@ class MemoryStore:
         self._max_entries = max_entries
         self._clock = clock
         self._lock = threading.Lock()
-        # event id -> (state, token, expires at); oldest first.
-        self._entries: OrderedDict[UUID, tuple[str, str, float]] = OrderedDict()
+        # event id (its 128-bit number: hashing a UUID is a Python call) ->
+        # (state, token, expires at); oldest first.
+        self._entries: OrderedDict[int, tuple[str, str, float]] = OrderedDict()
 
     def __len__(self) -> int:
         """The number of events remembered, expired ones included until they are pruned."""
@@ -158,34 +159,37 @@ class MemoryStore:
     def claim(self, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim`."""
         now = self._clock()
+        key = event_id.int
         with self._lock:
-            entry = self._entries.get(event_id)
+            entry = self._entries.get(key)
             if entry is not None and entry[2] > now:
                 return ClaimState.COMPLETED if entry[0] == _COMPLETED else ClaimState.IN_FLIGHT
-            self._put(event_id, (_IN_FLIGHT, token, now + self._lease))
+            self._put(key, (_IN_FLIGHT, token, now + self._lease))
             return ClaimState.CLAIMED
 
     def complete(self, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.complete`."""
         now = self._clock()
+        key = event_id.int
         with self._lock:
-            entry = self._entries.get(event_id)
+            entry = self._entries.get(key)
             held = entry is not None and entry[:2] == (_IN_FLIGHT, token) and entry[2] > now
-            self._put(event_id, (_COMPLETED, token, now + self._ttl))
+            self._put(key, (_COMPLETED, token, now + self._ttl))
             return held
 
     def release(self, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release`."""
+        key = event_id.int
         with self._lock:
-            entry = self._entries.get(event_id)
+            entry = self._entries.get(key)
             if entry is None or entry[:2] != (_IN_FLIGHT, token):
                 return False
-            del self._entries[event_id]
+            del self._entries[key]
             return True
 
-    def _put(self, event_id: UUID, entry: tuple[str, str, float]) -> None:
-        self._entries[event_id] = entry
-        self._entries.move_to_end(event_id)
+    def _put(self, key: int, entry: tuple[str, str, float]) -> None:
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
 
