@@ -20,11 +20,16 @@ from superoffice_webhooks import PayloadError, PersonCreated
 from superoffice_webhooks._converter import (
     EXTRA,
     _describe,
+    _is,
+    _MismatchError,
     converter,
     empty_extra,
+    id_values,
+    lenient_int,
     structure,
     structure_fast,
     wire,
+    wire_metadata,
 )
 
 
@@ -193,3 +198,63 @@ def test_nested_names_below_a_plain_type_are_kept_as_they_are() -> None:
     assert described.field == "Changes.key"
     assert str(described) == "Invalid SuperOffice payload: Changes.key is required but missing."
     assert _describe(unknown, PersonCreated).field == "gone"
+
+
+# --- the helpers the event classes are declared with ----------------------------------
+#
+# They run when a class is defined, which for the package's classes is at import; these
+# tests call them directly so that their behaviour is checked on its own too.
+
+
+def test_wire_metadata_holds_the_key_its_aliases_and_its_hook() -> None:
+    assert wire_metadata("EventId") == {"wire": "EventId"}
+    assert wire_metadata("ContactId", aliases=("contactId",), hook=lenient_int) == {
+        "wire": "ContactId",
+        "aliases": ("contactId",),
+        "hook": lenient_int,
+    }
+
+
+def test_a_class_declared_with_wire_reads_its_keys_aliases_and_hooks() -> None:
+    @attrs.frozen(kw_only=True)
+    class Declared:
+        number: int = wire("Number")
+        contact: int | None = wire(
+            "ContactId", aliases=("contactId",), hook=lenient_int, default=None
+        )
+        extra: Mapping[str, object] = attrs.field(factory=empty_extra, kw_only=True)
+        _wire_aliases: frozenset[str] = attrs.field(
+            factory=frozenset, eq=False, kw_only=True, alias="_wire_aliases"
+        )
+
+    attrs.resolve_types(Declared, globals(), locals())
+    assert structure({"Number": 1, "contactId": "21"}, Declared) == Declared(number=1, contact=21)
+    assert structure({"Number": 2, "Other": True}, Declared) == Declared(
+        number=2, extra={"Other": True}
+    )
+    with pytest.raises(PayloadError, match=r"^Invalid SuperOffice payload: Number is required"):
+        structure({"number": 1}, Declared)
+
+
+def test_id_values_hooks_accept_an_object_of_integers_only() -> None:
+    made: list[dict[str, int]] = []
+
+    def make(ids: dict[str, int]) -> str:
+        made.append(ids)
+        return "made"
+
+    hook = id_values(make)
+    assert hook(None, None) is None
+    assert hook({"person_id": 1, "contact_id": 2}, None) == "made"
+    assert made == [{"person_id": 1, "contact_id": 2}]
+    with pytest.raises(_MismatchError, match=r"^expected an object of integers, got an array$"):
+        hook([1], None)
+    with pytest.raises(_MismatchError, match=r"^expected an object of integers, got a string$"):
+        hook({"person_id": "1"}, None)
+    assert len(made) == 1
+
+
+def test_type_predicates_compare_types_by_equality() -> None:
+    assert _is(int | None)(int | None)
+    assert not _is(int | None)(int)
+    assert _is(tuple[str, ...])(tuple[str, ...])
