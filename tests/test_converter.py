@@ -9,6 +9,7 @@ describer meets the cattrs error shapes that valid and invalid payloads do not p
 from __future__ import annotations
 
 from collections.abc import Mapping  # noqa: TC003  # attrs.resolve_types reads it at runtime
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -22,9 +23,12 @@ from superoffice_webhooks._converter import (
     _describe,
     _is,
     _MismatchError,
+    _wire_name,
     converter,
+    decode_culture_value,
     empty_extra,
     id_values,
+    lenient_bool,
     lenient_int,
     structure,
     structure_fast,
@@ -258,3 +262,59 @@ def test_type_predicates_compare_types_by_equality() -> None:
     assert _is(int | None)(int | None)
     assert not _is(int | None)(int)
     assert _is(tuple[str, ...])(tuple[str, ...])
+
+
+# --- the lenient hooks, at their edges ------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "expected"), [("21", 21), ("-12", -12), (7, 7), (None, None)])
+def test_lenient_int_reads_integers_and_ascii_digit_strings(
+    value: object, expected: object
+) -> None:
+    assert lenient_int(value, None) == expected
+
+
+@pytest.mark.parametrize("value", [" 12", "12 ", "X12", "\u0663", "1_000", "", True, 1.0])
+def test_lenient_int_refuses_anything_else(value: object) -> None:
+    with pytest.raises(_MismatchError, match=r"^expected an integer, a string of digits or null"):
+        lenient_int(value, None)
+
+
+def test_lenient_bool_reads_zero_and_one() -> None:
+    assert lenient_bool(0, None) is False
+    assert lenient_bool(1, None) is True
+    assert lenient_bool(True, None) is True  # noqa: FBT003  # the hook takes any JSON value
+    with pytest.raises(_MismatchError):
+        lenient_bool(2, None)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("[I:6]", 6),
+        ("[I:-6]", -6),
+        ("[F:4.5]", 4.5),
+        ("[DT:09/16/2025 14:22:14]", datetime(2025, 9, 16, 14, 22, 14)),  # noqa: DTZ001  # naive, as sent
+        ("[DT:09/16/2025 14:22:14.5]", datetime(2025, 9, 16, 14, 22, 14, 500000)),  # noqa: DTZ001
+        ("[DT:09/16/2025 14:22:14.1234567]", datetime(2025, 9, 16, 14, 22, 14, 123456)),  # noqa: DTZ001
+        ("[DT:01/01/0001 00:00:00.0000000]", None),
+        ("plain text", "plain text"),
+        (7, 7),
+    ],
+)
+def test_culture_values_decode(value: object, expected: object) -> None:
+    assert decode_culture_value(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["[I:\u0663]", "[I:6.5]", "[F:nan]", "[F:inf]", "[F:-inf]", "[DT:2025-09-16]"]
+)
+def test_culture_values_that_do_not_decode_raise_value_error(value: str) -> None:
+    with pytest.raises(ValueError) as caught:  # noqa: PT011  # the plain ValueError is the contract
+        decode_culture_value(value)
+    assert caught.value.args == ()  # the value is not carried (it may be personal data)
+
+
+def test_wire_names_of_fields_without_one_are_their_attribute_names() -> None:
+    assert _wire_name(PersonCreated, "extra") == ("extra", None)
+    assert _wire_name(PersonCreated, "primary_key") == ("PrimaryKey", None)

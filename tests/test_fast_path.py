@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import superoffice_webhooks as sow
-from conftest import example_json, example_names
+from conftest import example, example_json, example_names
 from superoffice_webhooks import _converter, _parse
 from superoffice_webhooks._parse import event_class
 
@@ -218,3 +218,18 @@ def test_parse_works_without_orjson() -> None:
     assert proc.returncode == 0, proc.stderr.decode()
     expected = sow.parse(json.dumps(example_json("person.consented")))
     assert proc.stdout.decode().split() == ["True", "PersonConsented", str(expected.primary_key)]
+
+
+@pytest.mark.parametrize("name", [n for n in EXAMPLES if n not in ALIAS_SPELLINGS])
+def test_orjson_alone_reads_documented_bodies(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With orjson installed, a documented body never reaches the standard library's parser."""
+
+    def stdlib_decode(text: str) -> object:
+        msg = "the standard library's parser ran"
+        raise AssertionError(msg)
+
+    body = example(name)
+    expected = with_parser(None, body)
+    monkeypatch.setattr(_parse, "fast_loads", orjson.loads)
+    monkeypatch.setattr(_parse, "_decode", stdlib_decode)
+    assert outcome(lambda: sow.parse(body)) == expected

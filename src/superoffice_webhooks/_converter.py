@@ -273,8 +273,8 @@ def decode_culture_value(value: object) -> object:
     """Decode a CultureDataFormatter value of an extra table; anything else is returned as is.
 
     ``"[I:6]"`` -> ``6``, ``"[F:4.56]"`` -> ``4.56``, ``"[DT:09/16/2025 14:22:14.0000000]"``
-    -> a naive ``datetime`` (``01/01/0001 00:00:00`` -> ``None``). Raises ``ValueError``
-    for a marker whose content does not parse.
+    -> a naive ``datetime`` (``01/01/0001 00:00:00`` -> ``None``). Raises a bare
+    ``ValueError`` (it does not carry the value) for a marker whose content does not parse.
     """
     if type(value) is not str:
         return value
@@ -284,16 +284,16 @@ def decode_culture_value(value: object) -> object:
     marker, text = match.groups()
     if marker == "I":
         if not (text.isascii() and text.lstrip("-").isdigit()):
-            raise ValueError(text)
+            raise ValueError
         return int(text)
     if marker == "F":
         number = float(text)
         if number != number or number in (float("inf"), float("-inf")):  # noqa: PLR0124  # NaN check
-            raise ValueError(text)
+            raise ValueError
         return number
     dt = _CULTURE_DT.fullmatch(text)
     if dt is None:
-        raise ValueError(text)
+        raise ValueError
     month, day, year, hour, minute, second = (int(g) for g in dt.groups()[:6])
     micro = int((dt.group(7) or "0")[:6].ljust(6, "0"))
     decoded = datetime(year, month, day, hour, minute, second, micro)  # noqa: DTZ001  # naive on the wire

@@ -1,0 +1,218 @@
+"""The exact words of every error the verification and parsing code raises.
+
+Error messages are part of the interface: each says what went wrong and what to do,
+names the field, and never quotes the body, a secret or a signature. The other tests
+check the error classes and fields; this table pins the sentences.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+
+from conftest import SECRET, example, example_json
+from superoffice_webhooks import (
+    ConfigurationError,
+    InvalidSignatureError,
+    MissingSignatureError,
+    PayloadError,
+    SuperOfficeWebhookError,
+    parse,
+    sign,
+    verify,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+BODY = example("person.created")
+SIGNATURE = sign(BODY, SECRET)
+WRONG_SIGNATURE = sign(BODY, "another secret")
+
+NO_SIGNATURE = (
+    "The request has no X-SuperOffice-Signature header. Set a Secret on the webhook in "
+    "SuperOffice so that it signs its requests."
+)
+MALFORMED = (
+    "The signature is malformed: expected 44 characters of standard base64 (an "
+    "HMAC-SHA256 digest), as in the X-SuperOffice-Signature header."
+)
+NO_MATCH = (
+    "The signature does not match the body. Check that the secret is the webhook's "
+    "Secret and that the body is passed exactly as received."
+)
+
+VERIFY_CASES: dict[str, tuple[Callable[[], object], type[SuperOfficeWebhookError], str]] = {
+    "secret of the wrong type": (
+        lambda: verify(BODY, SIGNATURE, 7),  # type: ignore[arg-type]
+        ConfigurationError,
+        "secret must be a str, bytes, or a list of them (for rotation), not int.",
+    ),
+    "secret in a list of the wrong type": (
+        lambda: verify(BODY, SIGNATURE, [SECRET, 7]),  # type: ignore[list-item]
+        ConfigurationError,
+        "A webhook secret must be str or bytes, not int.",
+    ),
+    "empty secret": (
+        lambda: verify(BODY, SIGNATURE, ""),
+        ConfigurationError,
+        (
+            "The webhook secret is empty. Pass the Secret from the SuperOffice webhook "
+            "definition; an empty secret would accept forged requests."
+        ),
+    ),
+    "empty list of secrets": (
+        lambda: verify(BODY, SIGNATURE, []),
+        ConfigurationError,
+        "The list of webhook secrets is empty. Pass at least one secret.",
+    ),
+    "body of the wrong type": (
+        lambda: verify(json.loads(BODY), SIGNATURE, SECRET),
+        ConfigurationError,
+        (
+            "The body must be the raw request body as bytes, not dict. Pass the bytes exactly "
+            "as received, before any decoding or JSON parsing."
+        ),
+    ),
+    "no signature": (lambda: verify(BODY, None, SECRET), MissingSignatureError, NO_SIGNATURE),
+    "empty signature": (lambda: verify(BODY, "", SECRET), MissingSignatureError, NO_SIGNATURE),
+    "empty signature bytes": (
+        lambda: verify(BODY, b"", SECRET),  # type: ignore[arg-type]
+        MissingSignatureError,
+        NO_SIGNATURE,
+    ),
+    "non-ASCII signature": (
+        lambda: verify(BODY, "é" * 44, SECRET),
+        InvalidSignatureError,
+        "The signature contains non-ASCII characters; it must be base64.",
+    ),
+    "signature of the wrong type": (
+        lambda: verify(BODY, 7, SECRET),  # type: ignore[arg-type]
+        InvalidSignatureError,
+        "The signature must be a str, not int.",
+    ),
+    "signature too short": (lambda: verify(BODY, "abc=", SECRET), InvalidSignatureError, MALFORMED),
+    "signature of 44 characters, not base64": (
+        lambda: verify(BODY, "!" * 44, SECRET),
+        InvalidSignatureError,
+        MALFORMED,
+    ),
+    "signature bytes of 44 characters, not base64": (
+        lambda: verify(BODY, b"!" * 44, SECRET),  # type: ignore[arg-type]
+        InvalidSignatureError,
+        MALFORMED,
+    ),
+    "well-formed signature that does not match": (
+        lambda: verify(BODY, WRONG_SIGNATURE, SECRET),
+        InvalidSignatureError,
+        NO_MATCH,
+    ),
+    "well-formed signature bytes that do not match": (
+        lambda: verify(BODY, WRONG_SIGNATURE.encode(), SECRET),  # type: ignore[arg-type]
+        InvalidSignatureError,
+        NO_MATCH,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", VERIFY_CASES)
+def test_verification_errors(case: str) -> None:
+    call, error, message = VERIFY_CASES[case]
+    with pytest.raises(error) as caught:
+        call()
+    assert type(caught.value) is error
+    assert str(caught.value) == message
+
+
+def with_field_values(name: str, **values: object) -> dict[str, object]:
+    """The documented *name* example with some ``FieldValues`` replaced."""
+    data = example_json(name)
+    data["FieldValues"] = {**data["FieldValues"], **values}  # type: ignore[dict-item]
+    return data
+
+
+INVALID = "Invalid SuperOffice payload: "
+
+#: body (bytes, or a decoded object) -> (field, exact message)
+PARSE_CASES: dict[str, tuple[bytes | dict[str, object], str | None, str]] = {
+    "NaN": (b'{"Event": "test", "x": NaN}', None, INVALID + "NaN is not valid JSON."),
+    "Infinity": (
+        b'{"Event": "test", "x": -Infinity}',
+        None,
+        INVALID + "-Infinity is not valid JSON.",
+    ),
+    "a number beyond a float": (
+        b'{"Event": "test", "x": 1e400}',
+        None,
+        INVALID + "a number is too large (beyond a 64-bit float).",
+    ),
+    "a value of no JSON type": (
+        {**example_json("person.created"), "PrimaryKey": b"7"},
+        "PrimaryKey",
+        INVALID + "PrimaryKey: expected an integer, got bytes.",
+    ),
+    "Changes, an object": (
+        {**example_json("person.created"), "Changes": {"person_id": 1}},
+        "Changes",
+        INVALID + "Changes: expected an array of strings, got an object.",
+    ),
+    "Changes, a number in the list": (
+        {**example_json("person.created"), "Changes": ["person_id", 7]},
+        "Changes",
+        INVALID + "Changes: expected an array of strings, got an integer.",
+    ),
+    "chat id, not digits": (
+        with_field_values("chatsession.created", ContactId="21a"),
+        "FieldValues.ContactId",
+        INVALID + "FieldValues.ContactId: expected an integer, a string of digits or null, "
+        "got a string.",
+    ),
+    "chat id, a number with a fraction": (
+        with_field_values("chatsession.created", CustomerId=1.5),
+        "FieldValues.CustomerId",
+        INVALID + "FieldValues.CustomerId: expected an integer, a string of digits or null, "
+        "got a number.",
+    ),
+    "chat flag, 2": (
+        with_field_values("chatsession.created", Consented=2),
+        "FieldValues.Consented",
+        INVALID + "FieldValues.Consented: expected a boolean or null, got an integer.",
+    ),
+    "chat alias, a list": (
+        with_field_values("chatsession.created", CustomerAlias=[5]),
+        "FieldValues.CustomerAlias",
+        INVALID + "FieldValues.CustomerAlias: expected an integer, a string or null, got an array.",
+    ),
+    "extra-table id, a bad marker": (
+        with_field_values("y_table.created", id="[I:six]"),
+        "FieldValues.id",
+        INVALID + 'FieldValues.id: expected an integer such as 6 or "[I:6]".',
+    ),
+    "extra-table id, a float": (
+        with_field_values("y_table.created", id="[F:6.5]"),
+        "FieldValues.id",
+        INVALID + 'FieldValues.id: expected an integer such as 6 or "[I:6]", got a string.',
+    ),
+    "extra-table date, a bad marker": (
+        with_field_values("y_table.created", last_changed="[DT:yesterday]"),
+        "FieldValues.last_changed",
+        INVALID + "FieldValues.last_changed: expected a date-time such as "
+        '"[DT:09/16/2025 14:22:14.0000000]".',
+    ),
+    "unknown event, FieldValues a list": (
+        {**example_json("person.created"), "Event": "gadget.created", "FieldValues": [1]},
+        "FieldValues",
+        INVALID + "FieldValues: expected an object, got an array.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", PARSE_CASES)
+def test_payload_errors(case: str) -> None:
+    body, field, message = PARSE_CASES[case]
+    with pytest.raises(PayloadError) as caught:
+        parse(body)
+    assert str(caught.value) == message
+    assert caught.value.field == field
