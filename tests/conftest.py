@@ -44,7 +44,21 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.load_profile(os.environ.get("SUPEROFFICE_WEBHOOKS_HYPOTHESIS_PROFILE", "default"))
+#: "mutation" for ``make mutation``, which runs the tests once per mutant: few cases, as
+#: a mutant that a property can catch is caught within its first few.
+settings.register_profile("mutation", max_examples=10, deadline=None)
+_MUTATION_RUN = "MUTANT_UNDER_TEST" in os.environ  # set by mutmut
+settings.load_profile(
+    os.environ.get(
+        "SUPEROFFICE_WEBHOOKS_HYPOTHESIS_PROFILE", "mutation" if _MUTATION_RUN else "default"
+    )
+)
+
+
+def examples(count: int) -> int:
+    """*count* cases for a property that asks for a number of its own; 10 under mutmut."""
+    return 10 if _MUTATION_RUN else count
+
 
 DATA = Path(__file__).parent / "data"
 SECRET = "Something Super Secret"  # noqa: S105  # a test secret
@@ -65,7 +79,7 @@ def _fresh_caches_under_mutation_testing() -> None:
     building code would never run; emptying the caches before every test makes it run.
     mutmut sets ``MUTANT_UNDER_TEST``; normal runs keep the caches.
     """
-    if "MUTANT_UNDER_TEST" in os.environ:
+    if _MUTATION_RUN:
         _converter._FAST.clear()  # the caches under test
         _converter.converter._structure_func.clear_cache()  # cattrs' hook cache
         _converter.converter._unstructure_func.clear_cache()

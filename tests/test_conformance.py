@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import superoffice_webhooks as sow
-from conftest import example, example_json, example_names
+from conftest import example, example_json, example_names, examples
 from superoffice_webhooks._catalogue import ENTITIES, Entity, Key
 
 #: Every test here runs with the standard library's JSON parser and with orjson.
@@ -459,7 +459,7 @@ def test_strategies_cover_every_class() -> None:
     assert len(classes) == sum(len(e.verbs) for e in ENTITIES)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), suppress_health_check=[HealthCheck.too_slow])
 @given(events())
 def test_property_every_event_class_round_trips(event: sow.Event) -> None:
     """Generated events of every class survive to_json() and parse() unchanged."""

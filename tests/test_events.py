@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import superoffice_webhooks as sow
-from conftest import example, example_json, example_names
+from conftest import example, example_json, example_names, examples
 from superoffice_webhooks import (
     EVENT_CLASSES,
     Event,
@@ -810,14 +810,14 @@ def _outcome(body: dict[str, Any]) -> Event | PayloadError:
         return exc
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(st.binary(max_size=300))
 def test_property_arbitrary_bytes(body: bytes) -> None:
     """Arbitrary bytes either parse or raise PayloadError, nothing else."""
     _parse_or_payload_error(body)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(json_values)
 def test_property_arbitrary_json_values(value: object) -> None:
     """Arbitrary JSON values either parse or raise PayloadError, nothing else."""
@@ -828,7 +828,7 @@ def test_property_arbitrary_json_values(value: object) -> None:
         _parse_or_payload_error(value)
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), suppress_health_check=[HealthCheck.too_slow])
 @given(payload_like)
 def test_property_payload_like_objects(value: dict[str, Any]) -> None:
     """Objects with the documented keys and arbitrary values parse or raise PayloadError."""
@@ -870,7 +870,7 @@ _ACCEPTED_TYPES = {
 }
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(key=st.sampled_from(_NEAR_VALID_KEYS), value=json_values)
 def test_property_near_valid_person_created(key: str, value: object) -> None:
     """person.created with one field of another JSON type: PayloadError naming it, or accepted."""
@@ -890,7 +890,7 @@ def test_property_near_valid_person_created(key: str, value: object) -> None:
     assert key in str(info.value)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(key=st.sampled_from([*PERSON_FIELD_ATTRS, "unknownKey"]), value=json_values)
 def test_property_near_valid_person_field_values(key: str, value: object) -> None:
     """One person FieldValues key set to any JSON value: accepted or names FieldValues.<key>."""
@@ -971,7 +971,7 @@ def person_events(draw: st.DrawFn) -> PersonEvent:
     )
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), suppress_health_check=[HealthCheck.too_slow])
 @given(person_events())
 def test_property_person_events_round_trip(event: PersonEvent) -> None:
     """Person events with arbitrary valid fields survive to_json/to_dict and parse."""

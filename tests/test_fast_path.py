@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import superoffice_webhooks as sow
-from conftest import example, example_json, example_names
+from conftest import example, example_json, example_names, examples
 from superoffice_webhooks import _converter, _parse
 from superoffice_webhooks._parse import event_class
 
@@ -82,7 +82,7 @@ def test_fast_structuring_of_every_example(name: str) -> None:
         assert ("ok", (repr(fast), fast)) == detailed(data)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), suppress_health_check=[HealthCheck.too_slow])
 @given(
     name=st.sampled_from(EXAMPLES),
     key=st.sampled_from(
@@ -108,7 +108,7 @@ def test_fast_and_detailed_agree_on_changed_bodies(
     )
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), suppress_health_check=[HealthCheck.too_slow])
 @given(
     name=st.sampled_from(EXAMPLES),
     extra=st.dictionaries(st.text(max_size=6), json_values, max_size=3),

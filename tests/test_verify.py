@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SECRET, example, example_json
+from conftest import SECRET, example, example_json, examples
 from superoffice_webhooks import (
     ConfigurationError,
     InvalidSignatureError,
@@ -441,7 +441,7 @@ def _key(secret: str | bytes) -> bytes:
     return secret.encode("utf-8") if isinstance(secret, str) else secret
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(body=bodies, secret=secrets)
 def test_property_sign_verify_round_trip(body: bytes, secret: str | bytes) -> None:
     """sign then verify succeeds for any body and any non-empty secret."""
@@ -451,7 +451,7 @@ def test_property_sign_verify_round_trip(body: bytes, secret: str | bytes) -> No
     verify(body, sig, [secret])
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(body=st.binary(min_size=1, max_size=300), secret=secrets, data=st.data())
 def test_property_flipping_a_body_byte_fails(
     body: bytes, secret: str | bytes, data: st.DataObject
@@ -466,7 +466,7 @@ def test_property_flipping_a_body_byte_fails(
         verify(bytes(mutated), sig, secret)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(body=bodies, secret=secrets, data=st.data())
 def test_property_changing_a_signature_char_fails(
     body: bytes, secret: str | bytes, data: st.DataObject
@@ -486,7 +486,7 @@ def test_property_changing_a_signature_char_fails(
         verify(body, mutated, secret)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(body=bodies, secret=st.binary(min_size=1, max_size=100), data=st.data())
 def test_property_flipping_a_secret_byte_fails(
     body: bytes, secret: bytes, data: st.DataObject
@@ -501,7 +501,7 @@ def test_property_flipping_a_secret_byte_fails(
         verify(body, sig, bytes(mutated))
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(
     body=bodies,
     secret=secrets,
