@@ -17,7 +17,8 @@ import attrs
 import pytest
 from cattrs.errors import AttributeValidationNote, ClassValidationError
 
-from superoffice_webhooks import PayloadError, PersonCreated
+from conftest import example, example_json
+from superoffice_webhooks import PayloadError, PersonCreated, UnknownEvent, parse
 from superoffice_webhooks._converter import (
     EXTRA,
     _describe,
@@ -32,6 +33,7 @@ from superoffice_webhooks._converter import (
     lenient_int,
     structure,
     structure_fast,
+    unstructure,
     wire,
     wire_metadata,
 )
@@ -318,3 +320,41 @@ def test_culture_values_that_do_not_decode_raise_value_error(value: str) -> None
 def test_wire_names_of_fields_without_one_are_their_attribute_names() -> None:
     assert _wire_name(PersonCreated, "extra") == ("extra", None)
     assert _wire_name(PersonCreated, "primary_key") == ("PrimaryKey", None)
+
+
+def test_a_class_that_says_nothing_omits_empty_optional_keys_like_events() -> None:
+    @attrs.frozen(kw_only=True)
+    class Plain:
+        number: int = wire("Number")
+        note: str | None = wire("Note", default=None)
+        extra: Mapping[str, object] = attrs.field(factory=empty_extra, kw_only=True)
+
+    attrs.resolve_types(Plain, globals(), locals())
+    assert unstructure(Plain(number=1)) == {"Number": 1}
+    assert unstructure(Plain(number=1, note="n")) == {"Number": 1, "Note": "n"}
+
+
+def test_utc_is_written_as_z_and_other_offsets_as_sent() -> None:
+    event = parse(example("person.created"))
+    written = event.to_dict()
+    assert written["Timestamp"] == "2018-04-24T08:01:15.850693Z"
+    assert written["FieldValues"]["updated"] == "2025-05-14T14:43:04.383290+02:00"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:01", "0001-01-02T00:00:00", "0001-02-01T00:00:00"]
+)
+def test_only_the_exact_dotnet_minimum_means_not_set(value: str) -> None:
+    data = example_json("person.created")
+    data["FieldValues"]["updated"] = value  # type: ignore[index]
+    event = parse(data)
+    assert event.field_values.updated == datetime.fromisoformat(value)  # type: ignore[union-attr]
+
+
+def test_values_of_an_unknown_event_that_the_fast_path_declines_are_kept() -> None:
+    """A float in FieldValues sends the body through the detailed converter; nothing is lost."""
+    data = {**example_json("person.created"), "Event": "gadget.created"}
+    data["FieldValues"] = {"Amount": 1.5, "Name": "x"}
+    event = parse(data)
+    assert type(event) is UnknownEvent
+    assert event.field_values == {"Amount": 1.5, "Name": "x"}

@@ -137,6 +137,43 @@ INVALID = "Invalid SuperOffice payload: "
 
 #: body (bytes, or a decoded object) -> (field, exact message)
 PARSE_CASES: dict[str, tuple[bytes | dict[str, object], str | None, str]] = {
+    "invalid UTF-8": (
+        b'{"Event": "test", "x": "\xff"}',
+        None,
+        INVALID + "the body is not valid UTF-8.",
+    ),
+    "invalid JSON": (b'{"Event": "test",}', None, INVALID + "the body is not valid JSON."),
+    "EventId, a number": (
+        {**example_json("person.created"), "EventId": 7},
+        "EventId",
+        INVALID + "EventId: expected a GUID string, got an integer.",
+    ),
+    "ContextIdentifier, a number": (
+        {**example_json("person.created"), "ContextIdentifier": 7},
+        "ContextIdentifier",
+        INVALID + "ContextIdentifier: expected a string, got an integer.",
+    ),
+    "FieldValues, an array": (
+        {**example_json("person.created"), "FieldValues": [7]},
+        "FieldValues",
+        INVALID + "FieldValues: expected an object, got an array.",
+    ),
+    "an id field, a string": (
+        with_field_values("person.created", contact_id="7"),
+        "FieldValues.contact_id",
+        INVALID + "FieldValues.contact_id: expected an integer or null, got a string.",
+    ),
+    "a date field, a number": (
+        with_field_values("person.created", updated=7),
+        "FieldValues.updated",
+        INVALID + "FieldValues.updated: expected an ISO 8601 date-time, got an integer.",
+    ),
+    "a date field, not a date": (
+        with_field_values("person.created", updated="yesterday"),
+        "FieldValues.updated",
+        INVALID + "FieldValues.updated: expected an ISO 8601 date-time such as "
+        "2018-04-24T08:01:15.8506935Z.",
+    ),
     "NaN": (b'{"Event": "test", "x": NaN}', None, INVALID + "NaN is not valid JSON."),
     "Infinity": (
         b'{"Event": "test", "x": -Infinity}',

@@ -233,3 +233,24 @@ def test_orjson_alone_reads_documented_bodies(name: str, monkeypatch: pytest.Mon
     monkeypatch.setattr(_parse, "fast_loads", orjson.loads)
     monkeypatch.setattr(_parse, "_decode", stdlib_decode)
     assert outcome(lambda: sow.parse(body)) == expected
+
+
+@pytest.mark.parametrize("name", [n for n in EXAMPLES if n not in ALIAS_SPELLINGS])
+def test_documented_bodies_never_reach_the_detailed_converter(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path alone structures every documented body (same result, checked above)."""
+
+    real = _converter.converter
+
+    class NoDetailedStructuring:
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def structure(self, *_: object) -> object:
+            msg = "the detailed converter ran"
+            raise AssertionError(msg)
+
+    expected = sow.parse(example(name))
+    monkeypatch.setattr(_converter, "converter", NoDetailedStructuring())
+    assert sow.parse(example(name)) == expected

@@ -24,6 +24,7 @@ from superoffice_webhooks import (
     SuperOfficeWebhookError,
     TestEvent,
     VerificationError,
+    _verify,
     parse,
     sign,
     verify,
@@ -527,3 +528,18 @@ def test_bytearray_and_memoryview_bodies_with_a_bytes_signature_verify() -> None
     verify(memoryview(BODY), signature, [other, SECRET])  # type: ignore[arg-type]  # see above
     with pytest.raises(InvalidSignatureError):
         verify(bytearray(BODY), signature, other)  # type: ignore[arg-type]  # see above
+
+
+def test_a_matching_signature_is_not_examined_further(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The format of a signature is only examined on a mismatch, to name the error."""
+
+    def examined(signature: object) -> bytes:
+        msg = "the signature's format was examined"
+        raise AssertionError(msg)
+
+    monkeypatch.setattr(_verify, "signature_bytes", examined)
+    signature = sign(BODY, SECRET)
+    verify(BODY, signature, SECRET)
+    verify(BODY, signature.encode("ascii"), SECRET)  # type: ignore[arg-type]  # bytes work too
+    with pytest.raises(AssertionError, match="examined"):
+        verify(BODY, sign(BODY, "another secret"), SECRET)
