@@ -143,6 +143,40 @@ PARSE_CASES: dict[str, tuple[bytes | dict[str, object], str | None, str]] = {
         INVALID + "the body is not valid UTF-8.",
     ),
     "invalid JSON": (b'{"Event": "test",}', None, INVALID + "the body is not valid JSON."),
+    "a list": (b"[1]", None, INVALID + "the body must be a JSON object."),
+    "no Event": (b"{}", "Event", INVALID + "Event is required but missing."),
+    "Event, a number": (b'{"Event": 7}', "Event", INVALID + "Event must be a string."),
+    "EventId, not a GUID": (
+        {**example_json("person.created"), "EventId": "576086e3-5261-426b"},
+        "EventId",
+        INVALID + "EventId: expected a GUID such as 88f91933-edce-4c1a-8ded-ade8e2f72434.",
+    ),
+    "Timestamp, a number": (
+        {**example_json("person.created"), "Timestamp": 7},
+        "Timestamp",
+        INVALID + "Timestamp: expected an ISO 8601 date-time, got an integer.",
+    ),
+    "Timestamp, not a date": (
+        {**example_json("person.created"), "Timestamp": "yesterday"},
+        "Timestamp",
+        INVALID + "Timestamp: expected an ISO 8601 date-time such as 2018-04-24T08:01:15.8506935Z.",
+    ),
+    "Timestamp without an offset": (
+        {**example_json("person.created"), "Timestamp": "2018-04-24T08:01:15"},
+        "Timestamp",
+        INVALID + "Timestamp: expected a UTC date-time ending in Z (or with an offset), got one "
+        "without.",
+    ),
+    "Timestamp before year 1 in UTC": (
+        {**example_json("person.created"), "Timestamp": "0001-01-01T00:00:00+01:00"},
+        "Timestamp",
+        INVALID + "Timestamp: the date-time is out of range once converted to UTC.",
+    ),
+    "Entity, a number": (
+        {**example_json("person.created"), "Entity": 7},
+        "Entity",
+        INVALID + "Entity: expected a string or null, got an integer.",
+    ),
     "EventId, a number": (
         {**example_json("person.created"), "EventId": 7},
         "EventId",
@@ -253,3 +287,9 @@ def test_payload_errors(case: str) -> None:
         parse(body)
     assert str(caught.value) == message
     assert caught.value.field == field
+
+
+def test_parse_of_something_else_says_what_it_takes() -> None:
+    with pytest.raises(PayloadError) as caught:
+        parse(7)  # type: ignore[arg-type]
+    assert str(caught.value) == "parse() takes the body as bytes, str or a mapping, not int."

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 
 import superoffice_webhooks as sow
 from conftest import example, example_json, example_names, examples
-from superoffice_webhooks import _converter, _parse
+from superoffice_webhooks import PersonCreated, _converter, _parse
 from superoffice_webhooks._parse import event_class
 
 EXAMPLES = [n for n in example_names() if n != "sale.deleted.reference-index"]
@@ -254,3 +255,27 @@ def test_documented_bodies_never_reach_the_detailed_converter(
     expected = sow.parse(example(name))
     monkeypatch.setattr(_converter, "converter", NoDetailedStructuring())
     assert sow.parse(example(name)) == expected
+
+
+def test_generated_functions_decline_with_their_own_error() -> None:
+    """A generated function gives up by raising _FallbackError, not by failing otherwise."""
+    fast = _converter._fast_structure(PersonCreated)
+    assert fast is not None
+    changes: list[dict[str, object]] = [
+        {"PrimaryKey": "7"},
+        {"Changes": [7]},
+        {"Other": [1]},
+        {"FieldValues": []},
+    ]
+    for changed in changes:
+        with pytest.raises(_converter._FallbackError):
+            fast({**example_json("person.created"), **changed})
+    with pytest.raises(_converter._FallbackError):
+        fast([])
+
+
+def test_any_mapping_parses_as_its_dict_would() -> None:
+    data = example_json("person.created")
+    assert (
+        sow.parse(MappingProxyType(data)) == sow.parse(data) == sow.parse(example("person.created"))
+    )
