@@ -126,6 +126,11 @@ def test_verification_errors(case: str) -> None:
     assert str(caught.value) == message
 
 
+def person_created(**changes: object) -> dict[str, object]:
+    """The documented person.created example with some top-level keys replaced."""
+    return {**example_json("person.created"), **changes}
+
+
 def with_field_values(name: str, **values: object) -> dict[str, object]:
     """The documented *name* example with some ``FieldValues`` replaced."""
     data = example_json(name)
@@ -147,48 +152,48 @@ PARSE_CASES: dict[str, tuple[bytes | dict[str, object], str | None, str]] = {
     "no Event": (b"{}", "Event", INVALID + "Event is required but missing."),
     "Event, a number": (b'{"Event": 7}', "Event", INVALID + "Event must be a string."),
     "EventId, not a GUID": (
-        {**example_json("person.created"), "EventId": "576086e3-5261-426b"},
+        person_created(EventId="576086e3-5261-426b"),
         "EventId",
         INVALID + "EventId: expected a GUID such as 88f91933-edce-4c1a-8ded-ade8e2f72434.",
     ),
     "Timestamp, a number": (
-        {**example_json("person.created"), "Timestamp": 7},
+        person_created(Timestamp=7),
         "Timestamp",
         INVALID + "Timestamp: expected an ISO 8601 date-time, got an integer.",
     ),
     "Timestamp, not a date": (
-        {**example_json("person.created"), "Timestamp": "yesterday"},
+        person_created(Timestamp="yesterday"),
         "Timestamp",
         INVALID + "Timestamp: expected an ISO 8601 date-time such as 2018-04-24T08:01:15.8506935Z.",
     ),
     "Timestamp without an offset": (
-        {**example_json("person.created"), "Timestamp": "2018-04-24T08:01:15"},
+        person_created(Timestamp="2018-04-24T08:01:15"),
         "Timestamp",
         INVALID + "Timestamp: expected a UTC date-time ending in Z (or with an offset), got one "
         "without.",
     ),
     "Timestamp before year 1 in UTC": (
-        {**example_json("person.created"), "Timestamp": "0001-01-01T00:00:00+01:00"},
+        person_created(Timestamp="0001-01-01T00:00:00+01:00"),
         "Timestamp",
         INVALID + "Timestamp: the date-time is out of range once converted to UTC.",
     ),
     "Entity, a number": (
-        {**example_json("person.created"), "Entity": 7},
+        person_created(Entity=7),
         "Entity",
         INVALID + "Entity: expected a string or null, got an integer.",
     ),
     "EventId, a number": (
-        {**example_json("person.created"), "EventId": 7},
+        person_created(EventId=7),
         "EventId",
         INVALID + "EventId: expected a GUID string, got an integer.",
     ),
     "ContextIdentifier, a number": (
-        {**example_json("person.created"), "ContextIdentifier": 7},
+        person_created(ContextIdentifier=7),
         "ContextIdentifier",
         INVALID + "ContextIdentifier: expected a string, got an integer.",
     ),
     "FieldValues, an array": (
-        {**example_json("person.created"), "FieldValues": [7]},
+        person_created(FieldValues=[7]),
         "FieldValues",
         INVALID + "FieldValues: expected an object, got an array.",
     ),
@@ -220,17 +225,17 @@ PARSE_CASES: dict[str, tuple[bytes | dict[str, object], str | None, str]] = {
         INVALID + "a number is too large (beyond a 64-bit float).",
     ),
     "a value of no JSON type": (
-        {**example_json("person.created"), "PrimaryKey": b"7"},
+        person_created(PrimaryKey=b"7"),
         "PrimaryKey",
         INVALID + "PrimaryKey: expected an integer, got bytes.",
     ),
     "Changes, an object": (
-        {**example_json("person.created"), "Changes": {"person_id": 1}},
+        person_created(Changes={"person_id": 1}),
         "Changes",
         INVALID + "Changes: expected an array of strings, got an object.",
     ),
     "Changes, a number in the list": (
-        {**example_json("person.created"), "Changes": ["person_id", 7]},
+        person_created(Changes=["person_id", 7]),
         "Changes",
         INVALID + "Changes: expected an array of strings, got an integer.",
     ),
@@ -273,7 +278,7 @@ PARSE_CASES: dict[str, tuple[bytes | dict[str, object], str | None, str]] = {
         '"[DT:09/16/2025 14:22:14.0000000]".',
     ),
     "unknown event, FieldValues a list": (
-        {**example_json("person.created"), "Event": "gadget.created", "FieldValues": [1]},
+        person_created(Event="gadget.created", FieldValues=[1]),
         "FieldValues",
         INVALID + "FieldValues: expected an object, got an array.",
     ),
