@@ -22,6 +22,8 @@ from superoffice_webhooks import PayloadError, PersonCreated, UnknownEvent, pars
 from superoffice_webhooks._converter import (
     EXTRA,
     _describe,
+    _FallbackError,
+    _fast_structure,
     _is,
     _MismatchError,
     _wire_name,
@@ -155,9 +157,89 @@ def test_validators_run_on_the_fast_path() -> None:
     assert getattr(Validated(number=2), EXTRA) == {}
 
 
+#: What the __attrs_pre_init__ and __attrs_post_init__ below saw.
+CALLS: list[str] = []
+
+
+@attrs.frozen(kw_only=True)
+class PreInit:
+    number: int = wire("Number")
+    note: str | None = wire("Note", default="none")  # null is None; missing is "none"
+
+    def __attrs_pre_init__(self) -> None:
+        CALLS.append("pre")
+
+
+@attrs.frozen(kw_only=True)
+class PostInit:
+    number: int = wire("Number")
+    note: str | None = wire("Note", default="none")
+
+    def __attrs_post_init__(self) -> None:
+        CALLS.append(f"post {self.number}")
+
+
+@attrs.frozen(kw_only=True)
+class Inner:
+    number: int = wire("Number")
+
+
+@attrs.frozen(kw_only=True)
+class Holds:
+    inner: Inner = wire("Inner")
+    maybe: Inner | None = wire("Maybe", default=None)
+
+
+def test_validators_and_init_hooks_keep_the_fast_path_through_init() -> None:
+    """Classes with validators or init hooks are built by their __init__ on the fast path."""
+    assert structure_fast({"Number": 2}, Validated) == Validated(number=2)
+    CALLS.clear()
+    assert structure_fast({"Number": 1}, PreInit) == PreInit(number=1)
+    assert structure_fast({"Number": 2, "Note": None}, PostInit) == PostInit(number=2, note=None)
+    assert CALLS == ["pre", "pre", "post 2", "post 2"]
+
+
+def test_a_missing_key_gets_its_default_even_where_null_means_none() -> None:
+    assert same_as_converter({"Number": 1}, PostInit).note == "none"
+    assert same_as_converter({"Number": 1, "Note": None}, PostInit).note is None
+
+
+def test_nested_classes_on_the_fast_path() -> None:
+    """A required nested object refuses null; an optional one takes it."""
+    data = {"Inner": {"Number": 1}, "Maybe": None}
+    assert structure_fast(data, Holds) == Holds(inner=Inner(number=1))
+    assert structure_fast({"Inner": None}, Holds) is None
+    with pytest.raises(
+        PayloadError, match=r"^Invalid SuperOffice payload: Inner: expected an object"
+    ):
+        structure({"Inner": None}, Holds)
+
+
+def test_the_generator_declines_what_it_cannot_build_directly() -> None:
+    """attrs.Converter objects (they may take the instance) and init=False fields."""
+    assert _fast_structure(ConverterObject) is None
+    assert _fast_structure(NotInit) is None
+    fast = _fast_structure(Defaults)
+    assert fast is not None
+    with pytest.raises(_FallbackError):
+        fast({"Count": 1, "Other": 2})  # no extra field to keep "Other" in
+
+
 # The annotations above are strings (from __future__ import annotations); the converter
 # needs the types, as the package's own classes have them.
-for _cls in (NotInit, SelfFactory, HoldsNotInit, NoSlots, ConverterObject, Defaults, Validated):
+for _cls in (
+    NotInit,
+    SelfFactory,
+    HoldsNotInit,
+    NoSlots,
+    ConverterObject,
+    Defaults,
+    Validated,
+    PreInit,
+    PostInit,
+    Inner,
+    Holds,
+):
     attrs.resolve_types(_cls)
 
 
