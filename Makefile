@@ -65,7 +65,7 @@ fuzz-long: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	SUPEROFFICE_WEBHOOKS_HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest tests/test_properties.py -p no:cacheprovider --hypothesis-show-statistics
 
-# Mutation testing of _verify.py, _parse.py and _converter.py (about 20 minutes).
+# Mutation testing of _verify.py, _parse.py and _converter.py (about 30 minutes on two cores).
 mutation: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
 	$(BIN)/mutmut run
