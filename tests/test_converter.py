@@ -200,6 +200,7 @@ def test_validators_and_init_hooks_keep_the_fast_path_through_init() -> None:
 
 
 def test_a_missing_key_gets_its_default_even_where_null_means_none() -> None:
+    """A missing key takes the field's default; an explicit null is None (the hook allows it)."""
     assert same_as_converter({"Number": 1}, PostInit).note == "none"
     assert same_as_converter({"Number": 1, "Note": None}, PostInit).note is None
 
@@ -219,6 +220,7 @@ def test_the_generator_declines_what_it_cannot_build_directly() -> None:
     """attrs.Converter objects (they may take the instance) and init=False fields."""
     assert _fast_structure(ConverterObject) is None
     assert _fast_structure(NotInit) is None
+    assert _fast_structure(NotInit) is None  # the answer is kept
     fast = _fast_structure(Defaults)
     assert fast is not None
     with pytest.raises(_FallbackError):
@@ -295,6 +297,7 @@ def test_nested_names_below_a_plain_type_are_kept_as_they_are() -> None:
 
 
 def test_wire_metadata_holds_the_key_its_aliases_and_its_hook() -> None:
+    """The metadata names the wire key, and the aliases and hook only when given."""
     assert wire_metadata("EventId") == {"wire": "EventId"}
     assert wire_metadata("ContactId", aliases=("contactId",), hook=lenient_int) == {
         "wire": "ContactId",
@@ -304,6 +307,8 @@ def test_wire_metadata_holds_the_key_its_aliases_and_its_hook() -> None:
 
 
 def test_a_class_declared_with_wire_reads_its_keys_aliases_and_hooks() -> None:
+    """A class declared here, after import, reads wire keys, alias spellings and own hooks."""
+
     @attrs.frozen(kw_only=True)
     class Declared:
         number: int = wire("Number")
@@ -325,6 +330,7 @@ def test_a_class_declared_with_wire_reads_its_keys_aliases_and_hooks() -> None:
 
 
 def test_id_values_hooks_accept_an_object_of_integers_only() -> None:
+    """``Values`` hooks hand an object of integers to the class; anything else is refused."""
     made: list[dict[str, int]] = []
 
     def make(ids: dict[str, int]) -> str:
@@ -343,6 +349,7 @@ def test_id_values_hooks_accept_an_object_of_integers_only() -> None:
 
 
 def test_type_predicates_compare_types_by_equality() -> None:
+    """Hooks are registered for typing forms, which compare equal rather than identical."""
     assert _is(int | None)(int | None)
     assert not _is(int | None)(int)
     assert _is(tuple[str, ...])(tuple[str, ...])
@@ -355,16 +362,19 @@ def test_type_predicates_compare_types_by_equality() -> None:
 def test_lenient_int_reads_integers_and_ascii_digit_strings(
     value: object, expected: object
 ) -> None:
+    """Chat sends ids as strings of digits; they are read as integers."""
     assert lenient_int(value, None) == expected
 
 
 @pytest.mark.parametrize("value", [" 12", "12 ", "X12", "\u0663", "1_000", "", True, 1.0])
 def test_lenient_int_refuses_anything_else(value: object) -> None:
+    """Spaces, other digits, underscores, booleans and floats are not ids."""
     with pytest.raises(_MismatchError, match=r"^expected an integer, a string of digits or null"):
         lenient_int(value, None)
 
 
 def test_lenient_bool_reads_zero_and_one() -> None:
+    """Flags come as booleans or as 0 and 1; other integers are refused."""
     assert lenient_bool(0, None) is False
     assert lenient_bool(1, None) is True
     assert lenient_bool(True, None) is True  # noqa: FBT003  # the hook takes any JSON value
@@ -378,6 +388,8 @@ def test_lenient_bool_reads_zero_and_one() -> None:
         ("[I:6]", 6),
         ("[I:-6]", -6),
         ("[F:4.5]", 4.5),
+        ("[F:-4.5e2]", -450.0),
+        ("[F:1E+20]", 1e20),
         ("[DT:09/16/2025 14:22:14]", datetime(2025, 9, 16, 14, 22, 14)),  # noqa: DTZ001  # naive, as sent
         ("[DT:09/16/2025 14:22:14.5]", datetime(2025, 9, 16, 14, 22, 14, 500000)),  # noqa: DTZ001
         ("[DT:09/16/2025 14:22:14.1234567]", datetime(2025, 9, 16, 14, 22, 14, 123456)),  # noqa: DTZ001
@@ -387,24 +399,49 @@ def test_lenient_bool_reads_zero_and_one() -> None:
     ],
 )
 def test_culture_values_decode(value: object, expected: object) -> None:
+    """CultureDataFormatter markers of extra tables decode to Python values."""
     assert decode_culture_value(value) == expected
 
 
 @pytest.mark.parametrize(
-    "value", ["[I:\u0663]", "[I:6.5]", "[F:nan]", "[F:inf]", "[F:-inf]", "[DT:2025-09-16]"]
+    "value",
+    [
+        "[I:\u0663]",
+        "[I:6.5]",
+        "[I:X1]",
+        "[I:--5]",
+        "[I:]",
+        "[F:nan]",
+        "[F:inf]",
+        "[F:-inf]",
+        "[F:1e400]",
+        "[F:abc]",
+        "[F:]",
+        "[F: 2 ]",
+        "[F:1_0]",
+        "[F:\u0663.5]",
+        "[DT:2025-09-16]",
+        "[DT:13/01/2025 00:00:00]",
+        "[DT:01/01/0000 00:00:00]",
+        "[DT:\u0660\u0669/16/2025 14:22:14]",
+    ],
 )
 def test_culture_values_that_do_not_decode_raise_value_error(value: str) -> None:
+    """A marker that does not parse raises a ValueError that does not carry the value."""
     with pytest.raises(ValueError) as caught:  # noqa: PT011  # the plain ValueError is the contract
         decode_culture_value(value)
     assert caught.value.args == ()  # the value is not carried (it may be personal data)
 
 
 def test_wire_names_of_fields_without_one_are_their_attribute_names() -> None:
+    """Error paths name a field without a wire name (``extra``) by its attribute name."""
     assert _wire_name(PersonCreated, "extra") == ("extra", None)
     assert _wire_name(PersonCreated, "primary_key") == ("PrimaryKey", None)
 
 
 def test_a_class_that_says_nothing_omits_empty_optional_keys_like_events() -> None:
+    """Without ``_omit_none_on_wire`` a class omits empty optional keys on the way out."""
+
     @attrs.frozen(kw_only=True)
     class Plain:
         number: int = wire("Number")
@@ -417,6 +454,7 @@ def test_a_class_that_says_nothing_omits_empty_optional_keys_like_events() -> No
 
 
 def test_utc_is_written_as_z_and_other_offsets_as_sent() -> None:
+    """Dates go back on the wire with ``Z`` for UTC and any other offset as it was."""
     event = parse(example("person.created"))
     written = event.to_dict()
     assert written["Timestamp"] == "2018-04-24T08:01:15.850693Z"
@@ -427,6 +465,7 @@ def test_utc_is_written_as_z_and_other_offsets_as_sent() -> None:
     "value", ["0001-01-01T00:00:01", "0001-01-02T00:00:00", "0001-02-01T00:00:00"]
 )
 def test_only_the_exact_dotnet_minimum_means_not_set(value: str) -> None:
+    """Dates close to 0001-01-01T00:00:00 are real dates, not 'not set'."""
     data = example_json("person.created")
     data["FieldValues"]["updated"] = value  # type: ignore[index]
     event = parse(data)

@@ -12,6 +12,7 @@ Strictness: no silent coercion. ``"12"`` is not an int, ``true`` is not an int,
 from __future__ import annotations
 
 import linecache
+import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -266,15 +267,20 @@ def int_or_str(value: object, _: object) -> int | str | None:
 
 
 _CULTURE = re.compile(r"\[(I|F|DT):(.*)\]", re.DOTALL)
-_CULTURE_DT = re.compile(r"(\d\d)/(\d\d)/(\d{4}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,7}))?")
+_CULTURE_INT = re.compile(r"-?[0-9]+")
+_CULTURE_FLOAT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_CULTURE_DT = re.compile(
+    r"([0-9]{2})/([0-9]{2})/([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,7}))?"
+)
 
 
 def decode_culture_value(value: object) -> object:
     """Decode a CultureDataFormatter value of an extra table; anything else is returned as is.
 
     ``"[I:6]"`` -> ``6``, ``"[F:4.56]"`` -> ``4.56``, ``"[DT:09/16/2025 14:22:14.0000000]"``
-    -> a naive ``datetime`` (``01/01/0001 00:00:00`` -> ``None``). Raises a bare
-    ``ValueError`` (it does not carry the value) for a marker whose content does not parse.
+    -> a naive ``datetime`` (``01/01/0001 00:00:00`` -> ``None``); digits are ASCII only.
+    Raises a bare ``ValueError`` (it does not carry the value) for a marker whose content
+    does not parse.
     """
     if type(value) is not str:
         return value
@@ -283,12 +289,14 @@ def decode_culture_value(value: object) -> object:
         return value
     marker, text = match.groups()
     if marker == "I":
-        if not (text.isascii() and text.lstrip("-").isdigit()):
+        if _CULTURE_INT.fullmatch(text) is None:
             raise ValueError
         return int(text)
     if marker == "F":
+        if _CULTURE_FLOAT.fullmatch(text) is None:
+            raise ValueError
         number = float(text)
-        if number != number or number in (float("inf"), float("-inf")):  # noqa: PLR0124  # NaN check
+        if math.isinf(number):  # beyond a 64-bit float, e.g. 1e400
             raise ValueError
         return number
     dt = _CULTURE_DT.fullmatch(text)
@@ -296,7 +304,10 @@ def decode_culture_value(value: object) -> object:
         raise ValueError
     month, day, year, hour, minute, second = (int(g) for g in dt.groups()[:6])
     micro = int((dt.group(7) or "0")[:6].ljust(6, "0"))
-    decoded = datetime(year, month, day, hour, minute, second, micro)  # noqa: DTZ001  # naive on the wire
+    try:
+        decoded = datetime(year, month, day, hour, minute, second, micro)  # noqa: DTZ001  # naive on the wire
+    except ValueError:  # month 13, year 0, ...: its message would quote the value
+        raise ValueError from None
     return None if decoded == datetime.min else decoded  # noqa: DTZ901  # naive, as sent
 
 
