@@ -13,6 +13,7 @@ import json
 import math
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from superoffice_webhooks import (
     Event,
     InvalidSignatureError,
     PayloadError,
+    PersonCreated,
     Receiver,
     VerificationError,
     parse,
@@ -242,7 +244,8 @@ def test_every_event_round_trips(name: str, seed: int) -> None:
 def test_unknown_keys_round_trip(extra: dict[str, object]) -> None:
     """Keys the library does not know come back out as they went in."""
     payload = make_payload("person.created", seed=1)
-    extra = {key: value for key, value in extra.items() if key not in payload}
+    declared = {field.metadata.get("wire") for field in attrs.fields(PersonCreated)}
+    extra = {key: value for key, value in extra.items() if key not in declared}
     event = parse(json.dumps({**payload, **extra}))
     assert dict(event.extra) == extra
     assert parse(event.to_json()) == event
