@@ -44,9 +44,12 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-#: "mutation" for ``make mutation``, which runs the tests once per mutant: few cases, as
-#: a mutant that a property can catch is caught within its first few.
-settings.register_profile("mutation", max_examples=10, deadline=None)
+#: "mutation" for ``make mutation``, which runs the tests once per mutant: few cases (a
+#: mutant that a property can catch is caught within its first few), the same ones every
+#: run and for every mutant (no example database), so the score can be reproduced.
+settings.register_profile(
+    "mutation", max_examples=10, deadline=None, derandomize=True, database=None
+)
 _MUTATION_RUN = "MUTANT_UNDER_TEST" in os.environ  # set by mutmut
 settings.load_profile(
     os.environ.get(

@@ -119,6 +119,7 @@ VERIFY_CASES: dict[str, tuple[Callable[[], object], type[SuperOfficeWebhookError
 
 @pytest.mark.parametrize("case", VERIFY_CASES)
 def test_verification_errors(case: str) -> None:
+    """Each verification error has its class and its exact message."""
     call, error, message = VERIFY_CASES[case]
     with pytest.raises(error) as caught:
         call()
@@ -287,6 +288,7 @@ PARSE_CASES: dict[str, tuple[bytes | dict[str, object], str | None, str]] = {
 
 @pytest.mark.parametrize("case", PARSE_CASES)
 def test_payload_errors(case: str) -> None:
+    """Each payload error has its exact message and names its field."""
     body, field, message = PARSE_CASES[case]
     with pytest.raises(PayloadError) as caught:
         parse(body)
@@ -295,6 +297,7 @@ def test_payload_errors(case: str) -> None:
 
 
 def test_parse_of_something_else_says_what_it_takes() -> None:
+    """parse() of an object of the wrong type says which types it takes."""
     with pytest.raises(PayloadError) as caught:
         parse(7)  # type: ignore[arg-type]
     assert str(caught.value) == "parse() takes the body as bytes, str or a mapping, not int."

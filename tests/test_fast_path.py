@@ -11,6 +11,7 @@ import json
 import linecache
 import subprocess
 import sys
+import traceback
 from types import MappingProxyType
 from typing import Any
 from uuid import UUID
@@ -287,14 +288,21 @@ def test_generated_functions_decline_with_their_own_error() -> None:
 
 
 def test_generated_source_is_shown_in_tracebacks() -> None:
+    """A traceback through a generated function shows its source lines."""
     fast = _converter._fast_structure(PersonCreated)
     assert fast is not None
     lines = linecache.getlines(fast.__code__.co_filename)
     assert lines[0] == "def fast(o):\n"
     assert all(line.endswith("\n") for line in lines)
+    with pytest.raises(_converter._FallbackError) as caught:
+        fast([])
+    shown = "".join(traceback.format_exception(caught.value))
+    assert "<superoffice_webhooks fast structure" in shown
+    assert "    raise _FallbackError\n" in shown  # line 3 of the generated source
 
 
 def test_any_mapping_parses_as_its_dict_would() -> None:
+    """A read-only mapping parses to the same event as the dict and the body."""
     data = example_json("person.created")
     assert (
         sow.parse(MappingProxyType(data)) == sow.parse(data) == sow.parse(example("person.created"))
