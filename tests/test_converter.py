@@ -366,7 +366,7 @@ def test_lenient_int_reads_integers_and_ascii_digit_strings(
     assert lenient_int(value, None) == expected
 
 
-@pytest.mark.parametrize("value", [" 12", "12 ", "X12", "\u0663", "1_000", "", True, 1.0])
+@pytest.mark.parametrize("value", [" 12", "12 ", "X12", "--5", "\u0663", "1_000", "", True, 1.0])
 def test_lenient_int_refuses_anything_else(value: object) -> None:
     """Spaces, other digits, underscores, booleans and floats are not ids."""
     with pytest.raises(_MismatchError, match=r"^expected an integer, a string of digits or null"):

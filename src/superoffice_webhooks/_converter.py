@@ -241,11 +241,15 @@ def id_values(make: Callable[[dict[str, int]], T]) -> Callable[[object, object],
 # --- lenient hooks, for the keys whose documented shapes disagree ------------------
 
 
+#: An integer as text: an optional minus and ASCII digits (``"21"``, ``"-5"``).
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
 def lenient_int(value: object, _: object) -> int | None:
     """An integer, or a string of ASCII digits (chat sends ``"ContactId": "21"``)."""
     if value is None or type(value) is int:
         return value
-    if type(value) is str and value.isascii() and value.lstrip("-").isdigit():
+    if type(value) is str and _INTEGER.fullmatch(value) is not None:
         return int(value)
     raise _mismatch("an integer, a string of digits or null", value)
 
@@ -267,7 +271,6 @@ def int_or_str(value: object, _: object) -> int | str | None:
 
 
 _CULTURE = re.compile(r"\[(I|F|DT):(.*)\]", re.DOTALL)
-_CULTURE_INT = re.compile(r"-?[0-9]+")
 _CULTURE_FLOAT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _CULTURE_DT = re.compile(
     r"([0-9]{2})/([0-9]{2})/([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,7}))?"
@@ -289,7 +292,7 @@ def decode_culture_value(value: object) -> object:
         return value
     marker, text = match.groups()
     if marker == "I":
-        if _CULTURE_INT.fullmatch(text) is None:
+        if _INTEGER.fullmatch(text) is None:
             raise ValueError
         return int(text)
     if marker == "F":
