@@ -159,6 +159,8 @@ def _server(args: argparse.Namespace, bodies: Sequence[Payload]) -> int:
                     "ratio_min": round(r.ratio_min, 3),
                     "ratio_max": round(r.ratio_max, 3),
                     "met": r.ratio >= server.TARGET,
+                    "floor_requests_per_s": round(r.floor),
+                    "floor_ratio": round(r.floor_ratio, 3),
                 }
                 for r in results
             ],

@@ -1,55 +1,93 @@
-"""The apps ``python -m benchmarks --server`` serves: ours, and the same server answering 200.
+"""The apps ``python -m benchmarks --server`` serves: ours, a constant 200, and the floor.
 
-``asgi`` / ``asgi_constant`` run under uvicorn, ``flask`` / ``flask_constant`` under
-gunicorn. The constant apps read the whole body, as ours do, and answer 200 with a
-short plain-text body of about the same size as ours; they do nothing else.
+``asgi`` / ``asgi_constant`` / ``asgi_floor`` run under uvicorn, ``flask_app`` /
+``flask_constant`` / ``flask_floor`` under gunicorn. The constant apps read the whole
+body, as ours do, and answer 200 with a short plain-text body of about the same size as
+ours; they do nothing else. The floor apps do what the constant apps do plus the
+in-process benchmark's floor: HMAC-SHA256 + base64 + ``hmac.compare_digest`` of the
+signature header, and ``json.loads`` of the body. No receiver can do less and still
+verify and read the request, so the floor's ratio is the most any receiver can reach.
+
+The server sends the same signed body again and again, so our apps keep their in-memory
+idempotency store with a 1 µs TTL (as ``receive`` does in the in-process benchmark): every
+request is claimed, dispatched and completed anew, not answered as a duplicate.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import json
+from datetime import timedelta
+from typing import Any
 
 import flask
 
-from superoffice_webhooks.contrib.asgi import WebhookApp
+from superoffice_webhooks.contrib.asgi import Receive, Scope, Send, WebhookApp
 from superoffice_webhooks.contrib.flask import webhook_view
+from superoffice_webhooks.idempotency import MemoryStore
 
-from .cases import noop_dispatcher
+from .cases import bare_ok, noop_dispatcher
 from .payloads import SECRET
 from .server import CONSTANT, PATH
 
-if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
 _HEADERS = [(b"content-type", b"text/plain; charset=utf-8")]
+_KEY = SECRET.encode("utf-8")
+_SIGNATURE = b"x-superoffice-signature"
 
 
-#: Our ASGI adapter, one no-op handler.
-asgi = WebhookApp(secret=SECRET, dispatcher=noop_dispatcher())
+def _options() -> dict[str, Any]:
+    """One no-op handler; every delivery of the repeated body handled anew."""
+    store = MemoryStore(ttl=timedelta(microseconds=1))
+    return {"secret": SECRET, "dispatcher": noop_dispatcher(), "idempotency": store}
 
 
-async def asgi_constant(
-    scope: dict[str, Any],
-    receive: Callable[[], Awaitable[dict[str, Any]]],
-    send: Callable[[dict[str, Any]], Awaitable[None]],
-) -> None:
+#: Our ASGI adapter.
+asgi = WebhookApp(**_options())
+
+
+def floor(body: bytes, signature: bytes) -> None:
+    """The floor's work on one request; raises if the signature does not match."""
+    if not bare_ok(body, _KEY, signature):
+        raise AssertionError("the benchmark body's signature did not verify")
+    json.loads(body)
+
+
+async def asgi_constant(scope: Scope, receive: Receive, send: Send) -> None:
     """Read the body, answer 200 (uvicorn runs it with ``--lifespan off``)."""
     if scope["type"] != "http":
         return
+    await _read(receive)
+    await _constant_answer(send)
+
+
+async def asgi_floor(scope: Scope, receive: Receive, send: Send) -> None:
+    """Read the body, do the floor's work, answer 200."""
+    if scope["type"] != "http":
+        return
+    body = await _read(receive)
+    signature = next((value for name, value in scope["headers"] if name == _SIGNATURE), b"")
+    floor(body, signature)
+    await _constant_answer(send)
+
+
+async def _read(receive: Receive) -> bytes:
+    chunks = []
     more = True
     while more:
         message = await receive()
+        chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+async def _constant_answer(send: Send) -> None:
     headers = [(b"content-length", str(len(CONSTANT)).encode()), *_HEADERS]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": CONSTANT})
 
 
-#: Our Flask adapter, one no-op handler.
+#: Our Flask adapter.
 flask_app = flask.Flask("benchmark")
-flask_app.add_url_rule(
-    PATH, view_func=webhook_view(secret=SECRET, dispatcher=noop_dispatcher()), methods=["POST"]
-)
+flask_app.add_url_rule(PATH, view_func=webhook_view(**_options()), methods=["POST"])
 
 #: The same Flask server answering 200.
 flask_constant = flask.Flask("benchmark-constant")
@@ -58,4 +96,16 @@ flask_constant = flask.Flask("benchmark-constant")
 @flask_constant.post(PATH)
 def constant() -> flask.Response:
     flask.request.get_data()
+    return flask.Response(CONSTANT, status=200, content_type="text/plain; charset=utf-8")
+
+
+#: The same Flask server doing the floor's work.
+flask_floor = flask.Flask("benchmark-floor")
+
+
+@flask_floor.post(PATH)
+def floor_view() -> flask.Response:
+    request = flask.request
+    signature = request.environ.get("HTTP_X_SUPEROFFICE_SIGNATURE", "")
+    floor(request.get_data(), signature.encode("latin-1"))
     return flask.Response(CONSTANT, status=200, content_type="text/plain; charset=utf-8")

@@ -129,6 +129,8 @@ def test_server_run_with_the_python_client(tmp_path: Path) -> None:
         assert row["ours_requests_per_s"] > 0
         assert row["constant_requests_per_s"] > 0
         assert row["ratio_min"] <= row["ratio"] <= row["ratio_max"]
+        assert row["floor_requests_per_s"] > 0
+        assert row["floor_ratio"] > 0
 
 
 def test_server_check_refuses_a_wrong_answer() -> None:
