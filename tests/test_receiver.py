@@ -23,6 +23,7 @@ from superoffice_webhooks import (
     Receiver,
     VerificationError,
 )
+from superoffice_webhooks._receiver import header
 
 #: Every test here runs with the standard library's JSON parser and with orjson.
 pytestmark = pytest.mark.usefixtures("json_parser")
@@ -123,6 +124,20 @@ def test_signature_header_name_any_casing(header: str, receiver: Receiver, seen:
 
     assert outcome.status == 200
     assert len(seen.events) == 1
+
+
+class LowerCaseOnly(dict[str, str]):
+    """Header fields under lower-case names that must be found without reading them all."""
+
+    def items(self) -> Any:
+        raise AssertionError("a lower-case name is found by its first lookup")
+
+
+def test_header_lookup_in_any_case() -> None:
+    """A field is found by its lower-case name at once, in any other case by reading the keys."""
+    assert header(LowerCaseOnly({"x-hook-test": "true"}), "x-hook-test") == "true"
+    assert header({"X-Hook-Test": "true", "Accept": "*/*"}, "x-hook-test") == "true"
+    assert header({"Accept": "*/*"}, "x-hook-test") is None
 
 
 def test_realistic_headers(receiver: Receiver, seen: Seen) -> None:

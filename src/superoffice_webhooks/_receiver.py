@@ -199,6 +199,11 @@ class Receiver:
         #: The idempotency store in use, or ``None`` when every delivery runs the handlers.
         self.store: Store | None = _store(idempotency, handoff)
         self._async_store = is_async_store(self.store)
+        # areceive awaits an async store, calls memory directly and runs other sync stores in
+        # a thread, so that their I/O does not block the event loop.
+        self._store_in_thread = not self._async_store and not isinstance(
+            self.store, (MemoryStore, type(None))
+        )
         # The same store, typed for _deliver, which refuses async ones first.
         self._sync_store = cast("IdempotencyStore | None", self.store)
 
@@ -235,34 +240,32 @@ class Receiver:
     # --- steps ----------------------------------------------------------------
 
     def _verified(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
-        request = self._request(body, headers)
-        if isinstance(request, Outcome):
-            return request
-        raw, lowered = request
+        raw = self._raw(body)
+        if isinstance(raw, Outcome):
+            return raw
         keys: tuple[bytes, ...] | VerificationError | None = self._keys
         if self._resolver is not None:
-            tenant = _tenant(raw, lowered)
+            tenant = _tenant(raw, headers)
             keys = (
                 tenant
                 if isinstance(tenant, VerificationError)
                 else _secret_keys(_not_async(self._resolver(*tenant), "secret resolver"))
             )
-        return self._prepare(raw, lowered, keys)
+        return self._prepare(raw, headers, keys)
 
     async def _averified(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
-        request = self._request(body, headers)
-        if isinstance(request, Outcome):
-            return request
-        raw, lowered = request
+        raw = self._raw(body)
+        if isinstance(raw, Outcome):
+            return raw
         keys: tuple[bytes, ...] | VerificationError | None = self._keys
         if self._resolver is not None:
-            tenant = _tenant(raw, lowered)
+            tenant = _tenant(raw, headers)
             keys = (
                 tenant
                 if isinstance(tenant, VerificationError)
                 else _secret_keys(await _maybe_await(self._resolver(*tenant)))
             )
-        return self._prepare(raw, lowered, keys)
+        return self._prepare(raw, headers, keys)
 
     def _deliver(self, event: Event) -> Outcome:
         if self._async_store:
@@ -295,10 +298,9 @@ class Receiver:
         return self._handled(event, result)
 
     async def _adeliver(self, event: Event) -> Outcome:
-        store = self.store
         token = _token()
-        if store is not None:
-            duplicate = _duplicate(event, await _acall(store, "claim", event.event_id, token))
+        if self.store is not None:
+            duplicate = _duplicate(event, await self._acall("claim", event.event_id, token))
             if duplicate is not None:
                 return duplicate
         try:
@@ -313,17 +315,15 @@ class Receiver:
                     await _maybe_await(self.on_failure(event, exc))
                 acknowledged = self.on_handler_error == "ack"
             finally:
-                await _asettle(store, event, token, done=acknowledged)
+                await self._asettle(event, token, done=acknowledged)
             return self._failed(event, exc)
         except BaseException:
-            await _asettle(store, event, token, done=False)
+            await self._asettle(event, token, done=False)
             raise
-        await _asettle(store, event, token, done=True)
+        await self._asettle(event, token, done=True)
         return self._handled(event, result)
 
-    def _request(
-        self, body: bytes, headers: Mapping[str, str]
-    ) -> tuple[bytes, dict[str, str]] | Outcome:
+    def _raw(self, body: bytes) -> bytes | Outcome:
         raw = body_bytes(body, allow_str=False)
         if len(raw) > self.max_body_size:
             return _rejected(
@@ -333,7 +333,7 @@ class Receiver:
                     "(Receiver max_body_size)."
                 ),
             )
-        return raw, {key.lower(): value for key, value in headers.items()}
+        return raw
 
     def _prepare(
         self,
@@ -345,7 +345,7 @@ class Receiver:
             try:
                 if isinstance(keys, VerificationError):
                     raise keys
-                check(raw, headers.get(SIGNATURE_HEADER), keys)
+                check(raw, header(headers, SIGNATURE_HEADER), keys)
             except VerificationError as exc:
                 ping = self._unverified_ping(raw, headers)
                 return ping if ping is not None else _rejected(401, exc)
@@ -380,7 +380,7 @@ class Receiver:
         return None
 
     def _unverified_ping(self, raw: bytes, headers: Mapping[str, str]) -> Outcome | None:
-        if not self.ack_unverified_test or str(headers.get(TEST_HEADER, "")).lower() != "true":
+        if not self.ack_unverified_test or str(header(headers, TEST_HEADER)).lower() != "true":
             return None
         try:
             event = parse(raw)
@@ -390,6 +390,26 @@ class Receiver:
             return None
         reason = "test event acknowledged without verification (signature did not verify)"
         return _log(event, Outcome(status=200, reason=reason, event=event))
+
+    async def _asettle(self, event: Event, token: str, *, done: bool) -> None:
+        if self.store is None:
+            return
+        if done:
+            _completed(event, held=await self._acall("complete", event.event_id, token))
+        else:
+            await self._acall("release", event.event_id, token)
+
+    async def _acall(
+        self, method: Literal["claim", "complete", "release"], event_id: uuid.UUID, token: str
+    ) -> S:
+        """Call a method of the store from async code, in the way ``__init__`` chose."""
+        if self._async_store:
+            coroutine: Callable[[uuid.UUID, str], Awaitable[S]] = getattr(self.store, method)
+            return await coroutine(event_id, token)
+        function: Callable[[uuid.UUID, str], S] = getattr(self.store, method)
+        if self._store_in_thread:
+            return await asyncio.to_thread(function, event_id, token)
+        return function(event_id, token)
 
     def _handled(self, event: Event, result: DispatchResult) -> Outcome:
         count = len(result.handlers)
@@ -421,6 +441,21 @@ def _check_delivery_options(max_age: object, clock: object, on_failure: object) 
     if on_failure is not None and not callable(on_failure):
         msg = "on_failure must be a callable taking (event, error)."
         raise ConfigurationError(msg)
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of the header field *name* (lower case), whatever the case of the keys.
+
+    Adapters pass lower-case keys, and frameworks' header objects look up any case, so
+    the first lookup finds a field that is there; only a miss reads every key.
+    """
+    value = headers.get(name)
+    if value is not None:
+        return value
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
 
 
 def _rejected(status: int, exc: SuperOfficeWebhookError, event: Event | None = None) -> Outcome:
@@ -477,7 +512,7 @@ def _secret_keys(secrets: object) -> tuple[bytes, ...] | VerificationError:
 def _tenant(raw: bytes, headers: Mapping[str, str]) -> tuple[str, str] | VerificationError:
     """The unverified (ContextIdentifier, WebhookName) to ask the resolver about."""
     try:
-        signature_bytes(headers.get(SIGNATURE_HEADER))  # no resolver call for unsigned junk
+        signature_bytes(header(headers, SIGNATURE_HEADER))  # no resolver call for unsigned junk
     except VerificationError as exc:
         return exc
     try:
@@ -533,27 +568,6 @@ def _settle(store: IdempotencyStore | None, event: Event, token: str, *, done: b
         _completed(event, held=store.complete(event.event_id, token))
     else:
         store.release(event.event_id, token)
-
-
-async def _asettle(store: Store | None, event: Event, token: str, *, done: bool) -> None:
-    if store is None:
-        return
-    if done:
-        _completed(event, held=await _acall(store, "complete", event.event_id, token))
-    else:
-        await _acall(store, "release", event.event_id, token)
-
-
-async def _acall(
-    store: Store, method: Literal["claim", "complete", "release"], event_id: uuid.UUID, token: str
-) -> S:
-    """Call a store method from async code; a sync store other than memory runs in a thread."""
-    function: Callable[[uuid.UUID, str], S | Awaitable[S]] = getattr(store, method)
-    if inspect.iscoroutinefunction(function):
-        return await function(event_id, token)  # type: ignore[no-any-return]  # S by the protocol
-    if isinstance(store, MemoryStore):
-        return function(event_id, token)  # type: ignore[return-value]  # sync: S
-    return await asyncio.to_thread(function, event_id, token)  # type: ignore[arg-type]  # sync: S
 
 
 def _completed(event: Event, *, held: bool) -> None:
