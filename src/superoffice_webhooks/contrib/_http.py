@@ -10,11 +10,9 @@ from superoffice_webhooks._receiver import Outcome, Receiver
 from superoffice_webhooks.exceptions import ConfigurationError, PayloadError, PayloadTooLargeError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, Iterable, Mapping
+    from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 
 logger = logging.getLogger("superoffice_webhooks")
-
-_METHOD_NOT_ALLOWED = 405
 
 _OPTION_NAMES = frozenset(inspect.signature(Receiver.__init__).parameters) - {"self"}
 
@@ -24,6 +22,10 @@ CONSUMED = (
     "URL past whatever reads the body."
 )
 NOT_ALLOWED = Outcome(status=405, reason="SuperOffice webhooks are POST requests.")
+#: The header an adapter adds to its :data:`NOT_ALLOWED` answer.
+ALLOW = "Allow", "POST"
+#: The Content-Type of every answer: its body is :func:`text`.
+CONTENT_TYPE = "text/plain; charset=utf-8"
 
 
 def make_receiver(receiver: Receiver | None, options: Mapping[str, Any]) -> Receiver:
@@ -64,6 +66,36 @@ def combined_headers(fields: Iterable[tuple[str, str]]) -> dict[str, str]:
         key = name.lower()
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
     return headers
+
+
+def asgi_headers(fields: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
+    """An ASGI scope's ``headers`` as :func:`combined_headers` gives them."""
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in fields}
+    if len(headers) == len(fields):
+        return headers
+    # A name came more than once: join its values in order, as above.
+    return combined_headers((n.decode("latin-1"), v.decode("latin-1")) for n, v in fields)
+
+
+def wsgi_headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    """A WSGI environ's header fields by lower-case name (the server has joined repeats).
+
+    Read straight from the ``HTTP_*`` keys (and ``CONTENT_TYPE``, ``CONTENT_LENGTH``), as
+    a framework's header object would, without building one.
+    """
+    headers = {
+        name[5:].replace("_", "-").lower(): value
+        for name, value in environ.items()
+        if name[:5] == "HTTP_"
+    }
+    for name, key in _CONTENT_FIELDS:
+        value = environ.get(name)
+        if value:
+            headers[key] = value
+    return headers
+
+
+_CONTENT_FIELDS = (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length"))
 
 
 def declared_length(value: str | None) -> int | None:
@@ -110,20 +142,13 @@ async def collect(
     early = too_large(declared, receiver)
     if early is not None:
         return early
-    body = bytearray()
+    chunks_read = bytearray()
     async for chunk in chunks:
-        body += chunk
-        if len(body) > receiver.max_body_size:
+        chunks_read += chunk
+        if len(chunks_read) > receiver.max_body_size:
             break
-    return short_body(declared, bytes(body), receiver) or bytes(body)
-
-
-def response_headers(outcome: Outcome) -> dict[str, str]:
-    """The headers of an answer: a plain-text body, and ``Allow`` on a 405."""
-    headers = {"Content-Type": "text/plain; charset=utf-8"}
-    if outcome.status == _METHOD_NOT_ALLOWED:
-        headers["Allow"] = "POST"
-    return headers
+    body = bytes(chunks_read)
+    return short_body(declared, body, receiver) or body
 
 
 def text(outcome: Outcome) -> bytes:

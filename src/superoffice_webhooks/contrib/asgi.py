@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from superoffice_webhooks.exceptions import ConfigurationError
 
-from ._http import NOT_ALLOWED, collect, combined_headers, make_receiver, response_headers, text
+from ._http import (
+    ALLOW,
+    CONTENT_TYPE,
+    NOT_ALLOWED,
+    asgi_headers,
+    collect,
+    make_receiver,
+    text,
+)
 
 if TYPE_CHECKING:
     from superoffice_webhooks._receiver import Outcome, Receiver
@@ -64,11 +72,9 @@ class WebhookApp:
             msg = f"WebhookApp serves HTTP requests, not {scope['type']!r} connections."
             raise ConfigurationError(msg)
         if scope["method"] != "POST":
-            await _answer(send, NOT_ALLOWED)
+            await _answer(send, NOT_ALLOWED, _ALLOW)
             return
-        headers = combined_headers(
-            (key.decode("latin-1"), value.decode("latin-1")) for key, value in scope["headers"]
-        )
+        headers = asgi_headers(scope["headers"])
         try:
             body = await collect(_chunks(receive), headers, self.receiver)
         except _DisconnectedError:
@@ -89,10 +95,15 @@ async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
             return
 
 
-async def _answer(send: Send, outcome: Outcome) -> None:
+_TEXT = (b"content-type", CONTENT_TYPE.encode())
+_ALLOW = ((ALLOW[0].lower().encode(), ALLOW[1].encode()),)
+
+
+async def _answer(
+    send: Send, outcome: Outcome, extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
     body = text(outcome)
-    headers = [(b"content-length", str(len(body)).encode())]
-    headers += [(k.lower().encode(), v.encode()) for k, v in response_headers(outcome).items()]
+    headers = [(b"content-length", b"%d" % len(body)), _TEXT, *extra]
     await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -21,13 +21,15 @@ from superoffice_webhooks._dispatch import Dispatcher
 from superoffice_webhooks.exceptions import ConfigurationError
 
 from ._http import (
+    ALLOW,
+    CONTENT_TYPE,
     NOT_ALLOWED,
     declared_length,
     make_receiver,
-    response_headers,
     short_body,
     text,
     too_large,
+    wsgi_headers,
 )
 
 if TYPE_CHECKING:
@@ -185,16 +187,19 @@ def _as_view(function: Any) -> WebhookViewFunction:
 
 
 def _handle(receiver: Receiver) -> Response:
-    if request.method != "POST":
-        return _response(NOT_ALLOWED)
-    declared = declared_length(request.headers.get("Content-Length"))
+    environ = request.environ
+    if environ["REQUEST_METHOD"].upper() != "POST":
+        response = _response(NOT_ALLOWED)
+        response.headers.set(*ALLOW)
+        return response
+    headers = wsgi_headers(environ)
+    declared = declared_length(headers.get("content-length"))
     outcome = too_large(declared, receiver)
     if outcome is None:
         body = request.get_data(cache=True)
-        headers = dict(request.headers.items())
         outcome = short_body(declared, body, receiver) or receiver.receive(body, headers)
     return _response(outcome)
 
 
 def _response(outcome: Outcome) -> Response:
-    return Response(text(outcome), status=outcome.status, headers=response_headers(outcome))
+    return Response(text(outcome), status=outcome.status, content_type=CONTENT_TYPE)

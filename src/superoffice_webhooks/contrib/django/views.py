@@ -12,11 +12,11 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from superoffice_webhooks.contrib._http import (
+    CONTENT_TYPE,
     check_options,
     consumed,
     declared_length,
     make_receiver,
-    response_headers,
     short_body,
     text,
     too_large,
@@ -113,4 +113,4 @@ class AsyncWebhookView(_BaseWebhookView):
 
 
 def _response(outcome: Outcome) -> HttpResponse:
-    return HttpResponse(text(outcome), status=outcome.status, headers=response_headers(outcome))
+    return HttpResponse(text(outcome), status=outcome.status, content_type=CONTENT_TYPE)
