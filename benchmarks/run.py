@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--memory] [--server]``: measure, print, write JSON and a chart."""
+"""``python -m benchmarks [--quick] [--memory] [--server] [--adapters]``: measure, print, write JSON and a chart."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import memory, report, server
+from . import adapters, memory, report, server
 from .cases import CASES, Case, Runner, UnavailableError
 from .payloads import ROOT, Payload, payloads
 from .timing import Timing, measure
@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
         "--server",
         action="store_true",
         help="requests/s through uvicorn and gunicorn on 127.0.0.1 (wrk if installed)",
+    )
+    parser.add_argument(
+        "--adapters",
+        action="store_true",
+        help="time the --server apps in-process: our adapters' cost per request beyond a constant 200",
     )
     parser.add_argument(
         "--python-client",
@@ -170,6 +175,37 @@ def _server(args: argparse.Namespace, bodies: Sequence[Payload]) -> int:
     return 0
 
 
+def _adapters(args: argparse.Namespace, bodies: Sequence[Payload]) -> int:
+    medium = next(p for p in bodies if p.label == "1.5 KB")
+    rounds = args.rounds or (15 if args.quick else 150)
+    budget_ns = int((args.budget_ms or (1.0 if args.quick else 4.0)) * 1e6)
+    print(f"{rounds} interleaved rounds per framework, {medium.label} body")
+    results = adapters.run(medium, rounds=rounds, budget_ns=budget_ns)
+    adapters.print_results(results)
+    report.write_json(
+        args.output / "adapters.json",
+        {
+            "environment": report.environment(),
+            "mode": "quick" if args.quick else "full",
+            "rounds": rounds,
+            "body": medium.label,
+            "results": [
+                {
+                    "app": r.label,
+                    "constant_us": round(r.constant / 1e3, 2),
+                    "ours_us": round(r.ours / 1e3, 2),
+                    "floor_us": round(r.floor / 1e3, 2),
+                    "ours_extra_us": round(r.ours_extra / 1e3, 2),
+                    "floor_extra_us": round(r.floor_extra / 1e3, 2),
+                }
+                for r in results
+            ],
+        },
+    )
+    print(f"\nwrote {args.output / 'adapters.json'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     bodies = payloads()
@@ -177,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _memory(args, bodies)
     if args.server:
         return _server(args, bodies)
+    if args.adapters:
+        return _adapters(args, bodies)
     rounds = args.rounds or (15 if args.quick else 150)
     budget_ns = int((args.budget_ms or (1.0 if args.quick else 4.0)) * 1e6)
     cases = _selected(args.only)

@@ -10,12 +10,14 @@ import importlib.util
 import json
 from typing import TYPE_CHECKING
 
+import attrs
 import pytest
 
+from benchmarks import adapters, server_apps
 from benchmarks.cases import CASES, FLOOR, FLOOR_HMAC, OWN, Case, StdlibJson
-from benchmarks.payloads import SECRET, payloads
+from benchmarks.payloads import SECRET, medium, payload, payloads
 from benchmarks.run import main
-from benchmarks.server import PAIRS, _lua_string, check, serve
+from benchmarks.server import CONSTANT, PAIRS, _lua_string, check, serve
 from superoffice_webhooks import _parse, sign
 
 if TYPE_CHECKING:
@@ -131,6 +133,29 @@ def test_server_run_with_the_python_client(tmp_path: Path) -> None:
         assert row["ratio_min"] <= row["ratio"] <= row["ratio_max"]
         assert row["floor_requests_per_s"] > 0
         assert row["floor_ratio"] > 0
+
+
+def test_adapters_run_writes_the_costs(tmp_path: Path) -> None:
+    """--adapters calls the server apps in-process and writes their cost per request."""
+    argv = ["--adapters", "--quick", "--rounds", "3", "--output", str(tmp_path)]
+    assert main(argv) == 0
+    data = json.loads((tmp_path / "adapters.json").read_text(encoding="utf-8"))
+    assert [r["app"] for r in data["results"]] == ["ASGI", "Flask (WSGI)"]
+    for row in data["results"]:
+        assert row["constant_us"] > 0
+        assert row["ours_extra_us"] == pytest.approx(row["ours_us"] - row["constant_us"], abs=0.02)
+        assert row["floor_extra_us"] == pytest.approx(
+            row["floor_us"] - row["constant_us"], abs=0.02
+        )
+
+
+def test_adapter_runner_refuses_a_wrong_answer() -> None:
+    """An app that does not answer the constant 200 stops the adapter benchmark."""
+    p = payload("1.5 KB", medium())
+    refused = attrs.evolve(p, headers={**p.headers, "X-Superoffice-Signature": "bad"})
+    with pytest.raises(AssertionError, match="answered 401"):
+        adapters._wsgi_runner(server_apps.flask_app, refused)()
+    assert adapters._asgi_runner(server_apps.asgi, refused)() != CONSTANT
 
 
 def test_server_check_refuses_a_wrong_answer() -> None:
