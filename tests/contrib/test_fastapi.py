@@ -248,3 +248,18 @@ def test_dependency_is_awaitable_outside_fastapi() -> None:
 
     event = asyncio.run(SuperOfficeEvent(secret=SECRET)(Request(scope, receive)))
     assert isinstance(event, sow.PersonCreated)
+
+
+def test_dependency_refuses_a_repeated_signature() -> None:
+    """Two signature fields, each of them right, are one malformed field: 401."""
+    calls = RouteCalls()
+    body = example("person.consented")
+    right = sow.sign(body, SECRET)
+    response = TestClient(dependency_app(SuperOfficeEvent(secret=SECRET), calls)).post(
+        URL,
+        content=body,
+        headers=[("X-SuperOffice-Signature", right), ("x-superoffice-signature", right)],
+    )
+    assert response.status_code == 401
+    assert "malformed" in response.json()["detail"]
+    assert calls.events == []

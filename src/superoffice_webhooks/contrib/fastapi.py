@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from superoffice_webhooks._events import Event
 
-from ._http import collect, combined_headers, consumed, make_receiver
+from ._http import asgi_headers, collect, consumed, make_receiver
 from .asgi import WebhookApp
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ class SuperOfficeEvent:
 
     async def __call__(self, request: Request) -> Event:
         """Verify and parse the request's body into its event."""
-        headers = combined_headers(request.headers.items())
+        headers = asgi_headers(request.scope["headers"])
         try:
             body = await collect(request.stream(), headers, self.receiver)
         except RuntimeError:  # Starlette's "Stream consumed": read before, and not kept
