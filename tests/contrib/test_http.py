@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
@@ -13,6 +14,9 @@ from conftest import SECRET, example
 from superoffice_webhooks.contrib._http import asgi_headers, wsgi_headers
 from superoffice_webhooks.contrib.asgi import WebhookApp
 from superoffice_webhooks.contrib.flask import webhook_view
+
+if TYPE_CHECKING:
+    from collections.abc import MutableMapping
 
 
 def test_asgi_headers_by_lower_case_name() -> None:
@@ -66,18 +70,18 @@ def test_a_repeated_signature_is_malformed_through_asgi() -> None:
         "path": "/",
         "headers": [(b"x-superoffice-signature", right), (b"x-superoffice-signature", right)],
     }
-    sent: list[dict[str, object]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     asyncio.run(WebhookApp(secret=SECRET)(scope, receive, send))
 
     assert sent[0]["status"] == 401
-    assert b"malformed" in bytes(sent[1]["body"])  # type: ignore[arg-type]  # bytes by ASGI
+    assert b"malformed" in sent[1]["body"]
 
 
 def test_a_repeated_signature_is_malformed_through_wsgi() -> None:
