@@ -461,15 +461,34 @@ def test_utc_is_written_as_z_and_other_offsets_as_sent() -> None:
     assert written["FieldValues"]["updated"] == "2025-05-14T14:43:04.383290+02:00"  # type: ignore[index]
 
 
-@pytest.mark.parametrize(
-    "value", ["0001-01-01T00:00:01", "0001-01-02T00:00:00", "0001-02-01T00:00:00"]
-)
+#: 0001-01-01T00:00:00 with a fraction of zero or any offset is "not set".
+NOT_SET = [
+    "0001-01-01T00:00:00",
+    "0001-01-01T00:00:00.0000000",
+    "0001-01-01T00:00:00Z",
+    "0001-01-01T00:00:00+02:00",
+    "0001-01-01T00:00:00.0000000-05:00",
+]
+#: Dates close to it are real dates.
+NEAR_NOT_SET = [
+    "0001-01-01T00:00:01",
+    "0001-01-01T00:01:00",
+    "0001-01-01T01:00:00",
+    "0001-01-01T00:00:00.000001",
+    "0001-01-01T00:00:00.0000010+02:00",
+    "0001-01-02T00:00:00",
+    "0001-02-01T00:00:00",
+    "0002-01-01T00:00:00",
+]
+
+
+@pytest.mark.parametrize("value", NOT_SET + NEAR_NOT_SET)
 def test_only_the_exact_dotnet_minimum_means_not_set(value: str) -> None:
-    """Dates close to 0001-01-01T00:00:00 are real dates, not 'not set'."""
+    """The .NET minimum in any spelling is None; any other date is read as sent."""
     data = example_json("person.created")
     data["FieldValues"]["updated"] = value  # type: ignore[index]
-    event = parse(data)
-    assert event.field_values.updated == datetime.fromisoformat(value)  # type: ignore[union-attr]
+    expected = None if value in NOT_SET else datetime.fromisoformat(value)
+    assert parse(data).field_values.updated == expected  # type: ignore[union-attr]
 
 
 def test_values_of_an_unknown_event_that_the_fast_path_declines_are_kept() -> None:
