@@ -23,7 +23,7 @@ from superoffice_webhooks import (
     Receiver,
     VerificationError,
 )
-from superoffice_webhooks._receiver import header
+from superoffice_webhooks._receiver import _token, header
 
 #: Every test here runs with the standard library's JSON parser and with orjson.
 pytestmark = pytest.mark.usefixtures("json_parser")
@@ -124,6 +124,15 @@ def test_signature_header_name_any_casing(header: str, receiver: Receiver, seen:
 
     assert outcome.status == 200
     assert len(seen.events) == 1
+
+
+def test_claim_tokens_are_128_random_bits_in_hex() -> None:
+    """Each delivery's claim token: 32 lower-case hex digits, different every time."""
+    tokens = {_token() for _ in range(1000)}
+    assert len(tokens) == 1000
+    for token in tokens:
+        assert len(token) == 32
+        assert set(token) <= set("0123456789abcdef")
 
 
 class LowerCaseOnly(dict[str, str]):

@@ -28,7 +28,13 @@ from .exceptions import (
     UnknownTenantError,
     VerificationError,
 )
-from .idempotency import AsyncIdempotencyStore, ClaimState, IdempotencyStore, MemoryStore
+from .idempotency import (
+    CLAIMED,
+    AsyncIdempotencyStore,
+    ClaimState,
+    IdempotencyStore,
+    MemoryStore,
+)
 
 if TYPE_CHECKING:
     import uuid
@@ -530,6 +536,8 @@ def _tenant(raw: bytes, headers: Mapping[str, str]) -> tuple[str, str] | Verific
 
 
 def _duplicate(event: Event, state: ClaimState) -> Outcome | None:
+    if state is CLAIMED:  # the usual answer, first
+        return None
     if state is ClaimState.COMPLETED:
         return _log(
             event, Outcome(status=200, reason="duplicate of an event already handled", event=event)
@@ -558,7 +566,7 @@ def _token() -> str:
     Not a secret, only unique: ``random`` is reseeded in every forked worker, and a
     token is compared only with the tokens of other deliveries of the same event.
     """
-    return f"{random.getrandbits(128):032x}"
+    return random.getrandbits(128).to_bytes(16).hex()  # 32 hex digits, as f"{n:032x}"
 
 
 def _settle(store: IdempotencyStore | None, event: Event, token: str, *, done: bool) -> None:
