@@ -578,6 +578,30 @@ def test_ctrl_c_exits_130_without_a_traceback() -> None:
     assert "sent in" not in out
 
 
+def test_ctrl_c_in_this_process_returns_130(capsys: pytest.CaptureFixture[str]) -> None:
+    """The same in-process: SIGINT to the main thread while `send` waits returns 130."""
+    main_thread = threading.get_ident()
+    with socket.socket() as silent:  # accepts the connection, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/"
+
+        def interrupt_once_connected() -> None:
+            connection, _ = silent.accept()  # main() is now waiting for the answer
+            signal.pthread_kill(main_thread, signal.SIGINT)
+            connection.close()  # the pending request fails at once, so send() can return
+
+        thread = threading.Thread(target=interrupt_once_connected)
+        thread.start()
+        try:
+            code = _cli.main(["send", "test", "--url", url, "--secret", SECRET, "--timeout", "30"])
+        finally:
+            thread.join(60)
+
+    assert code == 130
+    assert "sent in" not in capsys.readouterr().out
+
+
 def test_a_closed_output_pipe_exits_1_without_a_traceback() -> None:
     """Output to a pipe nobody reads (`... | head`) ends the command with status 1, quietly."""
     read_end, write_end = os.pipe()
