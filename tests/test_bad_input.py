@@ -35,6 +35,8 @@ LIMIT = 1024 * 1024  # the default: the nested rows need room
 #: Personal data in every body; it must never reach a log record or an answer.
 CANARY = "Canary-Personal-Data-7f3a"
 DOC = Path(__file__).parent.parent / "docs" / "bad-input.md"
+#: The answer to a signed body that parse() refuses: kept (on_invalid_payload="keep"), not refused.
+KEPT = 200
 
 Headers = list[tuple[str, str | bytes]]
 
@@ -212,41 +214,41 @@ ROWS = [
         signature(lambda s: sow.sign(b"{}", SECRET)),
     ),
     # --- the body, correctly signed
-    Row("Empty body", b"", 400, "PayloadError"),
+    Row("Empty body", b"", KEPT, "PayloadError"),
     Row(
         "Body that is not UTF-8",
         valid().replace(CANARY.encode(), b"\xff\xfe" + CANARY.encode()),
-        400,
+        KEPT,
         "PayloadError",
     ),
     Row("UTF-8 byte order mark before the JSON", b"\xef\xbb\xbf" + valid(), 200, "-"),
-    Row("UTF-16 body", valid().decode().encode("utf-16"), 400, "PayloadError"),
-    Row("JSON array at the top", body_of([CANARY]), 400, "PayloadError"),
-    Row("JSON string at the top", body_of(CANARY), 400, "PayloadError"),
-    Row("JSON number at the top", b"4711", 400, "PayloadError"),
-    Row("JSON `null` at the top", b"null", 400, "PayloadError"),
-    Row(f"Arrays nested {NESTED:,} deep", b"[" * NESTED + b"]" * NESTED, 400, "PayloadError"),
+    Row("UTF-16 body", valid().decode().encode("utf-16"), KEPT, "PayloadError"),
+    Row("JSON array at the top", body_of([CANARY]), KEPT, "PayloadError"),
+    Row("JSON string at the top", body_of(CANARY), KEPT, "PayloadError"),
+    Row("JSON number at the top", b"4711", KEPT, "PayloadError"),
+    Row("JSON `null` at the top", b"null", KEPT, "PayloadError"),
+    Row(f"Arrays nested {NESTED:,} deep", b"[" * NESTED + b"]" * NESTED, KEPT, "PayloadError"),
     Row(
         f"Objects nested {NESTED:,} deep in an unknown key",
         raw_replace("Custom", '{"a":' * NESTED + "1" + "}" * NESTED),
-        400,
+        KEPT,
         "PayloadError",
     ),
     Row(
         "Integer of 5,000 digits (over Python's limit for int())",
         raw_replace("PrimaryKey", "9" * 5000),
-        400,
+        KEPT,
         "PayloadError",
     ),
     Row("`PrimaryKey` beyond 64 bits", raw_replace("PrimaryKey", "9" * 30), 200, "-"),
     Row(
         "Number too large for a float (`1e400`)",
         raw_replace("Custom", "1e400"),
-        400,
+        KEPT,
         "PayloadError",
     ),
-    Row("`NaN`", raw_replace("Custom", "NaN"), 400, "PayloadError"),
-    Row("`Infinity`", raw_replace("PrimaryKey", "-Infinity"), 400, "PayloadError"),
+    Row("`NaN`", raw_replace("Custom", "NaN"), KEPT, "PayloadError"),
+    Row("`Infinity`", raw_replace("PrimaryKey", "-Infinity"), KEPT, "PayloadError"),
     Row(
         "Duplicate keys (the last one wins, as in `json.loads`)",
         valid()[:-1] + b', "PrimaryKey": 4711}',
@@ -254,24 +256,24 @@ ROWS = [
         "-",
     ),
     Row(
-        '`PrimaryKey` as a string (`"12"`)', body_of(payload(PrimaryKey="12")), 400, "PayloadError"
+        '`PrimaryKey` as a string (`"12"`)', body_of(payload(PrimaryKey="12")), KEPT, "PayloadError"
     ),
-    Row("`PrimaryKey` as a float (`12.0`)", body_of(payload(PrimaryKey=12.0)), 400, "PayloadError"),
-    Row("`PrimaryKey` as `true`", body_of(payload(PrimaryKey=True)), 400, "PayloadError"),
+    Row("`PrimaryKey` as a float (`12.0`)", body_of(payload(PrimaryKey=12.0)), KEPT, "PayloadError"),
+    Row("`PrimaryKey` as `true`", body_of(payload(PrimaryKey=True)), KEPT, "PayloadError"),
     Row("`Event` unknown (`custom.thing`)", body_of(payload(Event="custom.thing")), 200, "-"),
     Row(
         "`Event` missing",
         body_of({k: v for k, v in payload().items() if k != "Event"}),
-        400,
+        KEPT,
         "PayloadError",
     ),
     Row(
         "`EventId` missing",
         body_of({k: v for k, v in payload().items() if k != "EventId"}),
-        400,
+        KEPT,
         "PayloadError",
     ),
-    Row("`EventId` not a GUID", body_of(payload(EventId=CANARY)), 400, "PayloadError"),
+    Row("`EventId` not a GUID", body_of(payload(EventId=CANARY)), KEPT, "PayloadError"),
     *(
         Row(
             f"`Timestamp` with {n} fractional digits",
@@ -290,24 +292,24 @@ ROWS = [
     Row(
         "`Timestamp` without a zone",
         with_timestamp("2024-05-06T07:08:09.1234567"),
-        400,
+        KEPT,
         "PayloadError",
     ),
-    Row("`Timestamp` in month 13", with_timestamp("2024-13-06T07:08:09Z"), 400, "PayloadError"),
-    Row("`Timestamp` year 0", with_timestamp("0000-01-01T00:00:00Z"), 400, "PayloadError"),
+    Row("`Timestamp` in month 13", with_timestamp("2024-13-06T07:08:09Z"), KEPT, "PayloadError"),
+    Row("`Timestamp` year 0", with_timestamp("0000-01-01T00:00:00Z"), KEPT, "PayloadError"),
     Row(
         "`Timestamp` before year 1 in UTC (`0001-01-01T00:00:00+01:00`)",
         with_timestamp("0001-01-01T00:00:00+01:00"),
-        400,
+        KEPT,
         "PayloadError",
     ),
     Row(
         "`Timestamp` after year 9999 in UTC (`9999-12-31T23:59:59-01:00`)",
         with_timestamp("9999-12-31T23:59:59-01:00"),
-        400,
+        KEPT,
         "PayloadError",
     ),
-    Row("`Timestamp` not a date (`yesterday`)", with_timestamp("yesterday"), 400, "PayloadError"),
+    Row("`Timestamp` not a date (`yesterday`)", with_timestamp("yesterday"), KEPT, "PayloadError"),
     Row(
         f"Body over `max_body_size` ({LIMIT + 1:,} bytes)",
         valid()[:-1] + b" " * (LIMIT + 1 - len(valid())) + b"}",
@@ -402,6 +404,18 @@ def test_receiver(row: Row, records: list[logging.LogRecord]) -> None:
     assert_nothing_leaked(records, row, outcome.reason.encode())
 
 
+@pytest.mark.parametrize("row", [r for r in ROWS if r.error == "PayloadError"])
+def test_receiver_rejecting(row: Row, records: list[logging.LogRecord]) -> None:
+    """With on_invalid_payload="reject", a signed body that parse() refuses gets 400."""
+    dispatcher = sow.Dispatcher()
+    rejecting = sow.Receiver(
+        secret=SECRET, dispatcher=dispatcher, max_body_size=LIMIT, on_invalid_payload="reject"
+    )
+    outcome = rejecting.receive(row.body, joined(row.headers(row.body)))
+    assert (row.status, outcome.status, error_name(outcome.error)) == (KEPT, 400, "PayloadError")
+    assert_nothing_leaked(records, row, outcome.reason.encode())
+
+
 @pytest.mark.parametrize("row", ROWS, ids=IDS)
 def test_asgi(row: Row, records: list[logging.LogRecord]) -> None:
     """The ASGI adapter, through Starlette's test client, answers as the Receiver does."""
@@ -452,7 +466,7 @@ def test_duplicate_keys_last_wins() -> None:
 def test_timestamps_become_utc() -> None:
     """Any number of fractional digits and any offset give an aware UTC datetime (microseconds)."""
     for row in ROWS:
-        if row.input.startswith("`Timestamp`") and row.status == 200:
+        if row.input.startswith("`Timestamp`") and row.error == "-":
             event = sow.parse(row.body)
             assert event.timestamp.utcoffset() is not None
             assert event.timestamp.utcoffset().total_seconds() == 0  # type: ignore[union-attr]  # checked above

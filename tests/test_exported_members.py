@@ -24,6 +24,8 @@ EXPECTED_PUBLIC_API = {
     "Handler",
     "Handoff",
     "HandlerError",
+    "InboxError",
+    "InvalidPayloadHook",
     "InvalidSignatureError",
     "MissingSignatureError",
     "Outcome",
@@ -46,6 +48,7 @@ EXPECTED_PUBLIC_API = {
     "UnknownEvent",
     "UnknownTenantError",
     "VerificationError",
+    "Worker",
     "adispatch",
     "default_dispatcher",
     "dispatch",
@@ -61,6 +64,7 @@ EXCEPTION_NAMES = {
     "ConfigurationError",
     "EventInFlightError",
     "HandlerError",
+    "InboxError",
     "InvalidSignatureError",
     "MissingSignatureError",
     "PayloadError",
@@ -313,7 +317,7 @@ def test_unknown_attribute_raises_attribute_error() -> None:
     "name",
     sorted(
         EXPECTED_PUBLIC_API
-        - {"EVENT_CLASSES", "default_dispatcher", "Handler", "FailureHook", "SecretResolver"}
+        - {"EVENT_CLASSES", "default_dispatcher", "Handler", "FailureHook", "InvalidPayloadHook", "SecretResolver"}
     ),
 )
 def test_public_objects_are_defined_in_the_package(name: str) -> None:
@@ -389,3 +393,25 @@ def test_idempotency_module_all() -> None:
     }
     for name in idempotency.__all__:
         assert hasattr(idempotency, name), name
+
+
+def test_inbox_module_all() -> None:
+    """superoffice_webhooks.inbox exports the inbox protocol, its records and the bundled inboxes."""
+    from superoffice_webhooks import inbox  # noqa: PLC0415  # the module under test
+
+    assert set(inbox.__all__) == {
+        "DEFAULT_LEASE",
+        "DEFAULT_RETRY",
+        "Entry",
+        "Inbox",
+        "InboxStats",
+        "MemoryInbox",
+        "RetryPolicy",
+        "SQLiteInbox",
+        "Settlement",
+        "State",
+        "entry_id",
+        "split_id",
+    }
+    for name in inbox.__all__:
+        assert hasattr(inbox, name), name

@@ -252,40 +252,42 @@ def test_allow_unsigned(seen: Seen) -> None:
 # --- payload failures -------------------------------------------------------------------
 
 
-def test_malformed_json_is_rejected(receiver: Receiver, seen: Seen) -> None:
-    """A validly signed body that is not JSON answers 400 and runs no handler."""
+def test_malformed_json_is_kept_not_refused(receiver: Receiver, seen: Seen) -> None:
+    """A validly signed body that is not JSON answers 200 (SuperOffice must not retry it) and runs no handler."""
     body = example("person.created")[:-20]
 
     outcome = receiver.receive(body, signed(body))
 
-    assert outcome.status == 400
+    assert outcome.status == 200
+    assert outcome.reason.startswith("verified payload could not be read (")
+    assert outcome.reason.endswith("not kept: give the Receiver an inbox or an on_invalid_payload hook")
     assert isinstance(outcome.error, PayloadError)
     assert outcome.event is None
     assert seen.events == []
 
 
-def test_wrong_field_type_is_rejected(receiver: Receiver, seen: Seen) -> None:
-    """A validly signed body with a field of the wrong type answers 400 naming the field."""
+def test_wrong_field_type_is_kept_not_refused(receiver: Receiver, seen: Seen) -> None:
+    """A validly signed body with a field of the wrong type answers 200 with an error naming the field."""
     body = body_with("person.created", PrimaryKey="1467783")
 
     outcome = receiver.receive(body, signed(body))
 
-    assert outcome.status == 400
+    assert outcome.status == 200
     assert isinstance(outcome.error, PayloadError)
     assert outcome.error.field == "PrimaryKey"
     assert "PrimaryKey" in outcome.reason
     assert seen.events == []
 
 
-def test_missing_event_name_is_rejected(receiver: Receiver, seen: Seen) -> None:
-    """A validly signed body without an Event name answers 400 naming Event."""
+def test_missing_event_name_is_kept_not_refused(receiver: Receiver, seen: Seen) -> None:
+    """A validly signed body without an Event name answers 200 with an error naming Event."""
     data = example_json("person.created")
     del data["Event"]
     body = json.dumps(data).encode()
 
     outcome = receiver.receive(body, signed(body))
 
-    assert outcome.status == 400
+    assert outcome.status == 200
     assert isinstance(outcome.error, PayloadError)
     assert outcome.error.field == "Event"
     assert seen.events == []
@@ -617,7 +619,8 @@ def test_areceive_statuses() -> None:
 
     outcomes = asyncio.run(run())
 
-    assert [o.status for o in outcomes] == [200, 401, 401, 400, 413, 500, 200]
+    assert [o.status for o in outcomes] == [200, 401, 401, 200, 413, 500, 200]
+    assert isinstance(outcomes[3].error, PayloadError)
     assert isinstance(outcomes[1].error, MissingSignatureError)
     assert isinstance(outcomes[5].error, HandlerError)
 
@@ -643,7 +646,7 @@ def test_areceive_with_ack() -> None:
 
 
 def test_logs_never_contain_secret_signature_or_body(caplog: pytest.LogCaptureFixture) -> None:
-    """Across 200/400/401/413/500 outcomes no log record carries the secret, a signature or body data."""
+    """Across 200/401/413/500 outcomes, kept bodies included, no log record carries the secret, a signature or body data."""
     d = Dispatcher()
 
     @d.on("person.deleted")
@@ -659,8 +662,8 @@ def test_logs_never_contain_secret_signature_or_body(caplog: pytest.LogCaptureFi
     forged = sign_of(ok, OTHER)
     requests = [
         (ok, signed(ok), 200),
-        (wrong_type, signed(wrong_type), 400),
-        (not_json, signed(not_json), 400),
+        (wrong_type, signed(wrong_type), 200),
+        (not_json, signed(not_json), 200),
         (ok, {"X-SuperOffice-Signature": forged}, 401),
         (ok, {}, 401),
         (huge, signed(huge), 413),
@@ -703,13 +706,13 @@ def test_success_log_names_event_id_and_name(caplog: pytest.LogCaptureFixture) -
 
 
 def test_error_reasons_do_not_leak_body(receiver: Receiver) -> None:
-    """Outcome reasons for rejected bodies never repeat body values or the signature."""
+    """Outcome reasons for unreadable bodies never repeat body values or the signature."""
     wrong_type = body_with("person.created", ContextIdentifier=[PERSONAL])
     headers = signed(wrong_type)
 
     outcome = receiver.receive(wrong_type, headers)
 
-    assert outcome.status == 400
+    assert (outcome.status, type(outcome.error)) == (200, PayloadError)
     assert PERSONAL not in outcome.reason
     assert headers["X-SuperOffice-Signature"] not in outcome.reason
     assert SECRET not in outcome.reason
@@ -733,16 +736,16 @@ def test_accept_returns_the_event_without_dispatching(receiver: Receiver, seen: 
     ("body", "headers", "status"),
     [
         (example("person.created"), {}, 401),
-        (b"[]", signed(b"[]"), 400),
+        (b"[]", signed(b"[]"), 200),
         (b" " * (2 * 1024 * 1024), {}, 413),
         (example("test"), signed(example("test")), 200),
     ],
-    ids=["unsigned", "not an object", "too large", "test ping"],
+    ids=["unsigned", "not an object (kept)", "too large", "test ping"],
 )
 def test_accept_returns_the_outcome_when_nothing_is_to_be_handled(
     receiver: Receiver, seen: Seen, body: bytes, headers: dict[str, str], status: int
 ) -> None:
-    """accept() answers as receive() would when the request is refused or a test ping."""
+    """accept() answers as receive() would when the request is refused, kept or a test ping."""
     accepted = receiver.accept(body, headers)
 
     assert isinstance(accepted, Outcome)

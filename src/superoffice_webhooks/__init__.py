@@ -17,12 +17,14 @@ from ._dispatch import (
     on,
     on_any,
 )
+from ._delivery import Worker
 from ._events import DeletedValues, Event, FieldValues, TestEvent, UnknownEvent, WebhookState
 from ._generated_events import *  # noqa: F403  # one class per documented event, listed in its __all__
 from ._parse import parse
 from ._receiver import (
     FailureHook,
     Handoff,
+    InvalidPayloadHook,
     Outcome,
     Receiver,
     SecretResolver,
@@ -33,6 +35,7 @@ from .exceptions import (
     ConfigurationError,
     EventInFlightError,
     HandlerError,
+    InboxError,
     InvalidSignatureError,
     MissingSignatureError,
     PayloadError,
@@ -55,6 +58,8 @@ __all__ = [
     "Handler",
     "HandlerError",
     "Handoff",
+    "InboxError",
+    "InvalidPayloadHook",
     "InvalidSignatureError",
     "MissingSignatureError",
     "Outcome",
@@ -70,6 +75,7 @@ __all__ = [
     "UnknownTenantError",
     "VerificationError",
     "WebhookState",
+    "Worker",
     "adispatch",
     "default_dispatcher",
     "dispatch",

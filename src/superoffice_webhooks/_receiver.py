@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast, runtime_chec
 import attrs
 from typing_extensions import TypeIs
 
+from ._delivery import Delivery, Mode
 from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
 from ._events import Event, TestEvent
 from ._parse import load_json, parse
@@ -21,6 +22,7 @@ from .exceptions import (
     ConfigurationError,
     EventInFlightError,
     HandlerError,
+    InboxError,
     PayloadError,
     PayloadTooLargeError,
     StaleEventError,
@@ -29,6 +31,7 @@ from .exceptions import (
     VerificationError,
 )
 from .idempotency import AsyncIdempotencyStore, ClaimState, IdempotencyStore, MemoryStore
+from .inbox import DEFAULT_LEASE, DEFAULT_RETRY, Inbox, RetryPolicy
 
 if TYPE_CHECKING:
     import uuid
@@ -40,6 +43,7 @@ S = TypeVar("S", ClaimState, bool)
 __all__ = [
     "FailureHook",
     "Handoff",
+    "InvalidPayloadHook",
     "Outcome",
     "Receiver",
     "SecretResolver",
@@ -89,6 +93,8 @@ class Outcome:
 SecretResolver = Callable[[str, str], Secrets | Awaitable[Secrets | None] | None]
 #: ``(event, error) -> None``, sync or async: told about every handler failure.
 FailureHook = Callable[[Event, HandlerError], object]
+#: ``(body, error) -> None``, sync or async: given each verified body that :func:`parse` refused.
+InvalidPayloadHook = Callable[[bytes, PayloadError], object]
 Store = IdempotencyStore | AsyncIdempotencyStore
 
 
@@ -146,6 +152,24 @@ class Receiver:
     :param handoff: enqueue claimed events for a background worker instead of running
         the handlers here, and answer 200 at once (see ``contrib.celery``). The receiver
         then uses the hand-off's store.
+    :param inbox: record every verified event in this :class:`~superoffice_webhooks.inbox.Inbox`
+        before answering, and answer 200 once it is recorded: the library then owns the
+        event, retries failed handlers itself (*retry*) and keeps what finally fails as
+        ``dead``. Replaces the idempotency store (a recorded event is never run twice).
+        If the inbox cannot record the event, the answer is 503 and nothing runs.
+    :param run_handlers: with an inbox, ``"inline"`` (default) runs the handlers in the
+        request after recording the event and answers 200 even when they fail (the
+        event is retried by a :class:`~superoffice_webhooks.Worker`); ``"worker"``
+        answers at once and leaves the handlers to a worker.
+    :param retry: with an inbox, when failed handlers run again and when the event is dead.
+    :param lease: with an inbox, how long an inline attempt holds its entry without
+        renewing it (renewed every third while the handlers run).
+    :param on_invalid_payload: what to do with a body whose signature verifies but which
+        :func:`parse` refuses (a type SuperOffice changed, a ``null`` where a string was
+        documented): ``"keep"`` (default) answers 200 so that SuperOffice does not count
+        failures towards disabling the webhook, and records it as ``dead`` in the inbox;
+        a callable ``(body, error)`` is given the body instead (without an inbox);
+        ``"reject"`` answers 400. Unverified bodies (``allow_unsigned``) always get 400.
     """
 
     def __init__(
@@ -162,6 +186,11 @@ class Receiver:
         clock: Callable[[], datetime] = _utcnow,
         on_failure: FailureHook | None = None,
         handoff: Handoff | None = None,
+        inbox: Inbox | None = None,
+        run_handlers: Mode = "inline",
+        retry: RetryPolicy = DEFAULT_RETRY,
+        lease: timedelta = DEFAULT_LEASE,
+        on_invalid_payload: Literal["keep", "reject"] | InvalidPayloadHook = "keep",
     ) -> None:
         if secret is None and not allow_unsigned:
             msg = (
@@ -182,6 +211,7 @@ class Receiver:
             msg = f"dispatcher must be a Dispatcher, not {type(dispatcher).__name__}."
             raise ConfigurationError(msg)
         _check_delivery_options(max_age, clock, on_failure)
+        _check_inbox_options(inbox, run_handlers, handoff, idempotency, on_invalid_payload)
         self._resolver: SecretResolver | None = None
         self._keys: tuple[bytes, ...] | None = None
         if callable(secret) and not isinstance(secret, (str, bytes, Sequence)):
@@ -196,8 +226,16 @@ class Receiver:
         self.clock = clock
         self.on_failure = on_failure
         self.handoff = handoff
+        self.on_invalid_payload = on_invalid_payload
+        self.run_handlers = run_handlers
+        #: The inbox's lifecycle, or ``None`` without an inbox.
+        self.delivery = (
+            None
+            if inbox is None
+            else Delivery(inbox, self.dispatcher, retry=retry, lease=lease, on_failure=on_failure)
+        )
         #: The idempotency store in use, or ``None`` when every delivery runs the handlers.
-        self.store: Store | None = _store(idempotency, handoff)
+        self.store: Store | None = None if inbox is not None else _store(idempotency, handoff)
         self._async_store = is_async_store(self.store)
         # areceive awaits an async store, calls memory directly and runs other sync stores in
         # a thread, so that their I/O does not block the event loop.
@@ -208,38 +246,55 @@ class Receiver:
         self._sync_store = cast("IdempotencyStore | None", self.store)
 
     def receive(self, body: bytes, headers: Mapping[str, str]) -> Outcome:
-        """Verify, parse, claim and dispatch one request with sync handlers.
+        """Verify, parse, record or claim, and dispatch one request with sync handlers.
 
         :raises ConfigurationError: misuse (a ``str`` body, an async handler, resolver,
             hook or store).
         """
-        event = self._verified(body, headers)
-        return event if isinstance(event, Outcome) else self._deliver(event)
+        checked = self._verified(body, headers)
+        if not isinstance(checked, tuple):
+            return self._keep(checked) if isinstance(checked, _Invalid) else checked
+        event, raw = checked
+        if self.delivery is None:
+            return self._deliver(event)
+        return self._record(self.delivery, event, raw)
 
     async def areceive(self, body: bytes, headers: Mapping[str, str]) -> Outcome:
         """Like :meth:`receive`, awaiting async handlers, resolvers, hooks and stores."""
-        event = await self._averified(body, headers)
-        return event if isinstance(event, Outcome) else await self._adeliver(event)
+        checked = await self._averified(body, headers)
+        if not isinstance(checked, tuple):
+            return await self._akeep(checked) if isinstance(checked, _Invalid) else checked
+        event, raw = checked
+        if self.delivery is None:
+            return await self._adeliver(event)
+        return await self._arecord(self.delivery, event, raw)
 
     def accept(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
         """Verify and parse one request without dispatching it.
 
         Returns the event for your own code to handle, or the :class:`Outcome` to answer
-        with when there is nothing to handle: a rejection (413, 401, 400) or a ``test``
-        ping (200). The same checks, in the same order, as :meth:`receive`; the event is
-        not claimed in the idempotency store (nothing is dispatched).
+        with when there is nothing to handle: a rejection (413, 401, 400), a ``test``
+        ping (200) or a verified body that :func:`parse` refused and *on_invalid_payload*
+        kept (200). The same checks, in the same order, as :meth:`receive`; the event is
+        neither recorded nor claimed (nothing is dispatched).
 
         :raises ConfigurationError: misuse, as for :meth:`receive` (e.g. an async resolver).
         """
-        return self._verified(body, headers)
+        checked = self._verified(body, headers)
+        if isinstance(checked, tuple):
+            return checked[0]
+        return self._keep(checked) if isinstance(checked, _Invalid) else checked
 
     async def aaccept(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
-        """Like :meth:`accept`, awaiting an async secret resolver."""
-        return await self._averified(body, headers)
+        """Like :meth:`accept`, awaiting an async secret resolver and invalid-payload hook."""
+        checked = await self._averified(body, headers)
+        if isinstance(checked, tuple):
+            return checked[0]
+        return await self._akeep(checked) if isinstance(checked, _Invalid) else checked
 
     # --- steps ----------------------------------------------------------------
 
-    def _verified(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
+    def _verified(self, body: bytes, headers: Mapping[str, str]) -> _Checked:
         raw = self._raw(body)
         if isinstance(raw, Outcome):
             return raw
@@ -253,7 +308,7 @@ class Receiver:
             )
         return self._prepare(raw, headers, keys)
 
-    async def _averified(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
+    async def _averified(self, body: bytes, headers: Mapping[str, str]) -> _Checked:
         raw = self._raw(body)
         if isinstance(raw, Outcome):
             return raw
@@ -266,6 +321,85 @@ class Receiver:
                 else _secret_keys(await _maybe_await(self._resolver(*tenant)))
             )
         return self._prepare(raw, headers, keys)
+
+    # --- with an inbox: record, then run or leave to a worker -------------------
+
+    def _record(self, delivery: Delivery, event: Event, raw: bytes) -> Outcome:
+        try:
+            new = delivery.record(event, raw)
+            claimed = delivery.claim(event) if new and self.run_handlers == "inline" else None
+        except Exception as exc:  # noqa: BLE001  # any store failure: SuperOffice must retry
+            return _unrecorded(event, exc)
+        if claimed is None:
+            return _recorded(event, new=new)
+        result = delivery.run(*claimed, self.dispatcher.dispatch, event)
+        return self._ran(event, result)
+
+    async def _arecord(self, delivery: Delivery, event: Event, raw: bytes) -> Outcome:
+        try:
+            new = await delivery._call(delivery.record, event, raw)  # noqa: SLF001  # its twin
+            claimed = (
+                await delivery._call(delivery.claim, event)  # noqa: SLF001  # as above
+                if new and self.run_handlers == "inline"
+                else None
+            )
+        except Exception as exc:  # noqa: BLE001  # any store failure: SuperOffice must retry
+            return _unrecorded(event, exc)
+        if claimed is None:
+            return _recorded(event, new=new)
+        result = await delivery.arun(*claimed, self.dispatcher.adispatch, event)
+        return self._ran(event, result)
+
+    def _ran(self, event: Event, result: DispatchResult | Exception) -> Outcome:
+        if isinstance(result, DispatchResult):
+            return self._handled(event, result)
+        reason = "handler failed; the event is recorded and will be retried"
+        error = result if isinstance(result, SuperOfficeWebhookError) else None
+        return _log(event, Outcome(status=200, reason=reason, event=event, error=error))
+
+    # --- verified bodies that parse() refused -----------------------------------
+
+    def _keep(self, invalid: _Invalid) -> Outcome:
+        hook = self.on_invalid_payload
+        try:
+            if self.delivery is not None:
+                self.delivery.record_invalid(invalid.raw, invalid.error)
+            elif callable(hook):
+                _not_async(hook(invalid.raw, invalid.error), "on_invalid_payload hook")
+        except ConfigurationError:
+            raise
+        except Exception as exc:  # noqa: BLE001  # not kept: SuperOffice must send it again
+            return _unkept(invalid, exc)
+        return self._kept(invalid)
+
+    async def _akeep(self, invalid: _Invalid) -> Outcome:
+        hook = self.on_invalid_payload
+        try:
+            if self.delivery is not None:
+                delivery = self.delivery
+                await delivery._call(delivery.record_invalid, invalid.raw, invalid.error)  # noqa: SLF001  # its twin
+            elif callable(hook):
+                await _maybe_await(hook(invalid.raw, invalid.error))
+        except Exception as exc:  # noqa: BLE001  # not kept: SuperOffice must send it again
+            return _unkept(invalid, exc)
+        return self._kept(invalid)
+
+    def _kept(self, invalid: _Invalid) -> Outcome:
+        where = (
+            "recorded as dead in the inbox"
+            if self.delivery is not None
+            else "given to on_invalid_payload"
+            if callable(self.on_invalid_payload)
+            else "not kept: give the Receiver an inbox or an on_invalid_payload hook"
+        )
+        logger.error(
+            "A verified body could not be read (%s); answered 200 so that SuperOffice "
+            "does not count it towards disabling the webhook; %s.",
+            invalid.error,
+            where,
+        )
+        reason = f"verified payload could not be read ({invalid.error}); {where}"
+        return Outcome(status=200, reason=reason, error=invalid.error)
 
     def _deliver(self, event: Event) -> Outcome:
         if self._async_store:
@@ -340,7 +474,7 @@ class Receiver:
         raw: bytes,
         headers: Mapping[str, str],
         keys: tuple[bytes, ...] | VerificationError | None,
-    ) -> Event | Outcome:
+    ) -> _Checked:
         if keys is not None:
             try:
                 if isinstance(keys, VerificationError):
@@ -352,14 +486,16 @@ class Receiver:
         try:
             event = parse(raw)
         except PayloadError as exc:
-            return _rejected(400, exc)
+            if keys is None or self.on_invalid_payload == "reject":
+                return _rejected(400, exc)
+            return _Invalid(raw, exc)
         if isinstance(event, TestEvent):
             return _log(event, Outcome(status=200, reason="test event acknowledged", event=event))
         if self.max_age is not None:
             stale = self._stale(event, self.max_age)
             if stale is not None:
                 return _rejected(401, stale, event)
-        return event
+        return event, raw
 
     def _stale(self, event: Event, max_age: timedelta) -> StaleEventError | None:
         now = self.clock()
@@ -429,6 +565,76 @@ class Receiver:
             return _log(event, Outcome(status=200, reason=reason, event=event, error=exc))
         reason = "handler failed; SuperOffice will retry"
         return _log(event, Outcome(status=500, reason=reason, event=event, error=exc))
+
+
+@attrs.frozen
+class _Invalid:
+    """A verified body that :func:`parse` refused, on its way to be kept."""
+
+    raw: bytes
+    error: PayloadError
+
+
+#: What the checks make of a request: an answer, a body to keep, or the event and its body.
+_Checked = Outcome | _Invalid | tuple[Event, bytes]
+
+
+def _recorded(event: Event, *, new: bool) -> Outcome:
+    reason = (
+        "recorded; a worker will run the handlers"
+        if new
+        else "duplicate of an event already recorded"
+    )
+    return _log(event, Outcome(status=200, reason=reason, event=event))
+
+
+def _unrecorded(event: Event, cause: Exception) -> Outcome:
+    exc = InboxError(
+        "The inbox could not record the event; SuperOffice will send it again. "
+        f"Check the inbox's storage ({type(cause).__name__})."
+    )
+    exc.__cause__ = cause
+    logger.error(
+        "Could not record %s event %s (tenant %s) in the inbox; answered 503.",
+        event.event,
+        event.event_id,
+        event.context_identifier,
+        exc_info=cause,
+    )
+    return Outcome(status=503, reason=str(exc), event=event, error=exc)
+
+
+def _unkept(invalid: _Invalid, cause: Exception) -> Outcome:
+    exc = InboxError(
+        "A verified body could not be read, and keeping it failed; SuperOffice will send "
+        f"it again ({type(cause).__name__})."
+    )
+    exc.__cause__ = cause
+    logger.error("%s Its error: %s", exc, invalid.error, exc_info=cause)
+    return Outcome(status=503, reason=str(exc), error=exc)
+
+
+def _check_inbox_options(
+    inbox: object, run_handlers: object, handoff: object, idempotency: object, on_invalid: object
+) -> None:
+    if on_invalid not in ("keep", "reject") and not callable(on_invalid):
+        msg = (
+            "on_invalid_payload must be 'keep', 'reject' or a callable taking "
+            f"(body, error), not {on_invalid!r}."
+        )
+        raise ConfigurationError(msg)
+    if run_handlers not in ("inline", "worker"):
+        msg = f"run_handlers must be 'inline' or 'worker', not {run_handlers!r}."
+        raise ConfigurationError(msg)
+    if inbox is None and run_handlers == "worker":
+        msg = "run_handlers='worker' needs an inbox for the worker to read: Receiver(inbox=...)."
+        raise ConfigurationError(msg)
+    if inbox is not None and (handoff is not None or idempotency != "memory"):
+        msg = (
+            "With an inbox, leave out idempotency and handoff: the inbox records each "
+            "event once, and a Worker (or contrib.celery) runs it."
+        )
+        raise ConfigurationError(msg)
 
 
 def _check_delivery_options(max_age: object, clock: object, on_failure: object) -> None:

@@ -12,6 +12,7 @@ The whole tree::
     ├── PayloadError              the body is not a well-formed SuperOffice notification (HTTP 400)
     │   └── PayloadTooLargeError      the body is larger than the configured limit (HTTP 413)
     ├── EventInFlightError        another delivery of the same EventId is being handled (HTTP 409)
+    ├── InboxError                the inbox could not record a verified event (HTTP 503)
     └── HandlerError              one or more handlers raised (an ExceptionGroup; HTTP 500)
 
 No message ever contains a secret, a signature, the expected digest or any part of
@@ -31,6 +32,7 @@ __all__ = [
     "ConfigurationError",
     "EventInFlightError",
     "HandlerError",
+    "InboxError",
     "InvalidSignatureError",
     "MissingSignatureError",
     "PayloadError",
@@ -86,6 +88,14 @@ class EventInFlightError(SuperOfficeWebhookError):
 
     The receiver answers 409 so that SuperOffice retries; by then the first delivery has
     either completed (the retry gets 200) or released the claim (the retry runs the handlers).
+    """
+
+
+class InboxError(SuperOfficeWebhookError):
+    """The inbox could not record a verified event (a full disk, Redis down, ...).
+
+    The receiver answers 503 and runs nothing, so that SuperOffice sends the event again;
+    the cause is chained (``__cause__``) and logged.
     """
 
 

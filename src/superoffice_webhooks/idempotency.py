@@ -21,21 +21,19 @@ A store answers :meth:`IdempotencyStore.claim` with a :class:`ClaimState`. Store
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
-import os
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from ._sqlite import SQLiteFile
 from .exceptions import ConfigurationError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    import os
+    from collections.abc import Callable
     from uuid import UUID
 
 __all__ = [
@@ -239,65 +237,16 @@ class SQLiteStore:
         timeout: timedelta = timedelta(seconds=30),
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not isinstance(path, (str, os.PathLike)) or not str(path):
-            msg = "SQLiteStore needs the path of its database file."
-            raise ConfigurationError(msg)
-        self.path = Path(path)
         self._ttl = seconds(ttl, "ttl")
         self._lease = seconds(lease, "lease")
-        self._timeout = seconds(timeout, "timeout")
         self._clock = clock
-        self._pid = 0
-        self._db: sqlite3.Connection
-        self._lock = threading.Lock()
         self._claims = 0
-        with self._transaction() as db:
-            db.execute(_SCHEMA)
-
-    def _connection(self) -> sqlite3.Connection:
-        """This process's connection; a forked child opens its own."""
-        if self._pid != os.getpid():
-            db = sqlite3.connect(
-                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
-            )
-            try:
-                self._wal(db)
-                db.execute("PRAGMA synchronous=NORMAL")
-            except BaseException:
-                db.close()  # not left for the garbage collector (a ResourceWarning)
-                raise
-            self._db, self._pid, self._lock = db, os.getpid(), threading.Lock()
-        return self._db
-
-    def _wal(self, db: sqlite3.Connection) -> None:
-        """Switch to WAL; SQLite does not wait for a lock here, so retry until *timeout*."""
-        deadline = time.monotonic() + self._timeout
-        while True:
-            try:
-                db.execute("PRAGMA journal_mode=WAL")
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.01)  # pragma: no cover  # only when processes race to create the file
-            else:
-                return
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``, one thread of this process at a time.
-
-        Threads queue on a lock rather than on SQLite's busy handler, which sleeps; only
-        other processes wait in SQLite.
-        """
-        db = self._connection()
-        with self._lock:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        self._file = SQLiteFile(
+            path, schema=(_SCHEMA,), timeout=seconds(timeout, "timeout"), what="SQLiteStore"
+        )
+        #: The database file.
+        self.path = self._file.path
+        self._transaction = self._file.transaction
 
     def claim(self, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim`."""
@@ -353,9 +302,7 @@ class SQLiteStore:
 
     def close(self) -> None:
         """Close this process's connection; the next call opens a new one."""
-        if self._pid == os.getpid():
-            self._db.close()
-            self._pid = 0
+        self._file.close()
 
 
 class AsyncSQLiteStore:

@@ -1,0 +1,460 @@
+"""The life of a recorded event, written once: record -> run -> settle; and the Worker.
+
+The receiver (inline), the :class:`Worker`, the Celery task and the command line all go
+through :class:`Delivery`. What to record after an attempt is decided by a pure function
+(:func:`settlement`); the I/O around it (the inbox, the handlers) is done here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+import time
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
+
+from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
+from ._parse import load_json, parse
+from .exceptions import ConfigurationError, HandlerError, PayloadError
+from .inbox import (
+    DEFAULT_LEASE,
+    DEFAULT_RETRY,
+    Entry,
+    Inbox,
+    MemoryInbox,
+    RetryPolicy,
+    Settlement,
+    State,
+    entry_id,
+    new_owner,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+    from types import TracebackType
+
+    from ._events import Event
+    from ._receiver import FailureHook
+
+__all__ = ["Delivery", "Worker", "settlement"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+logger = logging.getLogger("superoffice_webhooks")
+
+#: How often a store error while settling is retried, and the first pause between tries.
+_SETTLE_TRIES = 8
+_SETTLE_PAUSE = 0.05
+
+
+def describe(error: BaseException) -> str:
+    """``"ExceptionType: message"`` for the inbox; a group names its first few members."""
+    if isinstance(error, ExceptionGroup):
+        inner = "; ".join(describe(e) for e in error.exceptions[:3])
+        return f"{type(error).__name__}: {error.message} ({inner})"
+    return f"{type(error).__name__}: {error}"
+
+
+def settlement(
+    entry: Entry, error: BaseException | None, policy: RetryPolicy, now: float, draw: float
+) -> Settlement:
+    """What to record after an attempt on *entry* ended with *error* (``None``: success)."""
+    if error is None:
+        return Settlement(state=State.DONE)
+    delay = policy.delay(entry.attempts, now - entry.received_at, draw)
+    if delay is None:
+        return Settlement(state=State.DEAD, error=describe(error))
+    return Settlement(state=State.PENDING, delay=delay, error=describe(error))
+
+
+def _check_inbox(inbox: object) -> Inbox:
+    if not isinstance(inbox, Inbox):
+        msg = (
+            "inbox must be an Inbox (MemoryInbox, SQLiteInbox, contrib.redis.RedisInbox), "
+            f"not {type(inbox).__name__}."
+        )
+        raise ConfigurationError(msg)
+    return inbox
+
+
+class _Heartbeat:
+    """Renews an attempt's lease every third of it while the handlers run, in a thread.
+
+    A thread rather than a task, so that the lease is renewed even while a handler
+    blocks the event loop: the owner is alive, and its entry must not be taken over.
+    """
+
+    def __init__(self, inbox: Inbox, entry: Entry, owner: str, lease: float) -> None:
+        self._inbox, self._id, self._owner, self._lease = inbox, entry.id, owner, lease
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="superoffice-webhooks-lease")
+
+    def __enter__(self) -> None:
+        self._thread.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self._lease / 3):
+            try:
+                held = self._inbox.renew(self._id, self._owner, self._lease)
+            except Exception:
+                logger.warning(
+                    "Could not renew the lease on inbox entry %s; trying again.",
+                    self._id,
+                    exc_info=True,
+                )
+                continue
+            if not held:
+                logger.warning(
+                    "Lost the lease on inbox entry %s: another worker may run it too.", self._id
+                )
+                return
+
+
+class Delivery:
+    """Records verified events in an inbox, runs their handlers and records the result.
+
+    :param inbox: where events are kept.
+    :param dispatcher: whose handlers run.
+    :param retry: when failed handlers run again and when the event is dead.
+    :param lease: how long an attempt holds its entry without renewing (renewed every
+        third of it while the handlers run).
+    :param on_failure: told ``(event, error)`` after every failed attempt.
+    """
+
+    def __init__(
+        self,
+        inbox: Inbox,
+        dispatcher: Dispatcher | None = None,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        lease: timedelta = DEFAULT_LEASE,
+        on_failure: FailureHook | None = None,
+    ) -> None:
+        self.inbox = _check_inbox(inbox)
+        if dispatcher is not None and not isinstance(dispatcher, Dispatcher):
+            msg = f"dispatcher must be a Dispatcher, not {type(dispatcher).__name__}."
+            raise ConfigurationError(msg)
+        if not isinstance(retry, RetryPolicy):
+            msg = f"retry must be a RetryPolicy, not {type(retry).__name__}."
+            raise ConfigurationError(msg)
+        if not isinstance(lease, timedelta) or lease < timedelta(seconds=1):
+            msg = "lease must be a datetime.timedelta of at least 1 second."
+            raise ConfigurationError(msg)
+        self.dispatcher = default_dispatcher if dispatcher is None else dispatcher
+        self.retry = retry
+        self.lease = lease.total_seconds()
+        self.on_failure = on_failure
+        #: Whether the inbox does I/O (async code then calls it in a thread).
+        self.blocking = not isinstance(inbox, MemoryInbox)
+
+    # --- record ---------------------------------------------------------------
+
+    def record(self, event: Event, raw: bytes) -> bool:
+        """Record a verified, parsed event as ``PENDING``; ``False`` if it was recorded before."""
+        now = time.time()
+        return self.inbox.add(
+            Entry(
+                tenant=event.context_identifier,
+                event_id=event.event_id,
+                event=event.event,
+                body=raw,
+                state=State.PENDING,
+                received_at=now,
+                next_attempt_at=now,
+            )
+        )
+
+    def record_invalid(self, raw: bytes, error: PayloadError) -> Entry:
+        """Record a verified body that :func:`parse` refused as ``DEAD``, with its error.
+
+        Its key is the ``ContextIdentifier`` and ``EventId`` when they can be read, else
+        a name-based UUID of the body (the same body is the same entry).
+        """
+        tenant, event_id, name = _identity(raw)
+        now = time.time()
+        entry = Entry(
+            tenant=tenant,
+            event_id=event_id,
+            event=name,
+            body=raw,
+            state=State.DEAD,
+            received_at=now,
+            next_attempt_at=now,
+            last_error=describe(error),
+        )
+        self.inbox.add(entry)
+        return entry
+
+    def claim(self, event: Event) -> tuple[Entry, str] | None:
+        """Start the first attempt on a just-recorded event; ``None`` if a worker has it."""
+        owner = new_owner()
+        entry = self.inbox.claim(
+            entry_id(event.context_identifier, event.event_id), owner, self.lease
+        )
+        return None if entry is None else (entry, owner)
+
+    def take(self) -> tuple[Entry, str] | None:
+        """Start an attempt on the entry due first, if any."""
+        owner = new_owner()
+        entry = self.inbox.take(owner, self.lease)
+        return None if entry is None else (entry, owner)
+
+    # --- run ------------------------------------------------------------------
+
+    def run(
+        self,
+        entry: Entry,
+        owner: str,
+        dispatch: Callable[[Event], DispatchResult],
+        event: Event | None = None,
+    ) -> DispatchResult | Exception:
+        """Run the handlers of *entry* (parsed from its body unless *event* is given).
+
+        Returns what the dispatcher returned, or the error that failed the attempt; the
+        result is recorded in the inbox either way. Interrupted (``KeyboardInterrupt``,
+        ``SystemExit``), the attempt is handed back as due now and the interruption raised.
+        """
+        try:
+            event = parse(entry.body) if event is None else event
+        except PayloadError as exc:
+            self._settle(entry, owner, Settlement(state=State.DEAD, error=describe(exc)))
+            _log_failure(entry, exc, Settlement(state=State.DEAD))
+            return exc
+        try:
+            with _Heartbeat(self.inbox, entry, owner, self.lease):
+                result = dispatch(event)
+        except Exception as exc:  # noqa: BLE001  # every failure is recorded and retried
+            return self._failed(entry, owner, event, exc)
+        except BaseException:
+            self._settle(entry, owner, Settlement(state=State.PENDING))
+            raise
+        self._settle(entry, owner, Settlement(state=State.DONE))
+        return result
+
+    async def arun(
+        self,
+        entry: Entry,
+        owner: str,
+        dispatch: Callable[[Event], Awaitable[DispatchResult]],
+        event: Event,
+    ) -> DispatchResult | Exception:
+        """Like :meth:`run`, awaiting the dispatcher; the inbox is called in a thread."""
+        try:
+            with _Heartbeat(self.inbox, entry, owner, self.lease):
+                result = await dispatch(event)
+        except Exception as exc:  # noqa: BLE001  # every failure is recorded and retried
+            return await self._call(self._failed, entry, owner, event, exc)
+        except BaseException:
+            await self._call(self._settle, entry, owner, Settlement(state=State.PENDING))
+            raise
+        await self._call(self._settle, entry, owner, Settlement(state=State.DONE))
+        return result
+
+    async def _call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Call *function* from async code: in a thread when the inbox does I/O."""
+        if self.blocking:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        return function(*args, **kwargs)
+
+    def _failed(self, entry: Entry, owner: str, event: Event, exc: Exception) -> Exception:
+        decided = settlement(entry, exc, self.retry, time.time(), random.random())  # noqa: S311  # jitter, not a secret
+        self._settle(entry, owner, decided)
+        _log_failure(entry, exc, decided)
+        if self.on_failure is not None and isinstance(exc, HandlerError):
+            try:
+                self.on_failure(event, exc)
+            except Exception:
+                logger.exception("The on_failure hook raised for inbox entry %s.", entry.id)
+        return exc
+
+    def _settle(self, entry: Entry, owner: str, decided: Settlement) -> None:
+        """Record *decided*, retrying store errors; an entry is never left stuck.
+
+        If every try fails, the entry stays ``RUNNING`` until its lease runs out, and a
+        worker then takes it over and runs it again.
+        """
+        pause = _SETTLE_PAUSE
+        for attempt in range(1, _SETTLE_TRIES + 1):
+            try:
+                held = self.inbox.settle(entry.id, owner, decided)
+            except Exception:
+                if attempt == _SETTLE_TRIES:
+                    logger.exception(
+                        "Could not record the result of inbox entry %s (%s); it will run "
+                        "again once its lease runs out.",
+                        entry.id,
+                        decided.state.value,
+                    )
+                    return
+                time.sleep(pause)
+                pause *= 2
+                continue
+            if not held:
+                logger.warning(
+                    "Inbox entry %s was taken over before its result (%s) was recorded; "
+                    "its handlers may run again.",
+                    entry.id,
+                    decided.state.value,
+                )
+            return
+
+
+def _identity(raw: bytes) -> tuple[str, uuid.UUID, str]:
+    """``(tenant, EventId, event name)`` of a body that may not parse, as far as readable."""
+    try:
+        data = load_json(raw)
+    except PayloadError:
+        data = None
+    fields = data if isinstance(data, dict) else {}
+    tenant, name, event_id = (
+        fields.get("ContextIdentifier"),
+        fields.get("Event"),
+        fields.get("EventId"),
+    )
+    try:
+        key = uuid.UUID(event_id) if type(event_id) is str else None
+    except ValueError:
+        key = None
+    if key is None:
+        key = uuid.uuid5(uuid.NAMESPACE_OID, raw.hex())
+    return (
+        tenant if type(tenant) is str and tenant else "unknown",
+        key,
+        name if type(name) is str else "",
+    )
+
+
+def _log_failure(entry: Entry, error: Exception, decided: Settlement) -> None:
+    if decided.state is State.DEAD:
+        logger.error(
+            "Inbox entry %s (%s event) is dead after %d attempt(s): %s. Replay it with "
+            "`superoffice-webhooks inbox replay %s` once the cause is fixed.",
+            entry.id,
+            entry.event or "unreadable",
+            entry.attempts,
+            describe(error),
+            entry.id,
+            exc_info=error,
+        )
+    else:
+        logger.warning(
+            "Handlers failed for inbox entry %s (%s event), attempt %d; retrying in %.1f s.",
+            entry.id,
+            entry.event,
+            entry.attempts,
+            decided.delay,
+            exc_info=error,
+        )
+
+
+class Worker:
+    """Runs the handlers of due inbox entries: new, retried, or left by a dead worker.
+
+    Run it in a thread of your web process (:meth:`start` / :meth:`stop`), or as its own
+    process (``superoffice-webhooks worker``). Sync and async handlers both run: the
+    worker keeps one event loop for its life and awaits them with ``adispatch``.
+
+    :param inbox: where events are kept.
+    :param dispatcher: whose handlers run; the default dispatcher if omitted.
+    :param retry: when failed handlers run again, and when an event is dead.
+    :param lease: how long an attempt holds its entry without renewing (the owner renews
+        it every third); a dead worker's entry is taken over after at most this long.
+    :param poll_interval: how long to wait when nothing is due.
+    :param on_failure: told ``(event, error)`` after every failed attempt.
+    """
+
+    def __init__(
+        self,
+        inbox: Inbox,
+        dispatcher: Dispatcher | None = None,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        lease: timedelta = DEFAULT_LEASE,
+        poll_interval: timedelta = timedelta(seconds=1),
+        on_failure: FailureHook | None = None,
+    ) -> None:
+        self.delivery = Delivery(inbox, dispatcher, retry=retry, lease=lease, on_failure=on_failure)
+        if not isinstance(poll_interval, timedelta) or poll_interval <= timedelta(0):
+            msg = "poll_interval must be a positive datetime.timedelta."
+            raise ConfigurationError(msg)
+        self.poll_interval = poll_interval.total_seconds()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._runner: asyncio.Runner | None = None
+        self._running = False
+
+    def run_once(self) -> int:
+        """Run every entry that is due now, one after another; return how many ran."""
+        try:
+            return self._pass()
+        finally:
+            if not self._running:
+                self._close()
+
+    def _pass(self) -> int:
+        count = 0
+        while not self._stopping.is_set():
+            taken = self.delivery.take()
+            if taken is None:
+                break
+            self.delivery.run(*taken, self._dispatch)
+            count += 1
+        return count
+
+    def run(self) -> None:
+        """Run due entries until :meth:`stop` is called (from a signal handler or a thread)."""
+        self._stopping.clear()
+        self._running = True
+        try:
+            while not self._stopping.is_set():
+                try:
+                    ran = self._pass()
+                except Exception:
+                    logger.exception("The inbox worker could not read the inbox; retrying.")
+                    ran = 0
+                if not ran:
+                    self._stopping.wait(self.poll_interval)
+        finally:
+            self._running = False
+            self._close()
+
+    def _close(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
+    def start(self) -> Worker:
+        """Run :meth:`run` in a daemon thread of this process; returns the worker."""
+        if self._thread is not None and self._thread.is_alive():
+            msg = "This worker is running already; stop() it before starting it again."
+            raise ConfigurationError(msg)
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=self.run, name="superoffice-webhooks-worker", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Finish the entry running now, then stop; wait up to *timeout* seconds for it."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _dispatch(self, event: Event) -> DispatchResult:
+        if self._runner is None:
+            self._runner = asyncio.Runner()
+        return self._runner.run(self.delivery.dispatcher.adispatch(event))
+
+
+Mode = Literal["inline", "worker"]
