@@ -30,7 +30,7 @@ from webhook_cases import (
 )
 
 import superoffice_webhooks as sow
-from conftest import SECRET, example
+from conftest import EXAMPLES, SECRET, example
 from superoffice_webhooks import ConfigurationError, Receiver
 from superoffice_webhooks.contrib.flask import SuperOfficeWebhooks, webhook_view
 
@@ -254,6 +254,13 @@ def test_flask_example_in_process(caplog: pytest.LogCaptureFixture) -> None:
         assert client.post(URL, data=body, headers=signed(body)).status_code == 200
         assert client.post(URL, data=body).status_code == 401
     assert logged(caplog.records, "flask_app") == [CONSENT_LOGGED]
+
+
+def test_the_docs_page_shows_the_example_as_it_is() -> None:
+    """docs/flask.md shows docs/examples/flask_app.py inline, readable on GitHub, unchanged."""
+    page = (EXAMPLES.parent / "flask.md").read_text(encoding="utf-8")
+    source = (EXAMPLES / "flask_app.py").read_text(encoding="utf-8")
+    assert f"## A complete example\n\n```python\n{source}```\n" in page
 
 
 @pytest.fixture
