@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import select
+import socket
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import flask_app
 import pytest
 from flask import Blueprint, Flask, request
-from live_server import Server, post, serve
+from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
+from live_server import REQUEST_TIMEOUT, Server, post, serve
 from webhook_cases import (
     CASE_IDS,
     CASES,
@@ -19,18 +24,18 @@ from webhook_cases import (
     Unreadable,
     check,
     failing_body,
+    fresh,
     logged,
     signed,
 )
 
 import superoffice_webhooks as sow
-from conftest import SECRET, example
+from conftest import EXAMPLES, SECRET, example
 from superoffice_webhooks import ConfigurationError, Receiver
 from superoffice_webhooks.contrib.flask import SuperOfficeWebhooks, webhook_view
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 URL = "/superoffice/webhook"
 
@@ -251,6 +256,13 @@ def test_flask_example_in_process(caplog: pytest.LogCaptureFixture) -> None:
     assert logged(caplog.records, "flask_app") == [CONSENT_LOGGED]
 
 
+def test_the_docs_page_shows_the_example_as_it_is() -> None:
+    """docs/flask.md shows docs/examples/flask_app.py inline, readable on GitHub, unchanged."""
+    page = (EXAMPLES.parent / "flask.md").read_text(encoding="utf-8")
+    source = (EXAMPLES / "flask_app.py").read_text(encoding="utf-8")
+    assert f"## A complete example\n\n```python\n{source}```\n" in page
+
+
 @pytest.fixture
 def gunicorn_server(tmp_path: Path) -> Iterator[Server]:
     with serve(
@@ -283,3 +295,270 @@ def test_view_routed_for_other_methods_still_answers_405(recorder: Recorder) -> 
     assert response.headers["Allow"] == "POST"
     assert "POST requests" in response.get_data(as_text=True)
     assert recorder.events == []
+
+
+# --- the default dispatcher and a registry with no handler ----------------------------
+
+
+@pytest.fixture
+def on_default() -> Iterator[list[sow.Event]]:
+    """Events seen by a person.consented handler registered with @sow.on (removed after)."""
+    got: list[sow.Event] = []
+
+    def consent_given(event: sow.PersonConsented) -> None:
+        got.append(event)
+
+    sow.on("person.consented")(consent_given)
+    yield got
+    sow.default_dispatcher.remove(consent_given)
+
+
+def test_handlers_of_sow_on_run_through_the_extension(on_default: list[sow.Event]) -> None:
+    """The README's pattern: @sow.on handlers run through SuperOfficeWebhooks(app)."""
+    app = make_app(SECRET=SECRET)
+    SuperOfficeWebhooks(app)
+    body = example("person.consented")
+    response = app.test_client().post(URL, data=body, headers=signed(body))
+    assert (response.status_code, response.data) == (200, b"handled by 1 handler(s)\n")
+    assert on_default == [sow.parse(body)]
+
+
+def test_handlers_of_both_registries_run(on_default: list[sow.Event]) -> None:
+    """@webhooks.on and @sow.on handlers both run, even if registered after the app is set up."""
+    app = make_app(SECRET=SECRET)
+    webhooks = SuperOfficeWebhooks(app)
+    on_extension: list[sow.Event] = []
+    on_pattern: list[sow.Event] = []
+    webhooks.on("person.consented")(on_extension.append)
+    sow.on("person.*")(on_pattern.append)
+    try:
+        body = example("person.consented")
+        response = app.test_client().post(URL, data=body, headers=signed(body))
+    finally:
+        sow.default_dispatcher.remove(on_pattern.append)
+    assert response.data == b"handled by 3 handler(s)\n"
+    assert on_extension == on_pattern == on_default == [sow.parse(body)]
+
+
+def test_a_given_dispatcher_runs_alone(on_default: list[sow.Event], recorder: Recorder) -> None:
+    """With dispatcher=..., only that dispatcher's handlers run, not those of @sow.on."""
+    app = make_app(SECRET=SECRET)
+    SuperOfficeWebhooks(app, dispatcher=recorder.dispatcher)
+    body = example("person.consented")
+    assert app.test_client().post(URL, data=body, headers=signed(body)).status_code == 200
+    assert [type(e) for e in recorder.events] == [sow.PersonConsented]
+    assert on_default == []
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+
+def test_no_handler_at_all_is_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """No handler in either registry: the first event logs one WARNING naming both."""
+    assert sow.default_dispatcher.patterns() == ()
+    app = make_app(SECRET=SECRET)
+    SuperOfficeWebhooks(app)
+    client = app.test_client()
+    bodies = [fresh(example("person.consented")) for _ in range(2)]
+    with caplog.at_level(logging.WARNING, "superoffice_webhooks"):
+        for body in bodies:
+            response = client.post(URL, data=body, headers=signed(body))
+            assert response.data == b"no handler for person.consented\n"
+    [warning] = _warnings(caplog)
+    assert "@webhooks.on" in warning
+    assert "@superoffice_webhooks.on" in warning
+    assert "has none" in warning
+    event_ids = [str(sow.parse(body).event_id) for body in bodies]
+    assert not any(value in warning for value in ["Cust1234", "2018-04-24", *event_ids])
+
+
+def test_an_empty_given_dispatcher_warns_of_the_default_ones(
+    on_default: list[sow.Event], caplog: pytest.LogCaptureFixture
+) -> None:
+    """An empty dispatcher=... while @sow.on has handlers: the WARNING says how to include them."""
+    app = make_app(SECRET=SECRET)
+    SuperOfficeWebhooks(app, dispatcher=sow.Dispatcher())
+    body = example("person.consented")
+    with caplog.at_level(logging.WARNING, "superoffice_webhooks"):
+        app.test_client().post(URL, data=body, headers=signed(body))
+    [warning] = _warnings(caplog)
+    assert "include(superoffice_webhooks.default_dispatcher)" in warning
+    assert on_default == []
+
+
+def test_no_warning_with_a_handler(
+    on_default: list[sow.Event], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A handler in either registry: no WARNING about missing handlers."""
+    app = make_app(SECRET=SECRET)
+    SuperOfficeWebhooks(app)
+    body = example("person.created")
+    with caplog.at_level(logging.WARNING, "superoffice_webhooks"):
+        response = app.test_client().post(URL, data=body, headers=signed(body))
+    assert response.data == b"no handler for person.created\n"
+    assert _warnings(caplog) == []
+
+
+# --- bodies without a length, and their size ------------------------------------------
+
+
+class Endless(io.RawIOBase):
+    """A chunked request body of *size* bytes made as it is read; counts what was read."""
+
+    def __init__(self, size: int, step: int | None = None) -> None:
+        self.left = size
+        self.step = step
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any, /) -> int:
+        count = min(len(buffer), self.left, self.step or self.left)
+        buffer[:count] = b"[" * count
+        self.left -= count
+        self.read_bytes += count
+        return count
+
+
+def chunked(stream: io.RawIOBase, headers: dict[str, str]) -> dict[str, Any]:
+    """Test client arguments for a body sent as a chunked server presents it (no length)."""
+    return {
+        "headers": {**headers, "Transfer-Encoding": "chunked"},
+        "environ_overrides": {"wsgi.input": stream, "wsgi.input_terminated": True},
+    }
+
+
+def test_a_chunked_body_over_the_limit_is_not_read_past_it(recorder: Recorder) -> None:
+    """A chunked body with no Content-Length is read only to max_body_size + 1 byte: 413."""
+    app = make_app(SECRET=SECRET, MAX_BODY_SIZE=LIMIT)
+    SuperOfficeWebhooks(app, dispatcher=recorder.dispatcher)
+    stream = Endless(64 * LIMIT * 1024)
+    response = app.test_client().post(URL, **chunked(stream, {"X-SuperOffice-Signature": "x"}))
+    assert response.status_code == 413
+    assert stream.read_bytes <= LIMIT + 1
+    assert recorder.events == []
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(recorder: Recorder) -> None:
+    """A chunked body under the limit, arriving a few bytes per read, is handled: 200."""
+    app = make_app(SECRET=SECRET, MAX_BODY_SIZE=LIMIT)
+    SuperOfficeWebhooks(app, dispatcher=recorder.dispatcher)
+    body = fresh(example("person.consented"))
+
+    class Trickle(io.RawIOBase):
+        def __init__(self) -> None:
+            self.data = io.BytesIO(body)
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any, /) -> int:
+            return self.data.readinto(memoryview(buffer)[:7])
+
+    response = app.test_client().post(URL, **chunked(Trickle(), signed(body)))
+    assert response.status_code == 200
+    assert recorder.events == [sow.parse(body)]
+
+
+GIB = 1 << 30
+FRAME_SIZE = 1 << 16
+MB = 1_000_000
+
+
+def peak_rss(pid: int) -> int:
+    """The peak resident set size of process *pid*, in bytes (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    msg = f"no VmHWM for process {pid}"
+    raise AssertionError(msg)
+
+
+def gunicorn_worker(server: Server) -> int:
+    """The pid of the one worker process of the gunicorn *server*."""
+    master = server.process.pid
+    [worker] = [
+        int(pid)
+        for task in Path(f"/proc/{master}/task").iterdir()
+        for pid in (task / "children").read_text(encoding="ascii").split()
+    ]
+    return worker
+
+
+def send_chunked(port: int, size: int, headers: dict[str, str]) -> tuple[bytes, int]:
+    """POST *size* bytes, chunked, until the server answers; its answer and the bytes sent."""
+    frame = b"%x\r\n" % FRAME_SIZE + b"[" * FRAME_SIZE + b"\r\n"
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), REQUEST_TIMEOUT) as connection:
+        connection.sendall(
+            f"POST {URL} HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
+            "Transfer-Encoding: chunked\r\n\r\n".encode("latin-1")
+        )
+        try:
+            while sent < size and not select.select([connection], [], [], 0)[0]:
+                connection.sendall(frame)
+                sent += FRAME_SIZE
+            if sent == size:
+                connection.sendall(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed: the answer is read below
+        answer = b""
+        while chunk := connection.recv(FRAME_SIZE):
+            answer += chunk
+    return answer, sent
+
+
+def test_a_chunked_gigabyte_under_gunicorn_costs_no_memory(gunicorn_server: Server) -> None:
+    """A 1 GiB chunked body gets 413 from gunicorn; the worker's peak RSS rises by < 10 MB."""
+    body = example("person.consented")
+    assert post(gunicorn_server.url(URL), body, signed(body))[0] == 200
+    worker = gunicorn_worker(gunicorn_server)
+    before = peak_rss(worker)
+    answer, sent = send_chunked(gunicorn_server.port, GIB, {"X-SuperOffice-Signature": "x"})
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+    assert peak_rss(worker) - before < 10 * MB
+    assert sent < GIB
+
+
+# --- Flask-WTF -------------------------------------------------------------------------
+
+
+def csrf_app() -> Flask:
+    app = make_app(SECRET=SECRET)
+    app.secret_key = "a test key"  # noqa: S105  # a test value
+
+    @app.post("/form")
+    def form() -> str:
+        return "saved"
+
+    return app
+
+
+@pytest.mark.parametrize("csrf_first", [True, False], ids=["CSRFProtect first", "extension first"])
+def test_the_webhook_is_exempt_from_flask_wtf_csrf(csrf_first: bool, recorder: Recorder) -> None:
+    """With Flask-WTF's CSRFProtect set up before or after, the webhook is exempt: 200."""
+    app = csrf_app()
+    if csrf_first:
+        CSRFProtect(app)
+    SuperOfficeWebhooks(app, dispatcher=recorder.dispatcher)
+    if not csrf_first:
+        CSRFProtect(app)
+    client = app.test_client()
+    body = example("person.consented")
+    assert client.post(URL, data=body, headers=signed(body)).status_code == 200
+    assert client.post("/form", data={"name": "x"}).status_code == 400, "CSRF still applies"
+    assert [type(e) for e in recorder.events] == [sow.PersonConsented]
+
+
+def test_a_plain_view_is_exempt_with_one_line(recorder: Recorder) -> None:
+    """The documented line csrf.exempt(webhook_view(...)) exempts a view routed yourself."""
+    app = csrf_app()
+    csrf = CSRFProtect(app)
+    view = webhook_view(secret=SECRET, dispatcher=recorder.dispatcher)
+    app.add_url_rule("/so", view_func=csrf.exempt(view))
+    body = example("person.consented")
+    assert app.test_client().post("/so", data=body, headers=signed(body)).status_code == 200
+    assert len(recorder.events) == 1

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import Flask, Response, current_app, request
 
-from superoffice_webhooks._dispatch import Dispatcher
+from superoffice_webhooks._dispatch import Dispatcher, default_dispatcher
 from superoffice_webhooks.exceptions import ConfigurationError
 
 from ._http import (
@@ -25,6 +25,7 @@ from ._http import (
     CONTENT_TYPE,
     NOT_ALLOWED,
     declared_length,
+    logger,
     make_receiver,
     short_body,
     text,
@@ -102,8 +103,14 @@ class SuperOfficeWebhooks:
     :param app: the app to set up now; or call :meth:`init_app` later (app factories).
     :param url: the route; ``None`` registers none, for routing :meth:`view` yourself
         (e.g. in a blueprint).
-    :param dispatcher: whose handlers run; a new :class:`~superoffice_webhooks.Dispatcher`
-        if omitted (pass ``sow.default_dispatcher`` to run the handlers of ``@sow.on``).
+    :param dispatcher: whose handlers run. If omitted, a new
+        :class:`~superoffice_webhooks.Dispatcher` that includes
+        ``sow.default_dispatcher``: the handlers of ``@webhooks.on`` and of ``@sow.on``
+        both run. A given dispatcher runs alone.
+
+    If Flask-WTF's ``CSRFProtect`` is set up on the app (before or after this extension),
+    the webhook view is exempt from it: SuperOffice signs its requests and sends no CSRF
+    token.
     """
 
     def __init__(
@@ -117,8 +124,11 @@ class SuperOfficeWebhooks:
         if dispatcher is not None and not isinstance(dispatcher, Dispatcher):
             msg = f"dispatcher must be a Dispatcher, not {type(dispatcher).__name__}."
             raise ConfigurationError(msg)
+        if dispatcher is None:
+            dispatcher = Dispatcher()
+            dispatcher.include(default_dispatcher)
         #: The dispatcher whose handlers the webhooks run.
-        self.dispatcher = Dispatcher() if dispatcher is None else dispatcher
+        self.dispatcher = dispatcher
         #: Register a handler: ``@webhooks.on("person.consented")``.
         self.on = self.dispatcher.on
         self.url = url
@@ -138,21 +148,32 @@ class SuperOfficeWebhooks:
         url = app.config.get(PREFIX + "URL", self.url)
         if url is not None:
             app.add_url_rule(url, endpoint=EXTENSION_KEY, view_func=self.view)
+        if not _exempt_from_csrf(app, self.view):
+            # CSRFProtect, set up later, checks in a before_request hook registered after
+            # this one: exempting the view at the first request is still in time.
+            app.before_request(_CSRFExemption(app, self.view))
 
     def receiver(self, app: Flask | None = None) -> Receiver:
         """The receiver of *app* (the current app if omitted)."""
+        return self._state(app).receiver
+
+    def _state(self, app: Flask | None = None) -> _State:
         state = (app or current_app).extensions.get(EXTENSION_KEY)
         if not isinstance(state, _State) or state.extension is not self:
             msg = "SuperOfficeWebhooks is not set up for this app: call webhooks.init_app(app)."
             raise ConfigurationError(msg)
-        return state.receiver
+        return state
 
     @property
     def view(self) -> WebhookViewFunction:
         """The view function, to route yourself: it answers with the current app's receiver."""
 
         def superoffice_webhook() -> Response:
-            return _handle(self.receiver())
+            state = self._state()
+            if not state.checked:
+                state.checked = True
+                _warn_without_handlers(state.receiver.dispatcher)
+            return _handle(state.receiver)
 
         return _as_view(superoffice_webhook)
 
@@ -161,6 +182,51 @@ class _State:
     def __init__(self, *, extension: SuperOfficeWebhooks, receiver: Receiver) -> None:
         self.extension = extension
         self.receiver = receiver
+        # Whether the handlers were looked for, at the first request.
+        self.checked = False
+
+
+def _warn_without_handlers(dispatcher: Dispatcher) -> None:
+    if dispatcher.patterns():
+        return
+    default = (
+        "has handlers, but the dispatcher given to the extension does not include it: "
+        "call dispatcher.include(superoffice_webhooks.default_dispatcher)"
+        if default_dispatcher.patterns()
+        else "has none"
+    )
+    logger.warning(
+        "SuperOfficeWebhooks has no handler to run: the extension's dispatcher "
+        "(@webhooks.on) has none, and the default dispatcher (@superoffice_webhooks.on) %s. "
+        "Every event is answered 200 'no handler' and not handled: register the handlers "
+        "before the app serves requests (import the module that defines them).",
+        default,
+    )
+
+
+def _exempt_from_csrf(app: Flask, view: WebhookViewFunction) -> bool:
+    """Exempt *view* from Flask-WTF's ``CSRFProtect`` if it is set up on *app*."""
+    csrf = app.extensions.get("csrf")
+    exempt = getattr(csrf, "exempt", None)
+    if exempt is None:
+        return False
+    # Flask-WTF exempts a view by its module and name, which every webhook view shares.
+    exempt(view)
+    return True
+
+
+class _CSRFExemption:
+    """A before_request hook: at the first request, :func:`_exempt_from_csrf`."""
+
+    def __init__(self, app: Flask, view: WebhookViewFunction) -> None:
+        self.app = app
+        self.view = view
+        self.done = False
+
+    def __call__(self) -> None:
+        if not self.done:
+            self.done = True
+            _exempt_from_csrf(self.app, self.view)
 
 
 def _config_options(app: Flask) -> dict[str, Any]:
@@ -196,9 +262,25 @@ def _handle(receiver: Receiver) -> Response:
     declared = declared_length(headers.get("content-length"))
     outcome = too_large(declared, receiver)
     if outcome is None:
-        body = request.get_data(cache=True)
+        body = _read(receiver.max_body_size)
         outcome = short_body(declared, body, receiver) or receiver.receive(body, headers)
     return _response(outcome)
+
+
+def _read(limit: int) -> bytes:
+    """The body, read no further than *limit* + 1 bytes (the receiver answers 413 to more).
+
+    A chunked body has no Content-Length to refuse before reading; this stops reading it
+    at the limit. A body already read with ``request.get_data()`` comes from its cache.
+    """
+    stream = request.stream
+    body = bytearray()
+    while len(body) <= limit:
+        chunk = stream.read(limit + 1 - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return bytes(body) or request.get_data(cache=True)
 
 
 def _response(outcome: Outcome) -> Response:
