@@ -463,7 +463,7 @@ class Dispatcher:
         A coroutine function (or an object whose ``__call__`` is one) is awaited on the
         event loop. Any other handler is called off the loop: *run_sync* is given a
         function of no arguments that calls it, and returns an awaitable of its result.
-        The default, :func:`asyncio.to_thread`, runs it in a worker thread with a copy of
+        The default, ``asyncio.to_thread``, runs it in a worker thread with a copy of
         the context variables; Django code passes
         ``lambda f: sync_to_async(f, thread_sensitive=True)()``. So a slow or blocking
         handler never holds up the loop. An awaitable a sync handler returns is awaited

@@ -28,7 +28,7 @@ from webhook_cases import (
 )
 
 import superoffice_webhooks as sow
-from conftest import SECRET, example, example_json
+from conftest import EXAMPLES, SECRET, example, example_json
 from superoffice_webhooks import ConfigurationError, Receiver
 from superoffice_webhooks.contrib.fastapi import SuperOfficeEvent, webhook_router
 
@@ -313,6 +313,13 @@ def test_fastapi_example_in_process(caplog: pytest.LogCaptureFixture) -> None:
         CONSENT_LOGGED,
         f"person.created for person {example_json('person.created')['PrimaryKey']}",
     ]
+
+
+def test_fastapi_page_shows_the_tested_example() -> None:
+    """docs/fastapi.md shows docs/examples/fastapi_app.py inline, exactly."""
+    page = (EXAMPLES.parent / "fastapi.md").read_text(encoding="utf-8")
+    example_file = (EXAMPLES / "fastapi_app.py").read_text(encoding="utf-8")
+    assert f"```python\n{example_file}```" in page
 
 
 @pytest.fixture
