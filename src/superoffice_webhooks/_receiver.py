@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import random
@@ -95,6 +96,8 @@ SecretResolver = Callable[[str, str], Secrets | Awaitable[Secrets | None] | None
 FailureHook = Callable[[Event, HandlerError], object]
 #: ``(body, error) -> None``, sync or async: given each verified body that :func:`parse` refused.
 InvalidPayloadHook = Callable[[bytes, PayloadError], object]
+#: Runs a function of no arguments off the event loop: ``asyncio.to_thread`` and the like.
+SyncRunner = Callable[[Callable[[], object]], Awaitable[object]]
 Store = IdempotencyStore | AsyncIdempotencyStore
 
 
@@ -170,6 +173,10 @@ class Receiver:
         failures towards disabling the webhook, and records it as ``dead`` in the inbox;
         a callable ``(body, error)`` is given the body instead (without an inbox);
         ``"reject"`` answers 400. Unverified bodies (``allow_unsigned``) always get 400.
+    :param run_sync: how :meth:`areceive` runs sync handlers off the event loop (see
+        :meth:`Dispatcher.adispatch <superoffice_webhooks.Dispatcher.adispatch>`); a
+        worker thread (``asyncio.to_thread``) if omitted. Django's async view passes
+        ``sync_to_async``.
     """
 
     def __init__(
@@ -191,6 +198,7 @@ class Receiver:
         retry: RetryPolicy = DEFAULT_RETRY,
         lease: timedelta = DEFAULT_LEASE,
         on_invalid_payload: Literal["keep", "reject"] | InvalidPayloadHook = "keep",
+        run_sync: SyncRunner | None = None,
     ) -> None:
         if secret is None and not allow_unsigned:
             msg = (
@@ -228,6 +236,11 @@ class Receiver:
         self.handoff = handoff
         self.on_invalid_payload = on_invalid_payload
         self.run_handlers = run_handlers
+        self._adispatch: Callable[[Event], Awaitable[DispatchResult]] = (
+            self.dispatcher.adispatch
+            if run_sync is None
+            else functools.partial(self.dispatcher.adispatch, run_sync=run_sync)
+        )
         #: The inbox's lifecycle, or ``None`` without an inbox.
         self.delivery = (
             None
@@ -347,7 +360,7 @@ class Receiver:
             return _unrecorded(event, exc)
         if claimed is None:
             return _recorded(event, new=new)
-        result = await delivery.arun(*claimed, self.dispatcher.adispatch, event)
+        result = await delivery.arun(*claimed, self._adispatch, event)
         return self._ran(event, result)
 
     def _ran(self, event: Event, result: DispatchResult | Exception) -> Outcome:
@@ -441,7 +454,7 @@ class Receiver:
             if self.handoff is not None:
                 self.handoff.submit(event, token)
                 return _queued(event)
-            result = await self.dispatcher.adispatch(event)
+            result = await self._adispatch(event)
         except HandlerError as exc:
             acknowledged = False  # the claim is released unless "ack" and the hook returned
             try:
