@@ -9,7 +9,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast, runtime_checkable
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol, TypeVar, cast, runtime_checkable
 
 import attrs
 from typing_extensions import TypeIs
@@ -311,29 +311,27 @@ class Receiver:
         raw = self._raw(body)
         if isinstance(raw, Outcome):
             return raw
-        keys: tuple[bytes, ...] | VerificationError | None = self._keys
-        if self._resolver is not None:
-            tenant = _tenant(raw, headers)
-            keys = (
-                tenant
-                if isinstance(tenant, VerificationError)
-                else _secret_keys(_not_async(self._resolver(*tenant), "secret resolver"))
-            )
-        return self._prepare(raw, headers, keys)
+        if self._resolver is None:
+            return self._prepare(raw, headers, self._keys)
+        tenant = _tenant(raw, headers)
+        if isinstance(tenant, VerificationError):
+            return self._prepare(raw, headers, tenant)
+        keys = _secret_keys(
+            _not_async(self._resolver(tenant.tenant, tenant.name), "secret resolver")
+        )
+        return self._prepare(raw, headers, keys, tenant.data)
 
     async def _averified(self, body: bytes, headers: Mapping[str, str]) -> _Checked:
         raw = self._raw(body)
         if isinstance(raw, Outcome):
             return raw
-        keys: tuple[bytes, ...] | VerificationError | None = self._keys
-        if self._resolver is not None:
-            tenant = _tenant(raw, headers)
-            keys = (
-                tenant
-                if isinstance(tenant, VerificationError)
-                else _secret_keys(await _maybe_await(self._resolver(*tenant)))
-            )
-        return self._prepare(raw, headers, keys)
+        if self._resolver is None:
+            return self._prepare(raw, headers, self._keys)
+        tenant = _tenant(raw, headers)
+        if isinstance(tenant, VerificationError):
+            return self._prepare(raw, headers, tenant)
+        keys = _secret_keys(await _maybe_await(self._resolver(tenant.tenant, tenant.name)))
+        return self._prepare(raw, headers, keys, tenant.data)
 
     # --- with an inbox: record, then run or leave to a worker -------------------
 
@@ -487,7 +485,9 @@ class Receiver:
         raw: bytes,
         headers: Mapping[str, str],
         keys: tuple[bytes, ...] | VerificationError | None,
+        decoded: dict[str, object] | None = None,
     ) -> _Checked:
+        """Verify *raw* with *keys*, then parse it (from *decoded* when it was decoded already)."""
         if keys is not None:
             try:
                 if isinstance(keys, VerificationError):
@@ -497,7 +497,7 @@ class Receiver:
                 ping = self._unverified_ping(raw, headers)
                 return ping if ping is not None else _rejected(401, exc)
         try:
-            event = parse(raw)
+            event = parse(raw if decoded is None else decoded)
         except PayloadError as exc:
             if keys is None or self.on_invalid_payload == "reject":
                 return _rejected(400, exc)
@@ -728,7 +728,15 @@ def _secret_keys(secrets: object) -> tuple[bytes, ...] | VerificationError:
     return normalize_secrets(secrets)  # type: ignore[arg-type]  # normalize_secrets checks the type
 
 
-def _tenant(raw: bytes, headers: Mapping[str, str]) -> tuple[str, str] | VerificationError:
+class _Tenant(NamedTuple):
+    """Whom an unverified body names, and the body decoded (it is parsed from that later)."""
+
+    tenant: str
+    name: str
+    data: dict[str, object]
+
+
+def _tenant(raw: bytes, headers: Mapping[str, str]) -> _Tenant | VerificationError:
     """The unverified (ContextIdentifier, WebhookName) to ask the resolver about."""
     try:
         signature_bytes(header(headers, SIGNATURE_HEADER))  # no resolver call for unsigned junk
@@ -745,7 +753,7 @@ def _tenant(raw: bytes, headers: Mapping[str, str]) -> tuple[str, str] | Verific
             "Cannot choose the secret: the body is not a JSON object with the "
             "ContextIdentifier and WebhookName strings SuperOffice always sends."
         )
-    return tenant, name
+    return _Tenant(tenant, name, cast("dict[str, object]", data))
 
 
 # Looked up once: reading an enum member from its class takes 0.1 µs on Python 3.11.
