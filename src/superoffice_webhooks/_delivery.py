@@ -8,7 +8,6 @@ through :class:`Delivery`. What to record after an attempt is decided by a pure 
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import threading
 import time
@@ -17,6 +16,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
 from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
+from ._log import logger, printable
 from ._parse import load_json, parse
 from .exceptions import ConfigurationError, HandlerError, PayloadError
 from .inbox import (
@@ -44,7 +44,6 @@ __all__ = ["Delivery", "Worker", "settlement"]
 P = ParamSpec("P")
 T = TypeVar("T")
 
-logger = logging.getLogger("superoffice_webhooks")
 
 #: How often a store error while settling is retried, and the first pause between tries.
 _SETTLE_TRIES = 8
@@ -106,16 +105,17 @@ class _Heartbeat:
         while not self._stop.wait(self._lease / 3):
             try:
                 held = self._inbox.renew(self._id, self._owner, self._lease)
-            except Exception:
+            except Exception:  # noqa: BLE001  # logged; the next beat tries again
                 logger.warning(
                     "Could not renew the lease on inbox entry %s; trying again.",
-                    self._id,
+                    printable(self._id),
                     exc_info=True,
                 )
                 continue
             if not held:
                 logger.warning(
-                    "Lost the lease on inbox entry %s: another worker may run it too.", self._id
+                    "Lost the lease on inbox entry %s: another worker may run it too.",
+                    printable(self._id),
                 )
                 return
 
@@ -273,8 +273,10 @@ class Delivery:
         if self.on_failure is not None and isinstance(exc, HandlerError):
             try:
                 self.on_failure(event, exc)
-            except Exception:
-                logger.exception("The on_failure hook raised for inbox entry %s.", entry.id)
+            except Exception:  # noqa: BLE001  # logged; the entry is recorded already
+                logger.exception(
+                    "The on_failure hook raised for inbox entry %s.", printable(entry.id)
+                )
         return exc
 
     def _settle(self, entry: Entry, owner: str, decided: Settlement) -> None:
@@ -288,12 +290,12 @@ class Delivery:
             attempt += 1
             try:
                 held = self.inbox.settle(entry.id, owner, decided)
-            except Exception:
+            except Exception:  # noqa: BLE001  # retried, then logged: the lease is the backstop
                 if attempt == _SETTLE_TRIES:
                     logger.exception(
                         "Could not record the result of inbox entry %s (%s); it will run "
                         "again once its lease runs out.",
-                        entry.id,
+                        printable(entry.id),
                         decided.state.value,
                     )
                     return
@@ -304,7 +306,7 @@ class Delivery:
                 logger.warning(
                     "Inbox entry %s was taken over before its result (%s) was recorded; "
                     "its handlers may run again.",
-                    entry.id,
+                    printable(entry.id),
                     decided.state.value,
                 )
             return
@@ -340,18 +342,18 @@ def _log_failure(entry: Entry, error: Exception, decided: Settlement) -> None:
         logger.error(
             "Inbox entry %s (%s event) is dead after %d attempt(s): %s. Replay it with "
             "`superoffice-webhooks inbox replay %s` once the cause is fixed.",
-            entry.id,
-            entry.event or "unreadable",
+            printable(entry.id),
+            printable(entry.event or "unreadable"),
             entry.attempts,
             describe(error),
-            entry.id,
+            printable(entry.id),
             exc_info=error,
         )
     else:
         logger.warning(
             "Handlers failed for inbox entry %s (%s event), attempt %d; retrying in %.1f s.",
-            entry.id,
-            entry.event,
+            printable(entry.id),
+            printable(entry.event),
             entry.attempts,
             decided.delay,
             exc_info=error,
@@ -420,7 +422,7 @@ class Worker:
             while not self._stopping.is_set():
                 try:
                     ran = self._pass()
-                except Exception:
+                except Exception:  # noqa: BLE001  # logged; the next pass tries again
                     logger.exception("The inbox worker could not read the inbox; retrying.")
                     ran = 0
                 if not ran:

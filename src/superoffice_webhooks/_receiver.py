@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from typing_extensions import TypeIs
 from ._delivery import Delivery, Mode
 from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
 from ._events import Event, TestEvent
+from ._log import logger, printable
 from ._parse import load_json, parse
 from ._verify import Secrets, body_bytes, check, normalize_secrets, signature_bytes, verify
 from .exceptions import (
@@ -24,6 +24,7 @@ from .exceptions import (
     EventInFlightError,
     HandlerError,
     InboxError,
+    MissingSignatureError,
     PayloadError,
     PayloadTooLargeError,
     StaleEventError,
@@ -50,12 +51,12 @@ __all__ = [
     "SecretResolver",
     "verify_and_parse",
 ]
-logger = logging.getLogger("superoffice_webhooks")
-logger.addHandler(logging.NullHandler())  # the application decides where records go
 
 SIGNATURE_HEADER = "x-superoffice-signature"
 TEST_HEADER = "x-hook-test"
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+#: An unsigned test ping larger than this is not even parsed (SuperOffice's is ~300 bytes).
+PING_SIZE_LIMIT = 4096
 
 
 def verify_and_parse(body: bytes | str, signature: str | None, secret: Secrets) -> Event:
@@ -489,13 +490,9 @@ class Receiver:
     ) -> _Checked:
         """Verify *raw* with *keys*, then parse it (from *decoded* when it was decoded already)."""
         if keys is not None:
-            try:
-                if isinstance(keys, VerificationError):
-                    raise keys
-                check(raw, header(headers, SIGNATURE_HEADER), keys)
-            except VerificationError as exc:
-                ping = self._unverified_ping(raw, headers)
-                return ping if ping is not None else _rejected(401, exc)
+            refused = self._check(raw, headers, keys)
+            if refused is not None:
+                return refused
         try:
             event = parse(raw if decoded is None else decoded)
         except PayloadError as exc:
@@ -509,6 +506,24 @@ class Receiver:
             if stale is not None:
                 return _rejected(401, stale, event)
         return event, raw
+
+    def _check(
+        self, raw: bytes, headers: Mapping[str, str], keys: tuple[bytes, ...] | VerificationError
+    ) -> Outcome | None:
+        """``None`` when *raw* verifies with *keys*, else the answer: 401, or 200 for a ping."""
+        try:
+            if isinstance(keys, VerificationError):
+                raise keys
+            check(raw, header(headers, SIGNATURE_HEADER), keys)
+        except VerificationError as exc:
+            ping = self._unverified_ping(raw, headers)
+            if ping is not None:
+                return ping
+            # With a resolver, an unknown tenant and a wrong signature look the same to
+            # the client, so that the answer does not tell which tenants exist.
+            hidden = self._resolver is not None and not isinstance(exc, MissingSignatureError)
+            return _rejected(401, exc, reason=_UNVERIFIED if hidden else None)
+        return None
 
     def _stale(self, event: Event, max_age: timedelta) -> StaleEventError | None:
         now = self.clock()
@@ -529,7 +544,11 @@ class Receiver:
         return None
 
     def _unverified_ping(self, raw: bytes, headers: Mapping[str, str]) -> Outcome | None:
-        if not self.ack_unverified_test or str(header(headers, TEST_HEADER)).lower() != "true":
+        if (
+            not self.ack_unverified_test
+            or len(raw) > PING_SIZE_LIMIT
+            or str(header(headers, TEST_HEADER)).lower() != "true"
+        ):
             return None
         try:
             event = parse(raw)
@@ -562,15 +581,19 @@ class Receiver:
 
     def _handled(self, event: Event, result: DispatchResult) -> Outcome:
         count = len(result.handlers)
-        reason = f"handled by {count} handler(s)" if count else f"no handler for {event.event}"
+        reason = (
+            f"handled by {count} handler(s)"
+            if count
+            else f"no handler for {printable(event.event)}"
+        )
         return _log(event, Outcome(status=200, reason=reason, event=event, dispatch=result))
 
     def _failed(self, event: Event, exc: HandlerError) -> Outcome:
         logger.error(
             "Handler failed for %s event %s (tenant %s)",
-            event.event,
+            printable(event.event),
             event.event_id,
-            event.context_identifier,
+            printable(event.context_identifier),
             exc_info=exc,
         )
         if self.on_handler_error == "ack":
@@ -609,9 +632,9 @@ def _unrecorded(event: Event, cause: Exception) -> Outcome:
     exc.__cause__ = cause
     logger.error(
         "Could not record %s event %s (tenant %s) in the inbox; answered 503.",
-        event.event,
+        printable(event.event),
         event.event_id,
-        event.context_identifier,
+        printable(event.context_identifier),
         exc_info=cause,
     )
     return Outcome(status=503, reason=str(exc), event=event, error=exc)
@@ -677,10 +700,26 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def _rejected(status: int, exc: SuperOfficeWebhookError, event: Event | None = None) -> Outcome:
-    outcome = Outcome(status=status, reason=str(exc), event=event, error=exc)
-    logger.warning("Rejected webhook request: %s %s", status, outcome.reason)
+def _rejected(
+    status: int,
+    exc: SuperOfficeWebhookError,
+    event: Event | None = None,
+    *,
+    reason: str | None = None,
+) -> Outcome:
+    """The answer *status* for *exc*; *reason*, if given, is what the client sees instead."""
+    outcome = Outcome(
+        status=status, reason=str(exc) if reason is None else reason, event=event, error=exc
+    )
+    logger.warning("Rejected webhook request: %s %s", status, exc)
     return outcome
+
+
+#: The reason a receiver with a secret resolver gives for every unverifiable request.
+_UNVERIFIED = (
+    "The signature does not verify with the secret configured for this request's "
+    "ContextIdentifier and WebhookName."
+)
 
 
 def _store(idempotency: object, handoff: Handoff | None) -> Store | None:
@@ -806,17 +845,17 @@ def _completed(event: Event, *, held: bool) -> None:
         logger.warning(
             "The claim on %s event %s expired before its handlers finished; another delivery "
             "may have run them too. Give the idempotency store a longer lease.",
-            event.event,
+            printable(event.event),
             event.event_id,
         )
 
 
 def _log(event: Event, outcome: Outcome) -> Outcome:
-    logger.info(
+    logger.debug(
         "%s event %s (tenant %s): %s %s",
-        event.event,
+        printable(event.event),
         event.event_id,
-        event.context_identifier,
+        printable(event.context_identifier),
         outcome.status,
         outcome.reason,
     )
