@@ -417,8 +417,9 @@ class RedisInbox:
     :param client: a ``redis.Redis`` client made **without** ``decode_responses=True``:
         bodies are kept as the raw bytes that were verified.
     :param prefix: the start of every key the inbox uses.
-    :param clock: seconds since the epoch; every machine sharing the inbox must agree
-        (NTP). For tests.
+    :param clock: seconds since the epoch (for tests). Due times and leases come from the
+        calling machine's clock, so the machines sharing an inbox must keep their clocks in
+        step (NTP).
     """
 
     def __init__(
