@@ -40,16 +40,28 @@ class MakeInbox(Protocol):
     def __call__(self, clock: Callable[[], float]) -> Inbox: ...
 
 
-def _memory(tmp_path: Path) -> MakeInbox:
+def _memory(request: pytest.FixtureRequest) -> MakeInbox:
     return lambda clock: MemoryInbox(clock=clock)
 
 
-def _sqlite(tmp_path: Path) -> MakeInbox:
-    return lambda clock: SQLiteInbox(tmp_path / "inbox.sqlite3", clock=clock)
+def _sqlite(request: pytest.FixtureRequest) -> MakeInbox:
+    path = request.getfixturevalue("tmp_path") / "inbox.sqlite3"
+    return lambda clock: SQLiteInbox(path, clock=clock)
 
 
-#: Each bundled inbox, by name; the Redis inbox adds itself in tests/contrib.
-FACTORIES: dict[str, Callable[[Path], MakeInbox]] = {"memory": _memory, "sqlite": _sqlite}
+def _redis(request: pytest.FixtureRequest) -> MakeInbox:
+    from superoffice_webhooks.contrib.redis import RedisInbox  # noqa: PLC0415  # needs the extra
+
+    url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+    return lambda clock: RedisInbox.from_url(url, prefix=prefix, clock=clock)
+
+
+#: Each bundled inbox, by name; each factory asks for the fixtures it needs.
+FACTORIES: dict[str, Callable[[pytest.FixtureRequest], MakeInbox]] = {
+    "memory": _memory,
+    "sqlite": _sqlite,
+    "redis": _redis,
+}
 
 
 @pytest.fixture
@@ -58,8 +70,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture(params=sorted(FACTORIES))
-def inbox(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[Inbox]:
-    made = FACTORIES[request.param](tmp_path)(clock)
+def inbox(request: pytest.FixtureRequest, clock: Clock) -> Iterator[Inbox]:
+    made = FACTORIES[request.param](request)(clock)
     yield made
     close = getattr(made, "close", None)
     if close is not None:

@@ -1,24 +1,65 @@
-"""Idempotency stores in Redis, shared by every process and machine that reaches the server.
+"""The inbox and the idempotency stores in Redis, shared by every machine that reaches the server.
 
 Needs the ``redis`` extra: ``pip install 'superoffice-webhooks[redis]'``. Each method is
-one atomic Lua script, so claims hold across processes and machines::
+one atomic Lua script (or one ``MULTI`` transaction), so claims and attempts hold across
+processes and machines::
 
     import redis
-    from superoffice_webhooks.contrib.redis import RedisStore
+    from superoffice_webhooks.contrib.redis import RedisInbox
 
-    store = RedisStore(redis.Redis.from_url("redis://localhost:6379/0"))
-    receiver = sow.Receiver(secret="...", idempotency=store)
+    inbox = RedisInbox(redis.Redis.from_url("redis://localhost:6379/0"))
+    receiver = sow.Receiver(secret="...", inbox=inbox)
 
-Keys are ``<prefix><EventId>``; Redis expires them itself (the lease while in flight,
-the TTL once completed), so nothing needs purging.
+:class:`RedisInbox` keeps every entry until it is purged. Its keys start with its prefix
+(``superoffice_webhooks:inbox:`` unless given another): ``entry:<tenant>/<EventId>`` is
+a hash per entry; ``due`` (pending entries by when they are due), ``leases`` (running
+entries by when their lease runs out), ``settled`` (done and dead entries by when they
+settled) and ``received`` and ``received:<state>`` (entries by when they were received)
+are sorted sets.
+
+Times come from the clock of the machine that calls (``time.time`` unless given
+another), not from the server: keep the clocks of every machine that shares an inbox
+in step (NTP). A machine whose clock runs ahead takes over leases early.
+
+**Durability is Redis's.** The inbox tells SuperOffice that an event is recorded once
+Redis has acknowledged the write; what survives a crash then depends on how the server
+persists:
+
+- with the append-only file (``appendonly yes``) and ``appendfsync everysec`` (Redis's
+  default when the file is on), a crash or power loss of the server loses at most about
+  the last second of acknowledged writes; with ``appendfsync always``, none, at the cost
+  of one disk sync per write;
+- with RDB snapshots only (``save ...``), everything written since the last snapshot is
+  lost;
+- with neither, a restart of the server loses the whole inbox.
+
+For an inbox, turn the append-only file on (``appendonly yes``), and do not let Redis
+evict keys (``maxmemory-policy noeviction``, so a full server refuses writes, and the
+receiver answers 503, instead of dropping entries).
+
+:class:`RedisStore` and :class:`AsyncRedisStore` are the idempotency stores: keys are
+``<prefix><EventId>``; Redis expires them itself (the lease while in flight, the TTL
+once completed), so nothing needs purging.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+import time
+import uuid
+from typing import TYPE_CHECKING, cast
 
 from superoffice_webhooks.exceptions import ConfigurationError
 from superoffice_webhooks.idempotency import DEFAULT_LEASE, DEFAULT_TTL, ClaimState, seconds
+from superoffice_webhooks.inbox import (
+    Entry,
+    InboxStats,
+    Settlement,
+    State,
+    _check_limit,
+    _positive,
+    split_id,
+)
 
 try:
     import redis
@@ -31,13 +72,18 @@ except ImportError as exc:  # pragma: no cover  # exercised only without the ext
     raise ImportError(msg) from exc
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
     from datetime import timedelta
     from uuid import UUID
 
-__all__ = ["DEFAULT_PREFIX", "AsyncRedisStore", "RedisStore"]
+    from redis.commands.core import Script
 
-#: The default key prefix; the EventId follows it.
+__all__ = ["DEFAULT_INBOX_PREFIX", "DEFAULT_PREFIX", "AsyncRedisStore", "RedisInbox", "RedisStore"]
+
+#: The default key prefix of the idempotency stores; the EventId follows it.
 DEFAULT_PREFIX = "superoffice_webhooks:event:"
+#: The default key prefix of :class:`RedisInbox`; every key of the inbox starts with it.
+DEFAULT_INBOX_PREFIX = "superoffice_webhooks:inbox:"
 
 # KEYS[1] the event's key; ARGV[1] the in-flight value; ARGV[2] the lease in ms.
 _CLAIM = """
@@ -63,10 +109,7 @@ class _Keys:
     """What the sync and async stores share: options, key names and script results."""
 
     def __init__(self, prefix: str, ttl: timedelta, lease: timedelta) -> None:
-        if not isinstance(prefix, str):
-            msg = "prefix must be a str."
-            raise ConfigurationError(msg)
-        self.prefix = prefix
+        self.prefix = _check_prefix(prefix)
         self._ttl_ms = str(max(1, round(seconds(ttl, "ttl") * 1000)))
         self._lease_ms = str(max(1, round(seconds(lease, "lease") * 1000)))
 
@@ -78,6 +121,13 @@ class _Keys:
 
     def complete_args(self, token: str) -> list[str]:
         return [_in_flight(token), self._ttl_ms]
+
+
+def _check_prefix(prefix: object) -> str:
+    if not isinstance(prefix, str):
+        msg = "prefix must be a str."
+        raise ConfigurationError(msg)
+    return prefix
 
 
 def _in_flight(token: str) -> str:
@@ -177,3 +227,348 @@ class AsyncRedisStore:
     async def release(self, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release <superoffice_webhooks.idempotency.IdempotencyStore.release>`."""
         return bool(await self._release(keys=[self._keys.key(event_id)], args=[_in_flight(token)]))
+
+
+# --- the inbox ------------------------------------------------------------------
+
+#: The fields of an entry's hash, in the order the scripts return them.
+_FIELDS = (
+    "tenant",
+    "event_id",
+    "event",
+    "body",
+    "state",
+    "attempts",
+    "received_at",
+    "next_attempt_at",
+    "owner",
+    "lease_until",
+    "last_error",
+)
+#: How many entries one purge script deletes, so that a large purge never blocks the
+#: server for long; purge() runs it until less is left.
+_PURGE_BATCH = 1000
+
+# Shared by every inbox script. ARGV[1] is the key prefix. Each entry is in `received`,
+# in `received:<state>` (both scored by received_at), and in the index of its state:
+# `due` (pending, by next_attempt_at), `leases` (running, by lease_until) or `settled`
+# (done and dead, by next_attempt_at, which settle() sets to the time it settled).
+_INBOX_LIB = f"""
+local prefix = ARGV[1]
+local FIELDS = {{{", ".join(f"'{name}'" for name in _FIELDS)}}}
+local INDEX = {{
+  pending = prefix .. 'due', running = prefix .. 'leases',
+  done = prefix .. 'settled', dead = prefix .. 'settled'
+}}
+local function entry_key(id) return prefix .. 'entry:' .. id end
+local function by_state(state) return prefix .. 'received:' .. state end
+local function fields(key) return redis.call('HMGET', key, unpack(FIELDS)) end
+-- Move entry `id` from its state to `state`, indexed by `score`.
+local function move(id, key, state, score)
+  local old = redis.call('HGET', key, 'state')
+  redis.call('ZREM', INDEX[old], id)
+  redis.call('ZREM', by_state(old), id)
+  redis.call('ZADD', by_state(state), redis.call('HGET', key, 'received_at'), id)
+  redis.call('ZADD', INDEX[state], score, id)
+  redis.call('HSET', key, 'state', state)
+end
+-- Start an attempt of `owner` on entry `id`, its lease running until `lease_until`.
+local function start(id, owner, lease_until)
+  local key = entry_key(id)
+  move(id, key, 'running', lease_until)
+  redis.call('HINCRBY', key, 'attempts', 1)
+  redis.call('HSET', key, 'owner', owner, 'lease_until', lease_until)
+  return fields(key)
+end
+-- Whether `owner` runs entry `key` now.
+local function held(key, owner)
+  local now = redis.call('HMGET', key, 'state', 'owner')
+  return now[1] == 'running' and now[2] == owner
+end
+-- Make a settled entry pending and due at `now`.
+local function replay(id, now)
+  local key = entry_key(id)
+  move(id, key, 'pending', now)
+  redis.call('HSET', key, 'next_attempt_at', now)
+end
+"""
+# ARGV[2] the id; [3] received_at; [4] its state; [5] the score in that state's index;
+# then the hash's fields and values.
+_ADD = """
+local key = entry_key(ARGV[2])
+if redis.call('EXISTS', key) == 1 then return 0 end
+redis.call('HSET', key, unpack(ARGV, 6))
+redis.call('ZADD', prefix .. 'received', ARGV[3], ARGV[2])
+redis.call('ZADD', by_state(ARGV[4]), ARGV[3], ARGV[2])
+redis.call('ZADD', INDEX[ARGV[4]], ARGV[5], ARGV[2])
+return 1
+"""
+# ARGV[2] the id; [3] the owner; [4] lease_until.
+_CLAIM_ENTRY = """
+if redis.call('HGET', entry_key(ARGV[2]), 'state') ~= 'pending' then return false end
+return start(ARGV[2], ARGV[3], ARGV[4])
+"""
+# ARGV[2] now; [3] the owner; [4] lease_until. A lease that ran out first, then the
+# pending entry due first.
+_TAKE = """
+local id = redis.call('ZRANGEBYSCORE', INDEX.running, '-inf', ARGV[2], 'LIMIT', 0, 1)[1]
+  or redis.call('ZRANGEBYSCORE', INDEX.pending, '-inf', ARGV[2], 'LIMIT', 0, 1)[1]
+if not id then return false end
+return start(id, ARGV[3], ARGV[4])
+"""
+# ARGV[2] the id; [3] the owner; [4] lease_until.
+_RENEW = """
+local key = entry_key(ARGV[2])
+if not held(key, ARGV[3]) then return 0 end
+redis.call('HSET', key, 'lease_until', ARGV[4])
+redis.call('ZADD', INDEX.running, ARGV[4], ARGV[2])
+return 1
+"""
+# ARGV[2] the id; [3] the owner; [4] the new state; [5] next_attempt_at; [6] the error
+# (absent: keep the last one).
+_SETTLE = """
+local key = entry_key(ARGV[2])
+if not held(key, ARGV[3]) then return 0 end
+move(ARGV[2], key, ARGV[4], ARGV[5])
+redis.call('HSET', key, 'next_attempt_at', ARGV[5])
+redis.call('HDEL', key, 'owner', 'lease_until')
+if ARGV[6] then redis.call('HSET', key, 'last_error', ARGV[6]) end
+return 1
+"""
+# ARGV[2] the sorted set to list, after the prefix; [3] the limit.
+_ENTRIES = """
+local found = {}
+for i, id in ipairs(redis.call('ZREVRANGE', prefix .. ARGV[2], 0, ARGV[3] - 1)) do
+  found[i] = fields(entry_key(id))
+end
+return found
+"""
+# ARGV[2] the id; [3] now.
+_REPLAY = """
+local state = redis.call('HGET', entry_key(ARGV[2]), 'state')
+if state ~= 'done' and state ~= 'dead' then return 0 end
+replay(ARGV[2], ARGV[3])
+return 1
+"""
+# ARGV[2] now.
+_REPLAY_DEAD = """
+local dead = redis.call('ZRANGE', by_state('dead'), 0, -1)
+for _, id in ipairs(dead) do replay(id, ARGV[2]) end
+return #dead
+"""
+# ARGV[2] the cut-off; [3] the most entries to delete.
+_PURGE = """
+local old = redis.call('ZRANGEBYSCORE', INDEX.done, '-inf', ARGV[2], 'LIMIT', 0, ARGV[3])
+for _, id in ipairs(old) do
+  local key = entry_key(id)
+  redis.call('ZREM', by_state(redis.call('HGET', key, 'state')), id)
+  redis.call('ZREM', prefix .. 'received', id)
+  redis.call('ZREM', INDEX.done, id)
+  redis.call('DEL', key)
+end
+return #old
+"""
+
+
+def _number(value: float) -> str:
+    """*value* as Redis and Lua read it back exactly (``repr`` round-trips a float)."""
+    return repr(float(value))
+
+
+def _text(value: bytes | None) -> str:
+    return cast("bytes", value).decode()
+
+
+def _optional(value: bytes | None) -> str | None:
+    return None if value is None else value.decode()
+
+
+def _entry(values: Sequence[bytes | None]) -> Entry:
+    tenant, event_id, event, body, state, attempts, received, due, owner, lease, error = values
+    return Entry(
+        tenant=_text(tenant),
+        event_id=uuid.UUID(_text(event_id)),
+        event=_text(event),
+        body=cast("bytes", body),
+        state=State(_text(state)),
+        attempts=int(_text(attempts)),
+        received_at=float(_text(received)),
+        next_attempt_at=float(_text(due)),
+        owner=_optional(owner),
+        lease_until=None if lease is None else float(lease),
+        last_error=_optional(error),
+    )
+
+
+def _index_score(entry: Entry) -> float:
+    """Where *entry* goes in the index of its state (a running entry without a lease: never due)."""
+    if entry.state is State.RUNNING:
+        return math.inf if entry.lease_until is None else entry.lease_until
+    return entry.next_attempt_at
+
+
+class RedisInbox:
+    """An :class:`~superoffice_webhooks.inbox.Inbox` in Redis, shared by every machine that reaches the server.
+
+    Each method is one Lua script or one ``MULTI`` transaction, atomic for every process
+    and machine. How much survives a crash of the server depends on its persistence:
+    turn on the append-only file (see the module's documentation above).
+
+    :param client: a ``redis.Redis`` client made **without** ``decode_responses=True``:
+        bodies are kept as the raw bytes that were verified.
+    :param prefix: the start of every key the inbox uses.
+    :param clock: seconds since the epoch (for tests). Due times and leases come from the
+        calling machine's clock, so the machines sharing an inbox must keep their clocks in
+        step (NTP).
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = DEFAULT_INBOX_PREFIX,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not isinstance(client, redis.Redis):
+            msg = f"RedisInbox needs a redis.Redis client, not {type(client).__name__}."
+            raise ConfigurationError(msg)
+        if client.get_connection_kwargs().get("decode_responses"):
+            msg = (
+                "RedisInbox keeps bodies as raw bytes, so it needs a redis.Redis client made "
+                "without decode_responses=True: give it another client, e.g. "
+                "redis.Redis.from_url(url), or use RedisInbox.from_url(url)."
+            )
+            raise ConfigurationError(msg)
+        #: The Redis client.
+        self.client = client
+        #: The start of every key of this inbox.
+        self.prefix = _check_prefix(prefix)
+        self._clock = clock
+        self._add, self._claim, self._take, self._renew, self._settle = (
+            client.register_script(_INBOX_LIB + script)
+            for script in (_ADD, _CLAIM_ENTRY, _TAKE, _RENEW, _SETTLE)
+        )
+        self._entries, self._replay, self._replay_dead, self._purge = (
+            client.register_script(_INBOX_LIB + script)
+            for script in (_ENTRIES, _REPLAY, _REPLAY_DEAD, _PURGE)
+        )
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str = DEFAULT_INBOX_PREFIX,
+        clock: Callable[[], float] = time.time,
+    ) -> RedisInbox:
+        """An inbox with a client of its own for *url*, e.g. ``redis://localhost:6379/0``."""
+        return cls(redis.Redis.from_url(url), prefix=prefix, clock=clock)
+
+    def _call(self, script: Script, *args: str | bytes | int) -> object:
+        return script(args=[self.prefix, *args])
+
+    def add(self, entry: Entry) -> bool:
+        """See :meth:`Inbox.add <superoffice_webhooks.inbox.Inbox.add>`."""
+        values: dict[str, str | bytes | int | None] = {
+            "tenant": entry.tenant,
+            "event_id": str(entry.event_id),
+            "event": entry.event,
+            "body": entry.body,
+            "state": entry.state.value,
+            "attempts": entry.attempts,
+            "received_at": _number(entry.received_at),
+            "next_attempt_at": _number(entry.next_attempt_at),
+            "owner": entry.owner,
+            "lease_until": None if entry.lease_until is None else _number(entry.lease_until),
+            "last_error": entry.last_error,
+        }
+        pairs = [
+            part for name, value in values.items() if value is not None for part in (name, value)
+        ]
+        received = _number(entry.received_at)
+        index = _number(_index_score(entry))
+        return bool(self._call(self._add, entry.id, received, entry.state.value, index, *pairs))
+
+    def claim(self, entry_id: str, owner: str, lease: float) -> Entry | None:
+        """See :meth:`Inbox.claim <superoffice_webhooks.inbox.Inbox.claim>`."""
+        split_id(entry_id)  # a malformed id is the caller's mistake: say so
+        return self._started(self._call(self._claim, entry_id, owner, self._until(lease)))
+
+    def take(self, owner: str, lease: float) -> Entry | None:
+        """See :meth:`Inbox.take <superoffice_webhooks.inbox.Inbox.take>`."""
+        now = self._clock()
+        return self._started(self._call(self._take, _number(now), owner, _number(now + lease)))
+
+    def _until(self, lease: float) -> str:
+        return _number(self._clock() + lease)
+
+    @staticmethod
+    def _started(values: object) -> Entry | None:
+        return None if values is None else _entry(cast("list[bytes | None]", values))
+
+    def renew(self, entry_id: str, owner: str, lease: float) -> bool:
+        """See :meth:`Inbox.renew <superoffice_webhooks.inbox.Inbox.renew>`."""
+        split_id(entry_id)  # a malformed id is the caller's mistake: say so
+        return bool(self._call(self._renew, entry_id, owner, self._until(lease)))
+
+    def settle(self, entry_id: str, owner: str, settlement: Settlement) -> bool:
+        """See :meth:`Inbox.settle <superoffice_webhooks.inbox.Inbox.settle>`."""
+        split_id(entry_id)  # a malformed id is the caller's mistake: say so
+        error = () if settlement.error is None else (settlement.error,)
+        due = _number(self._clock() + settlement.delay)
+        return bool(self._call(self._settle, entry_id, owner, settlement.state.value, due, *error))
+
+    def get(self, entry_id: str) -> Entry | None:
+        """See :meth:`Inbox.get <superoffice_webhooks.inbox.Inbox.get>`."""
+        split_id(entry_id)  # a malformed id is the caller's mistake: say so
+        values = cast(
+            "list[bytes | None]", self.client.hmget(f"{self.prefix}entry:{entry_id}", _FIELDS)
+        )
+        return None if values[4] is None else _entry(values)
+
+    def entries(self, state: State | None = None, *, limit: int = 100) -> list[Entry]:
+        """See :meth:`Inbox.entries <superoffice_webhooks.inbox.Inbox.entries>`."""
+        limit = _check_limit(limit)
+        listed = "received" if state is None else f"received:{state.value}"
+        found = cast("list[list[bytes | None]]", self._call(self._entries, listed, limit))
+        return [_entry(values) for values in found]
+
+    def stats(self) -> InboxStats:
+        """See :meth:`Inbox.stats <superoffice_webhooks.inbox.Inbox.stats>`."""
+        with self.client.pipeline(transaction=True) as pipe:
+            for state in State:
+                pipe.zcard(f"{self.prefix}received:{state.value}")
+            pipe.zrange(f"{self.prefix}received:{State.PENDING.value}", 0, 0, withscores=True)
+            *counts, oldest = pipe.execute()
+        return InboxStats(
+            counts=dict(zip(State, counts, strict=True)),
+            oldest_pending_at=oldest[0][1] if oldest else None,
+        )
+
+    def replay(self, entry_id: str) -> bool:
+        """See :meth:`Inbox.replay <superoffice_webhooks.inbox.Inbox.replay>`."""
+        split_id(entry_id)  # a malformed id is the caller's mistake: say so
+        return bool(self._call(self._replay, entry_id, _number(self._clock())))
+
+    def replay_dead(self) -> int:
+        """See :meth:`Inbox.replay_dead <superoffice_webhooks.inbox.Inbox.replay_dead>`."""
+        return cast("int", self._call(self._replay_dead, _number(self._clock())))
+
+    def purge(self, older_than: timedelta) -> int:
+        """See :meth:`Inbox.purge <superoffice_webhooks.inbox.Inbox.purge>`.
+
+        Deletes in batches of a thousand entries, each batch atomic, so that a large
+        purge does not hold up the server.
+        """
+        _positive(older_than, "older_than")
+        before = _number(self._clock() - older_than.total_seconds())
+        total = 0
+        while True:
+            deleted = cast("int", self._call(self._purge, before, _PURGE_BATCH))
+            total += deleted
+            if deleted < _PURGE_BATCH:
+                return total
+
+    def close(self) -> None:
+        """Close the client's connections; the next call opens new ones."""
+        self.client.close()
