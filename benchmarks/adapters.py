@@ -4,8 +4,11 @@ The apps of :mod:`benchmarks.server_apps` (ours, the constant 200 and the floor,
 ASGI and for Flask) are called directly, without a server or a socket: the ASGI apps
 with a scope, a ``receive`` that hands over the 1.5 KB body in one message and a
 ``send`` that keeps nothing; the Flask apps as WSGI callables with a fresh environ per
-request. Nothing in them waits, so each ASGI call runs to its end in one step, without
-an event loop. The rounds of :func:`benchmarks.timing.measure` interleave the three
+request. Our ASGI app's handler is async and nothing in the apps waits, so each ASGI call
+runs to its end in one step, without an event loop. The "ASGI, sync handler" row has a
+sync handler, which runs in a worker thread: its three apps are run to their end on one
+event loop kept for the whole run, so that row's constant includes the loop's own cost
+per call. The rounds of :func:`benchmarks.timing.measure` interleave the three
 apps, and the cost of ours and of the floor is reported as time per request beyond
 the constant app's, which is what the server benchmark's ratios are made of, without
 the load generator's noise.
@@ -13,6 +16,7 @@ the load generator's noise.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +53,10 @@ class AdapterResult:
         return self.floor - self.constant
 
 
-def _asgi_runner(app: Callable[..., Coroutine[Any, Any, None]], p: Payload) -> Runner:
+def _asgi_call(
+    app: Callable[..., Coroutine[Any, Any, None]], p: Payload
+) -> tuple[Callable[[], Coroutine[Any, Any, None]], list[bytes]]:
+    """A function starting one request of *p* to *app*, and the list its answer goes to."""
     scope = {
         "type": "http",
         "method": "POST",
@@ -66,15 +73,37 @@ def _asgi_runner(app: Callable[..., Coroutine[Any, Any, None]], p: Payload) -> R
         if sent["type"] == "http.response.body":
             answer.append(sent["body"])
 
+    return lambda: app(scope, receive, send), answer
+
+
+def _asgi_runner(app: Callable[..., Coroutine[Any, Any, None]], p: Payload) -> Runner:
+    call, answer = _asgi_call(app, p)
+
     def run() -> object:
         answer.clear()
         try:
-            app(scope, receive, send).send(None)
+            call().send(None)
         except StopIteration:
             return b"".join(answer)
         raise AssertionError("the app waited for something")
 
     return run
+
+
+def _looped_runner(loop: asyncio.AbstractEventLoop) -> Callable[[Any, Payload], Runner]:
+    """Like :func:`_asgi_runner`, for apps that wait: each request runs on *loop*."""
+
+    def runner_for(app: Callable[..., Coroutine[Any, Any, None]], p: Payload) -> Runner:
+        call, answer = _asgi_call(app, p)
+
+        def run() -> object:
+            answer.clear()
+            loop.run_until_complete(call())
+            return b"".join(answer)
+
+        return run
+
+    return runner_for
 
 
 def _wsgi_runner(app: Callable[..., Any], p: Payload) -> Runner:
@@ -114,10 +143,23 @@ def _wsgi_runner(app: Callable[..., Any], p: Payload) -> Runner:
 
 def run(p: Payload, *, rounds: int, budget_ns: int) -> list[AdapterResult]:
     """Time the three apps of each framework on *p*; every answer must be the constant."""
+    with asyncio.Runner() as loop_runner:
+        return _run(p, loop_runner.get_loop(), rounds=rounds, budget_ns=budget_ns)
+
+
+def _run(
+    p: Payload, loop: asyncio.AbstractEventLoop, *, rounds: int, budget_ns: int
+) -> list[AdapterResult]:
     frameworks: dict[str, tuple[Callable[[Any, Payload], Runner], Any, Any, Any]] = {
         "ASGI": (
             _asgi_runner,
             server_apps.asgi,
+            server_apps.asgi_constant,
+            server_apps.asgi_floor,
+        ),
+        "ASGI, sync handler": (
+            _looped_runner(loop),
+            server_apps.asgi_sync_handler,
             server_apps.asgi_constant,
             server_apps.asgi_floor,
         ),
@@ -149,11 +191,11 @@ def run(p: Payload, *, rounds: int, budget_ns: int) -> list[AdapterResult]:
 
 def print_results(results: list[AdapterResult]) -> None:
     print(
-        f"\n  {'app (in-process)':<16} {'constant µs':>12} {'ours µs':>9} {'floor µs':>9}"
+        f"\n  {'app (in-process)':<18} {'constant µs':>12} {'ours µs':>9} {'floor µs':>9}"
         f" {'ours - constant':>16} {'floor - constant':>17}"
     )
     for r in results:
         print(
-            f"  {r.label:<16} {r.constant / 1e3:>12.1f} {r.ours / 1e3:>9.1f} {r.floor / 1e3:>9.1f}"
+            f"  {r.label:<18} {r.constant / 1e3:>12.1f} {r.ours / 1e3:>9.1f} {r.floor / 1e3:>9.1f}"
             f" {r.ours_extra / 1e3:>16.1f} {r.floor_extra / 1e3:>17.1f}"
         )

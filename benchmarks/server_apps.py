@@ -11,6 +11,12 @@ verify and read the request, so the floor's ratio is the most any receiver can r
 The server sends the same signed body again and again, so our apps keep their in-memory
 idempotency store with a 1 µs TTL (as ``receive`` does in the in-process benchmark): every
 request is claimed, dispatched and completed anew, not answered as a duplicate.
+
+The served ASGI app's no-op handler is async, so it runs on the loop between the claim and
+the completion. A sync handler runs in a worker thread; while it does, another delivery of
+the same EventId on another connection is in flight and gets 409, which SuperOffice never
+sends but this load does. ``asgi_sync_handler`` has the sync handler, for the in-process
+``--adapters`` run, which measures what the thread costs.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 import flask
 
+import superoffice_webhooks as sow
 from superoffice_webhooks.contrib.asgi import Receive, Scope, Send, WebhookApp
 from superoffice_webhooks.contrib.flask import webhook_view
 from superoffice_webhooks.idempotency import MemoryStore
@@ -34,14 +41,27 @@ _KEY = SECRET.encode("utf-8")
 _SIGNATURE = b"x-superoffice-signature"
 
 
-def _options() -> dict[str, Any]:
+def _options(dispatcher: sow.Dispatcher | None = None) -> dict[str, Any]:
     """One no-op handler; every delivery of the repeated body handled anew."""
     store = MemoryStore(ttl=timedelta(microseconds=1))
-    return {"secret": SECRET, "dispatcher": noop_dispatcher(), "idempotency": store}
+    return {
+        "secret": SECRET,
+        "dispatcher": dispatcher or noop_dispatcher(),
+        "idempotency": store,
+    }
 
 
-#: Our ASGI adapter.
-asgi = WebhookApp(**_options())
+async def _async_noop(_: sow.Event) -> None:
+    return None
+
+
+_async_dispatcher = sow.Dispatcher()
+_async_dispatcher.on("person.created")(_async_noop)
+
+#: Our ASGI adapter, with an async no-op handler.
+asgi = WebhookApp(**_options(_async_dispatcher))
+#: Our ASGI adapter, with a sync no-op handler (run in a worker thread).
+asgi_sync_handler = WebhookApp(**_options())
 
 
 def floor(body: bytes, signature: bytes) -> None:

@@ -140,7 +140,7 @@ def test_adapters_run_writes_the_costs(tmp_path: Path) -> None:
     argv = ["--adapters", "--quick", "--rounds", "3", "--output", str(tmp_path)]
     assert main(argv) == 0
     data = json.loads((tmp_path / "adapters.json").read_text(encoding="utf-8"))
-    assert [r["app"] for r in data["results"]] == ["ASGI", "Flask (WSGI)"]
+    assert [r["app"] for r in data["results"]] == ["ASGI", "ASGI, sync handler", "Flask (WSGI)"]
     for row in data["results"]:
         assert row["constant_us"] > 0
         assert row["ours_extra_us"] == pytest.approx(row["ours_us"] - row["constant_us"], abs=0.02)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
+import functools
 import gc
 import inspect
+import threading
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -563,6 +566,131 @@ def test_adispatch_without_handlers(d: Dispatcher) -> None:
     result = asyncio.run(d.adispatch(event("person.created")))
 
     assert not result.handled
+
+
+def test_adispatch_runs_sync_handlers_in_a_worker_thread(d: Dispatcher) -> None:
+    """Sync handlers run off the loop's thread, async ones on it; both see context vars."""
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id")
+    seen: dict[str, tuple[int, str]] = {}
+
+    def sync_handler(e: Event) -> str:
+        seen["sync"] = (threading.get_ident(), request_id.get())
+        return "sync"
+
+    async def async_handler(e: Event) -> str:
+        seen["async"] = (threading.get_ident(), request_id.get())
+        return "async"
+
+    d.on("person.created")(sync_handler)
+    d.on("person.created")(async_handler)
+
+    async def main() -> tuple[int, sow.DispatchResult]:
+        request_id.set("r-1")
+        return threading.get_ident(), await d.adispatch(event("person.created"))
+
+    loop_thread, result = asyncio.run(main())
+
+    assert result.results == ("sync", "async")
+    assert seen["async"] == (loop_thread, "r-1")
+    assert seen["sync"][0] != loop_thread
+    assert seen["sync"][1] == "r-1"
+
+
+def test_adispatch_with_run_sync(d: Dispatcher, rec: Recorder) -> None:
+    """run_sync is given each sync handler as a function of no arguments; async ones skip it."""
+    given: list[Callable[[], object]] = []
+
+    async def run_inline(function: Callable[[], object]) -> object:
+        given.append(function)
+        return function()
+
+    async def async_handler(e: Event) -> str:
+        rec.calls.append("async")
+        return "async"
+
+    d.on("person.created")(rec.handler("first"))
+    d.on("person.created")(async_handler)
+    d.on("*")(rec.handler("last"))
+
+    result = asyncio.run(d.adispatch(event("person.created"), run_sync=run_inline))
+
+    assert rec.calls == ["first", "async", "last"]
+    assert result.results == ("result-first", "async", "result-last")
+    assert len(given) == 2
+
+
+def test_adispatch_collects_failures_from_worker_threads(d: Dispatcher, rec: Recorder) -> None:
+    """A sync handler failing in its thread is collected like any other failure."""
+    failure = ValueError("in a thread")
+
+    def fail(e: Event) -> None:
+        raise failure
+
+    d.on("person.created")(fail)
+    d.on("person.created")(rec.handler("after"))
+
+    with pytest.raises(HandlerError) as info:
+        asyncio.run(d.adispatch(event("person.created")))
+
+    assert info.value.exceptions == (failure,)
+    assert rec.calls == ["after"]
+
+
+def test_adispatch_awaits_on_the_loop_what_a_sync_handler_returns(d: Dispatcher) -> None:
+    """A sync handler's coroutine is awaited, and runs on the loop's thread."""
+    ran_on: list[int] = []
+
+    async def work(e: Event) -> str:
+        ran_on.append(threading.get_ident())
+        return "worked"
+
+    def returns_a_coroutine(e: Event) -> Coroutine[Any, Any, str]:
+        return work(e)
+
+    d.on("person.created")(returns_a_coroutine)
+
+    async def main() -> tuple[int, sow.DispatchResult]:
+        return threading.get_ident(), await d.adispatch(event("person.created"))
+
+    loop_thread, result = asyncio.run(main())
+
+    assert result.results == ("worked",)
+    assert ran_on == [loop_thread]
+
+
+class _AsyncCallable:
+    """A class-based async handler: its __call__ is a coroutine function."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    async def __call__(self, _: Event) -> str:
+        self.threads.append(threading.get_ident())
+        return "called"
+
+
+def test_adispatch_awaits_async_callables_and_partials_on_the_loop(d: Dispatcher) -> None:
+    """An object with async __call__, or a partial of a coroutine function, skips run_sync."""
+    handler = _AsyncCallable()
+
+    async def tagged(tag: str, e: Event) -> str:
+        handler.threads.append(threading.get_ident())
+        return tag
+
+    d.on("person.created")(handler)
+    d.on("person.created")(functools.partial(tagged, "partial"))
+
+    async def refuse(function: Callable[[], object]) -> object:
+        raise AssertionError("an async handler was given to run_sync")
+
+    async def main() -> tuple[int, sow.DispatchResult]:
+        result = await d.adispatch(event("person.created"), run_sync=refuse)
+        return threading.get_ident(), result
+
+    loop_thread, result = asyncio.run(main())
+
+    assert result.results == ("called", "partial")
+    assert handler.threads == [loop_thread, loop_thread]
 
 
 # --- remove / include ------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import inspect
 import re
 from collections.abc import Awaitable, Callable
@@ -35,6 +37,9 @@ R = TypeVar("R")
 Handler = Callable[[E], object] | Callable[[E], Awaitable[object]]
 
 _CACHE_LIMIT = 1024
+#: What a name resolves to: its handlers, whether any is a coroutine function, and
+#: for each whether adispatch awaits it on the loop.
+_Resolved = tuple[tuple[Callable[..., object], ...], bool, tuple[bool, ...]]
 #: A state-event subscription name; the body of such an event says ``webhook.<verb>``.
 _SUBSCRIPTION_NAME = re.compile(r"webhook\d+\.(?:started|stopped|errors)")
 
@@ -45,6 +50,14 @@ class Registrar(Protocol[E]):
     def __call__(self, handler: Callable[[E], R], /) -> Callable[[E], R]:
         """Register *handler* and return it unchanged."""
         ...
+
+
+def _awaited_on_loop(handler: Callable[..., object]) -> bool:
+    """Whether adispatch awaits *handler* on the loop: a coroutine function, or an
+    object whose ``__call__`` is one (a class-based async handler)."""
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
+        type(handler).__call__  # every handler is callable (on() checks)
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -119,7 +132,7 @@ class Dispatcher:
         self._any: list[Callable[..., object]] = []
         self._included: list[Dispatcher] = []
         self._parents: list[Dispatcher] = []
-        self._cache: dict[str, tuple[tuple[Callable[..., object], ...], bool]] = {}
+        self._cache: dict[str, _Resolved] = {}
 
     # --- registration ---------------------------------------------------------
 
@@ -372,7 +385,7 @@ class Dispatcher:
         """The handlers an event named *name* would run, in order."""
         return self._resolve(name)[0]
 
-    def _resolve(self, name: str) -> tuple[tuple[Callable[..., object], ...], bool]:
+    def _resolve(self, name: str) -> _Resolved:
         cached = self._cache.get(name)
         if cached is not None:
             return cached
@@ -394,10 +407,11 @@ class Dispatcher:
                 ordered.append(handler)
         handlers = tuple(ordered)
         has_async = any(inspect.iscoroutinefunction(h) for h in handlers)
+        on_loop = tuple(_awaited_on_loop(h) for h in handlers)
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
-        self._cache[name] = (handlers, has_async)
-        return handlers, has_async
+        resolved = self._cache[name] = (handlers, has_async, on_loop)
+        return resolved
 
     # --- dispatch -------------------------------------------------------------
 
@@ -410,7 +424,7 @@ class Dispatcher:
         :raises ConfigurationError: a matching handler is async (use :meth:`adispatch`).
         :raises HandlerError: one or more handlers raised.
         """
-        handlers, has_async = self._lookup(event)
+        handlers, has_async, _ = self._lookup(event)
         if has_async:
             names = ", ".join(_handler_name(h) for h in handlers if inspect.iscoroutinefunction(h))
             msg = (
@@ -438,23 +452,44 @@ class Dispatcher:
             results.append(result)
         return self._finish(event, handlers, results, errors)
 
-    async def adispatch(self, event: Event) -> DispatchResult:
-        """Like :meth:`dispatch`, awaiting async handlers; sync handlers are called as is."""
-        handlers, _ = self._lookup(event)
+    async def adispatch(
+        self,
+        event: Event,
+        *,
+        run_sync: Callable[[Callable[[], object]], Awaitable[object]] = asyncio.to_thread,
+    ) -> DispatchResult:
+        """Like :meth:`dispatch`, awaiting async handlers and running sync ones off the loop.
+
+        A coroutine function (or an object whose ``__call__`` is one) is awaited on the
+        event loop. Any other handler is called off the loop: *run_sync* is given a
+        function of no arguments that calls it, and returns an awaitable of its result.
+        The default, ``asyncio.to_thread``, runs it in a worker thread with a copy of
+        the context variables; Django code passes
+        ``lambda f: sync_to_async(f, thread_sensitive=True)()``. So a slow or blocking
+        handler never holds up the loop. An awaitable a sync handler returns is awaited
+        on the loop. Handlers still run one after another, in order.
+
+        :raises ConfigurationError: *event* is not an Event.
+        :raises HandlerError: one or more handlers raised.
+        """
+        handlers, _, on_loop = self._lookup(event)
         results: list[object] = []
         errors: list[Exception] = []
-        for handler in handlers:
+        for handler, awaited in zip(handlers, on_loop, strict=True):
             try:
-                result = handler(event)
-                if inspect.isawaitable(result):
-                    result = await result
+                if awaited:
+                    result = await handler(event)  # type: ignore[misc]  # a coroutine function
+                else:
+                    result = await run_sync(functools.partial(handler, event))
+                    if inspect.isawaitable(result):
+                        result = await result
             except Exception as exc:  # noqa: BLE001  # collected and raised as a group below
                 errors.append(exc)
                 continue
             results.append(result)
         return self._finish(event, handlers, results, errors)
 
-    def _lookup(self, event: Event) -> tuple[tuple[Callable[..., object], ...], bool]:
+    def _lookup(self, event: Event) -> _Resolved:
         if not isinstance(event, Event):
             msg = f"dispatch() takes an Event (from parse()), not {type(event).__name__}."
             raise ConfigurationError(msg)

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import starlette_app
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 from webhook_cases import (
     CASE_IDS,
@@ -18,6 +19,7 @@ from webhook_cases import (
     LIMIT,
     Case,
     Recorder,
+    ThreadRecorder,
     check,
     failing_body,
     logged,
@@ -76,6 +78,24 @@ def test_async_handlers_run() -> None:
     )
     assert response.status_code == 200
     assert seen == [18]
+
+
+def test_sync_handlers_run_off_the_loop_thread() -> None:
+    """A sync handler runs in a worker thread; an async one on the loop's thread."""
+    threads = ThreadRecorder()
+
+    async def loop_thread(_: object) -> PlainTextResponse:
+        threads.record_loop()
+        return PlainTextResponse("")
+
+    app = Starlette(
+        routes=[
+            Route("/loop", loop_thread),
+            Mount(URL, app=WebhookApp(secret=SECRET, dispatcher=threads.dispatcher)),
+        ]
+    )
+    with TestClient(app) as client:
+        threads.check(client, URL)
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"])

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import json
 import logging
+import urllib.request
 from typing import TYPE_CHECKING
 
 import fastapi_app
 import pytest
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.testclient import TestClient
-from live_server import Server, post, serve
+from live_server import REQUEST_TIMEOUT, Server, post, serve
 from webhook_cases import (
     CASE_IDS,
     CASES,
@@ -18,13 +21,14 @@ from webhook_cases import (
     LIMIT,
     Case,
     Recorder,
+    ThreadRecorder,
     check,
     logged,
     signed,
 )
 
 import superoffice_webhooks as sow
-from conftest import SECRET, example, example_json
+from conftest import EXAMPLES, SECRET, example, example_json
 from superoffice_webhooks import ConfigurationError, Receiver
 from superoffice_webhooks.contrib.fastapi import SuperOfficeEvent, webhook_router
 
@@ -64,7 +68,7 @@ def test_router_with_prefix_path_and_ready_receiver(recorder: Recorder) -> None:
     assert client.post("/hooks/in", content=body, headers=signed(body)).status_code == 200
     assert client.post(URL, content=body, headers=signed(body)).status_code == 404
     assert [type(e) for e in recorder.events] == [sow.PersonDeleted]
-    assert "/hooks/in" not in app.openapi()["paths"]
+    assert list(app.openapi()["paths"]) == ["/hooks/in"]
 
 
 def test_router_refuses_get_with_405(recorder: Recorder) -> None:
@@ -74,6 +78,111 @@ def test_router_refuses_get_with_405(recorder: Recorder) -> None:
     response = TestClient(app).get(URL)
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
+
+
+def test_router_dependencies_run_before_the_route(recorder: Recorder) -> None:
+    """include_router(dependencies=...) apply: one records its call, one refuses with 403."""
+    calls: list[str] = []
+
+    async def record(request: Request) -> None:
+        calls.append(request.url.path)
+
+    def refuse() -> None:
+        raise HTTPException(403, detail="not from SuperOffice's addresses")
+
+    app = FastAPI()
+    app.include_router(
+        webhook_router(secret=SECRET, dispatcher=recorder.dispatcher),
+        prefix="/open",
+        dependencies=[Depends(record)],
+    )
+    app.include_router(
+        webhook_router(secret=SECRET, dispatcher=recorder.dispatcher, name="closed"),
+        prefix="/closed",
+        dependencies=[Depends(refuse)],
+    )
+    body = example("person.created")
+    client = TestClient(app)
+    opened = client.post("/open" + URL, content=body, headers=signed(body))
+    closed = client.post("/closed" + URL, content=body, headers=signed(body))
+    assert opened.status_code == 200
+    assert calls == ["/open" + URL]
+    assert closed.status_code == 403
+    assert closed.json() == {"detail": "not from SuperOffice's addresses"}
+    assert [type(e) for e in recorder.events] == [sow.PersonCreated]
+
+
+def test_a_router_dependency_that_reads_the_body_leaves_it_verifiable(recorder: Recorder) -> None:
+    """A dependency that awaits request.body() first: the route still verifies the bytes."""
+    seen: list[int] = []
+
+    async def measure(request: Request) -> None:
+        seen.append(len(await request.body()))
+
+    app = FastAPI()
+    app.include_router(
+        webhook_router(secret=SECRET, dispatcher=recorder.dispatcher),
+        dependencies=[Depends(measure)],
+    )
+    body = example("person.changed")
+    response = TestClient(app).post(URL, content=body, headers=signed(body))
+    assert response.status_code == 200
+    assert seen == [len(body)]
+    assert [type(e) for e in recorder.events] == [sow.PersonChanged]
+
+
+def test_router_is_in_openapi_with_tags_body_and_answers(recorder: Recorder) -> None:
+    """/openapi.json lists the POST route under its prefix and tags, with body and statuses."""
+    app = FastAPI()
+    outer = APIRouter(prefix="/integrations", tags=["integrations"])
+    outer.include_router(webhook_router(secret=SECRET, dispatcher=recorder.dispatcher))
+    app.include_router(outer, prefix="/v1", tags=["superoffice"])
+    response = TestClient(app).get("/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert list(paths) == ["/v1/integrations" + URL]
+    (method, operation), *_ = paths["/v1/integrations" + URL].items()
+    assert method == "post"
+    assert operation["tags"] == ["superoffice", "integrations"]
+    body = operation["requestBody"]
+    assert body["required"] is True
+    schema = body["content"]["application/json"]["schema"]
+    assert schema["title"] == "SuperOffice webhook notification"
+    assert {"EventId", "Event", "Timestamp"} <= set(schema["properties"])
+    answers = operation["responses"]
+    assert sorted(answers) == ["200", "400", "401", "409", "413", "500"]
+    assert all(answer["description"] for answer in answers.values())
+    assert "text/plain" in answers["200"]["content"]
+    (signature,) = operation["parameters"]
+    assert (signature["name"], signature["in"]) == ("X-SuperOffice-Signature", "header")
+
+
+def test_routers_do_not_share_their_schema_parts(recorder: Recorder) -> None:
+    """Changing one app's generated schema leaves another router's schema as it was."""
+    first, second = FastAPI(), FastAPI()
+    first.include_router(webhook_router(secret=SECRET, dispatcher=recorder.dispatcher))
+    second.include_router(webhook_router(secret=SECRET, dispatcher=recorder.dispatcher))
+    operation = first.openapi()["paths"][URL]["post"]
+    operation["requestBody"]["content"]["application/json"]["schema"]["title"] = "changed"
+    operation["parameters"].clear()
+    again = second.openapi()["paths"][URL]["post"]
+    schema = again["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["title"] == "SuperOffice webhook notification"
+    assert len(again["parameters"]) == 1
+
+
+def test_router_runs_sync_handlers_off_the_loop_thread() -> None:
+    """A sync handler runs in a worker thread; an async one on the loop's thread."""
+    threads = ThreadRecorder()
+    app = FastAPI()
+    app.include_router(webhook_router(secret=SECRET, dispatcher=threads.dispatcher))
+
+    @app.get("/loop")
+    async def loop_thread() -> None:
+        threads.record_loop()
+
+    with TestClient(app) as client:
+        threads.check(client, URL)
 
 
 def test_router_needs_a_secret() -> None:
@@ -206,6 +315,13 @@ def test_fastapi_example_in_process(caplog: pytest.LogCaptureFixture) -> None:
     ]
 
 
+def test_fastapi_page_shows_the_tested_example() -> None:
+    """docs/fastapi.md shows docs/examples/fastapi_app.py inline, exactly."""
+    page = (EXAMPLES.parent / "fastapi.md").read_text(encoding="utf-8")
+    example_file = (EXAMPLES / "fastapi_app.py").read_text(encoding="utf-8")
+    assert f"```python\n{example_file}```" in page
+
+
 @pytest.fixture
 def uvicorn_server(tmp_path: Path) -> Iterator[Server]:
     with serve(
@@ -263,3 +379,30 @@ def test_dependency_refuses_a_repeated_signature() -> None:
     assert response.status_code == 401
     assert "malformed" in response.json()["detail"]
     assert calls.events == []
+
+
+# --- sync handlers under a real server ------------------------------------------------
+
+
+@pytest.fixture
+def threads_server(tmp_path: Path) -> Iterator[Server]:
+    with serve(
+        ["uvicorn", "--host=127.0.0.1", "--port={port}", "--log-level=warning", "threads_app:app"],
+        tmp_path / "uvicorn.log",
+    ) as server:
+        yield server
+
+
+@pytest.mark.parametrize("path", [URL, "/asgi/"], ids=["router", "mounted WebhookApp"])
+def test_a_waiting_sync_handler_does_not_block_other_requests(
+    threads_server: Server, path: str
+) -> None:
+    """Under uvicorn, another request is answered while a sync handler waits for it."""
+    body = example("person.created")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        webhook = pool.submit(post, threads_server.url(path), body, signed(body))
+        with urllib.request.urlopen(threads_server.url("/ping"), timeout=REQUEST_TIMEOUT) as ping:  # noqa: S310  # http://127.0.0.1 only
+            pong = json.loads(ping.read())
+        status, answer = webhook.result()
+    assert (status, answer) == (200, b"handled by 1 handler(s)\n")
+    assert pong == {"handler_started": True}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -142,3 +143,35 @@ class Unreadable(io.RawIOBase):
     def readinto(self, buffer: object, /) -> int:  # noqa: ARG002  # never reads
         msg = "the body was read"
         raise AssertionError(msg)
+
+
+class ThreadRecorder:
+    """A dispatcher whose sync and async ``person.created`` handlers record their threads.
+
+    The app under test serves ``GET /loop`` from an async endpoint that calls
+    :meth:`record_loop`, so that :meth:`check` knows the event loop's thread.
+    """
+
+    def __init__(self) -> None:
+        self.threads: dict[str, int] = {}
+        self.dispatcher = sow.Dispatcher()
+        self.dispatcher.on("person.created")(self.sync_handler)
+        self.dispatcher.on("person.created")(self.async_handler)
+
+    def sync_handler(self, _: sow.Event) -> None:
+        self.threads["sync handler"] = threading.get_ident()
+
+    async def async_handler(self, _: sow.Event) -> None:
+        self.threads["async handler"] = threading.get_ident()
+
+    def record_loop(self) -> None:
+        self.threads["loop"] = threading.get_ident()
+
+    def check(self, client: Any, url: str) -> None:
+        """Through one test *client*: the sync handler ran off the loop, the async one on it."""
+        body = example("person.created")
+        client.get("/loop")
+        response = client.post(url, content=body, headers=signed(body))
+        assert response.status_code == 200
+        assert self.threads["async handler"] == self.threads["loop"]
+        assert self.threads["sync handler"] != self.threads["loop"]
