@@ -147,10 +147,10 @@ def was_handled(directory: Path, event: str) -> bool:
     return event in handled(directory)
 
 
-def running(directory: Path) -> tuple[int, str]:
+def running(directory: Path) -> tuple[int, str] | None:
     """``(pid, EventId)`` of the handler run that started last and has not finished."""
     done = handled(directory)
-    return next(run for run in reversed(started(directory)) if run[1] not in done)
+    return next((run for run in reversed(started(directory)) if run[1] not in done), None)
 
 
 def check(
@@ -182,7 +182,9 @@ def test_kill_gunicorn_worker_running_a_handler(
     recoveries = []
     for nth in (1, 10):  # once the 1st and the 10th handler started, kill one that runs
         assert wait_for(partial(has_started, tmp_path, nth), 30)
-        pid, victim = running(tmp_path)
+        run = running(tmp_path)
+        assert run is not None
+        pid, victim = run
         assert pid != server.process.pid  # a worker, not the arbiter
         killed_at = time.monotonic()
         os.kill(pid, signal.SIGKILL)
