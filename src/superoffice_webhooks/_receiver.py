@@ -107,7 +107,7 @@ class Handoff(Protocol):
 
     The worker runs the handlers and then completes or releases the claim *token* in
     :attr:`store`, which is why that store must be shared between processes. (The
-    library's Celery hand-off works with an inbox instead: an ``InboxHandoff``.)
+    library's Celery hand-off works with an inbox instead: an :class:`InboxHandoff`.)
     """
 
     @property
