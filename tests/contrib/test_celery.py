@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -331,6 +332,23 @@ def test_the_receiver_sends_only_the_entry_id(
 
     assert deliver(sow.Receiver(secret=SECRET, handoff=handoff), body) == [200]
 
+    assert sent(handoff, redis_url) == [([key_of(body)], False)]
+    assert seen == []
+
+
+def test_areceive_sends_the_entry_id_too(
+    local: tuple[CeleryHandoff, list[sow.Event]], redis_url: str
+) -> None:
+    """areceive records the event and sends its id as well (the inbox and broker in a thread)."""
+    handoff, seen = local
+    body = deliveries(1, duplicates=0)[0]
+    receiver = sow.Receiver(secret=SECRET, handoff=handoff)
+
+    outcome = asyncio.run(
+        receiver.areceive(body, {"X-SuperOffice-Signature": sow.sign(body, SECRET)})
+    )
+
+    assert outcome.status == 200
     assert sent(handoff, redis_url) == [([key_of(body)], False)]
     assert seen == []
 
