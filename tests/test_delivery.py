@@ -650,6 +650,15 @@ def test_areceive_handoff_failure_releases_the_claim(tmp_path: Path, closing: Cl
     assert handoff.store.claim(sow.parse(body).event_id, "retry") is ClaimState.CLAIMED
 
 
+def test_a_handoff_brings_its_store(tmp_path: Path, closing: Closer) -> None:
+    """A receiver with a store-based hand-off uses its store; another store alongside is refused."""
+    handoff = ListHandoff(closing(SQLiteStore(tmp_path / "claims.sqlite3")))
+
+    assert Receiver(secret=SECRET, handoff=handoff).store is handoff.store
+    with pytest.raises(ConfigurationError, match="hand-off's store"):
+        Receiver(secret=SECRET, handoff=handoff, idempotency=MemoryStore())
+
+
 def test_areceive_without_a_store_calls_a_sync_hook() -> None:
     """areceive with idempotency=None runs every delivery and calls a sync on_failure hook."""
     told: list[Event] = []

@@ -25,6 +25,7 @@ EXPECTED_PUBLIC_API = {
     "Handoff",
     "HandlerError",
     "InboxError",
+    "InboxHandoff",
     "InvalidPayloadHook",
     "InvalidSignatureError",
     "MissingSignatureError",

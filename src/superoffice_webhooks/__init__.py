@@ -6,7 +6,7 @@
 """
 
 from . import _generated_events
-from ._delivery import Worker
+from ._delivery import InboxHandoff, Worker
 from ._dispatch import (
     Dispatcher,
     DispatchResult,
@@ -59,6 +59,7 @@ __all__ = [
     "HandlerError",
     "Handoff",
     "InboxError",
+    "InboxHandoff",
     "InvalidPayloadHook",
     "InvalidSignatureError",
     "MissingSignatureError",

@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Literal, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
 from ._log import logger, printable
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ._events import Event
     from ._receiver import FailureHook
 
-__all__ = ["Delivery", "Worker", "settlement"]
+__all__ = ["Delivery", "InboxHandoff", "Worker", "settlement"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -78,6 +78,25 @@ def _check_inbox(inbox: object) -> Inbox:
         )
         raise ConfigurationError(msg)
     return inbox
+
+
+@runtime_checkable
+class InboxHandoff(Protocol):
+    """Runs the handlers of recorded events elsewhere, e.g. in Celery workers.
+
+    A receiver given one records each verified event in :attr:`inbox`, then tells the
+    hand-off its entry id. ``superoffice_webhooks.contrib.celery.CeleryHandoff`` is the
+    one this library ships.
+    """
+
+    @property
+    def inbox(self) -> Inbox:
+        """The inbox the receiver records in and the hand-off's workers read."""
+        ...
+
+    def enqueue(self, entry_id: str) -> None:
+        """Have the entry *entry_id* run soon; raise if that cannot be arranged."""
+        ...
 
 
 class _Heartbeat:
@@ -129,6 +148,7 @@ class Delivery:
     :param lease: how long an attempt holds its entry without renewing (renewed every
         third of it while the handlers run).
     :param on_failure: told ``(event, error)`` after every failed attempt.
+    :param handoff: told the id of each newly recorded event (:meth:`record`).
     """
 
     def __init__(
@@ -139,6 +159,7 @@ class Delivery:
         retry: RetryPolicy = DEFAULT_RETRY,
         lease: timedelta = DEFAULT_LEASE,
         on_failure: FailureHook | None = None,
+        handoff: InboxHandoff | None = None,
     ) -> None:
         self.inbox = _check_inbox(inbox)
         if dispatcher is not None and not isinstance(dispatcher, Dispatcher):
@@ -154,25 +175,40 @@ class Delivery:
         self.retry = retry
         self.lease = lease.total_seconds()
         self.on_failure = on_failure
+        self.handoff = handoff
         #: Whether the inbox does I/O (async code then calls it in a thread).
         self.blocking = not isinstance(inbox, MemoryInbox)
 
     # --- record ---------------------------------------------------------------
 
     def record(self, event: Event, raw: bytes) -> bool:
-        """Record a verified, parsed event as ``PENDING``; ``False`` if it was recorded before."""
+        """Record a verified, parsed event as ``PENDING``; ``False`` if it was recorded before.
+
+        A new entry is then handed to the *handoff*, if any. If that fails (a broker
+        down), the entry stays recorded and pending: a worker pass runs it.
+        """
         now = time.time()
-        return self.inbox.add(
-            Entry(
-                tenant=event.context_identifier,
-                event_id=event.event_id,
-                event=event.event,
-                body=raw,
-                state=State.PENDING,
-                received_at=now,
-                next_attempt_at=now,
-            )
+        entry = Entry(
+            tenant=event.context_identifier,
+            event_id=event.event_id,
+            event=event.event,
+            body=raw,
+            state=State.PENDING,
+            received_at=now,
+            next_attempt_at=now,
         )
+        new = self.inbox.add(entry)
+        if new and self.handoff is not None:
+            try:
+                self.handoff.enqueue(entry.id)
+            except Exception:
+                logger.warning(
+                    "Recorded inbox entry %s but could not hand it off; it stays pending "
+                    "until a worker pass (Worker.run_once(), or the hand-off's sweep) runs it.",
+                    entry.id,
+                    exc_info=True,
+                )
+        return new
 
     def record_invalid(self, raw: bytes, error: PayloadError) -> Entry:
         """Record a verified body that :func:`parse` refused as ``DEAD``, with its error.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol, TypeVar, cast, 
 import attrs
 from typing_extensions import TypeIs
 
-from ._delivery import Delivery, Mode
+from ._delivery import Delivery, InboxHandoff, Mode
 from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
 from ._events import Event, TestEvent
 from ._log import logger, printable
@@ -107,8 +107,8 @@ class Handoff(Protocol):
     """Hands a verified, claimed event to a background worker instead of dispatching it.
 
     The worker runs the handlers and then completes or releases the claim *token* in
-    :attr:`store`, which is why that store must be shared between processes.
-    ``superoffice_webhooks.contrib.celery.CeleryHandoff`` is the one this library ships.
+    :attr:`store`, which is why that store must be shared between processes. (The
+    library's Celery hand-off works with an inbox instead: an :class:`InboxHandoff`.)
     """
 
     @property
@@ -154,8 +154,10 @@ class Receiver:
         the answer is made; sync, or async for :meth:`areceive`. If it raises, the claim
         is released and the exception propagates.
     :param handoff: enqueue claimed events for a background worker instead of running
-        the handlers here, and answer 200 at once (see ``contrib.celery``). The receiver
-        then uses the hand-off's store.
+        the handlers here, and answer 200 at once. The receiver then uses the hand-off's
+        store, or, for a hand-off with an inbox (``contrib.celery.CeleryHandoff``), records
+        each event in the hand-off's inbox and then tells the hand-off its entry id; the
+        hand-off's own *retry* and *lease* apply.
     :param inbox: record every verified event in this :class:`~superoffice_webhooks.inbox.Inbox`
         before answering, and answer 200 once it is recorded: the library then owns the
         event, retries failed handlers itself (*retry*) and keeps what finally fails as
@@ -193,7 +195,7 @@ class Receiver:
         max_age: timedelta | None = None,
         clock: Callable[[], datetime] = _utcnow,
         on_failure: FailureHook | None = None,
-        handoff: Handoff | None = None,
+        handoff: Handoff | InboxHandoff | None = None,
         inbox: Inbox | None = None,
         run_handlers: Mode = "inline",
         retry: RetryPolicy = DEFAULT_RETRY,
@@ -220,7 +222,15 @@ class Receiver:
             msg = f"dispatcher must be a Dispatcher, not {type(dispatcher).__name__}."
             raise ConfigurationError(msg)
         _check_delivery_options(max_age, clock, on_failure)
-        _check_inbox_options(inbox, run_handlers, handoff, idempotency, on_invalid_payload)
+        queue = handoff if isinstance(handoff, InboxHandoff) else None
+        # The hand-off that takes claimed events (Handoff), kept apart from one with an inbox.
+        self._handoff = None if isinstance(handoff, InboxHandoff) else handoff
+        if queue is not None:
+            if inbox is not None and inbox is not queue.inbox:
+                msg = "With a hand-off the receiver uses the hand-off's inbox; leave inbox out."
+                raise ConfigurationError(msg)
+            inbox, run_handlers = queue.inbox, "worker"
+        _check_inbox_options(inbox, run_handlers, self._handoff, idempotency, on_invalid_payload)
         self._resolver: SecretResolver | None = None
         self._keys: tuple[bytes, ...] | None = None
         if callable(secret) and not isinstance(secret, (str, bytes, Sequence)):
@@ -246,10 +256,17 @@ class Receiver:
         self.delivery = (
             None
             if inbox is None
-            else Delivery(inbox, self.dispatcher, retry=retry, lease=lease, on_failure=on_failure)
+            else Delivery(
+                inbox,
+                self.dispatcher,
+                retry=retry,
+                lease=lease,
+                on_failure=on_failure,
+                handoff=queue,
+            )
         )
         #: The idempotency store in use, or ``None`` when every delivery runs the handlers.
-        self.store: Store | None = None if inbox is not None else _store(idempotency, handoff)
+        self.store: Store | None = None if inbox is not None else _store(idempotency, self._handoff)
         self._async_store = is_async_store(self.store)
         # areceive awaits an async store, calls memory directly and runs other sync stores in
         # a thread, so that their I/O does not block the event loop.
@@ -424,8 +441,8 @@ class Receiver:
             if duplicate is not None:
                 return duplicate
         try:
-            if self.handoff is not None:
-                self.handoff.submit(event, token)
+            if self._handoff is not None:
+                self._handoff.submit(event, token)
                 return _queued(event)
             result = self.dispatcher.dispatch(event)
         except HandlerError as exc:
@@ -450,8 +467,8 @@ class Receiver:
             if duplicate is not None:
                 return duplicate
         try:
-            if self.handoff is not None:
-                self.handoff.submit(event, token)
+            if self._handoff is not None:
+                self._handoff.submit(event, token)
                 return _queued(event)
             result = await self._adispatch(event)
         except HandlerError as exc:
@@ -725,7 +742,10 @@ _UNVERIFIED = (
 def _store(idempotency: object, handoff: Handoff | None) -> Store | None:
     if handoff is not None:
         if not isinstance(handoff, Handoff):
-            msg = "handoff must have a store and a submit(event, token) method."
+            msg = (
+                "handoff must have a store and a submit(event, token) method, or an inbox "
+                "and an enqueue(entry_id) method (contrib.celery.CeleryHandoff)."
+            )
             raise ConfigurationError(msg)
         if idempotency != "memory" and idempotency is not handoff.store:
             msg = "With a handoff the receiver uses the hand-off's store; leave idempotency out."

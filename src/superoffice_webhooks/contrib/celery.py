@@ -1,41 +1,46 @@
-"""Hand events to Celery workers: the web process answers 200 at once, workers run the handlers.
+"""Run the handlers of recorded events in Celery workers, on as many machines as you like.
 
 Needs the ``celery`` extra: ``pip install 'superoffice-webhooks[celery]'``.
 
-The receiver verifies, parses and claims the event, then enqueues ``event.to_json()``
-and answers 200 without running a handler. A Celery task parses the event again, runs
-the same dispatcher's handlers and completes the claim; when they fail it retries
-(keeping the claim) and, once its retries are spent, releases the claim. The claim
-travels between processes, so the store must be shared: an
-:class:`~superoffice_webhooks.idempotency.SQLiteStore` (one machine) or a
-``contrib.redis.RedisStore``, never the in-memory one. Its lease must outlast the time
-an event may wait in the queue plus its retries. ::
+The receiver records each verified event in the inbox (persist, then acknowledge), sends
+a task carrying only the entry's id and answers 200. The task claims the entry, runs its
+handlers and records the result through the same lifecycle as a
+:class:`~superoffice_webhooks.Worker`; a failed attempt is sent again, with the delay the
+:class:`~superoffice_webhooks.inbox.RetryPolicy` draws, until the entry is done or dead.
+The task is acknowledged only after it ran (``acks_late``) and sent again if its worker
+process dies (``reject_on_worker_lost``); an entry whose worker died is taken over once
+its lease runs out. The inbox is read by the web processes and the workers alike, so it
+must be shared: :class:`~superoffice_webhooks.inbox.SQLiteInbox` (one machine) or
+``contrib.redis.RedisInbox``. ::
 
     app = celery.Celery("hooks", broker="redis://localhost:6379/0")
-    store = RedisStore.from_url("redis://localhost:6379/0", lease=timedelta(hours=1))
-    handoff = CeleryHandoff(app, store=store, dispatcher=dispatcher)
+    inbox = SQLiteInbox("/var/lib/hooks/inbox.sqlite3")
+    handoff = CeleryHandoff(app, inbox=inbox, dispatcher=dispatcher)
     receiver = sow.Receiver(secret="...", handoff=handoff)
+    app.conf.beat_schedule = {"sweep": {"task": handoff.sweep.name, "schedule": 30.0}}
 
 Import the module that builds *handoff* in the worker too (``celery -A yourmodule worker``),
-so that the task is registered there.
+so that the tasks are registered there, and run ``celery -A yourmodule beat`` for the sweep:
+it runs what no task carries (an event recorded while the broker was down, a replayed one).
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+import threading
+import time
+from typing import TYPE_CHECKING, cast
 
-from superoffice_webhooks._dispatch import Dispatcher, DispatchResult, default_dispatcher
-from superoffice_webhooks._parse import parse
-from superoffice_webhooks._receiver import is_async_store
-from superoffice_webhooks.exceptions import ConfigurationError, HandlerError
-from superoffice_webhooks.idempotency import (
-    AsyncSQLiteStore,
-    IdempotencyStore,
-    MemoryStore,
-    seconds,
+from superoffice_webhooks._delivery import Delivery
+from superoffice_webhooks.exceptions import ConfigurationError
+from superoffice_webhooks.inbox import (
+    DEFAULT_LEASE,
+    DEFAULT_RETRY,
+    Inbox,
+    MemoryInbox,
+    RetryPolicy,
+    State,
+    new_owner,
 )
 
 try:
@@ -48,26 +53,35 @@ except ImportError as exc:  # pragma: no cover  # exercised only without the ext
     raise ImportError(msg) from exc
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from superoffice_webhooks._dispatch import Dispatcher, DispatchResult
     from superoffice_webhooks._events import Event
     from superoffice_webhooks._receiver import FailureHook
+    from superoffice_webhooks.inbox import Entry
 
 __all__ = ["DEFAULT_TASK_NAME", "CeleryHandoff"]
 
-#: The name the hand-off task is registered under by default.
+#: The name the task that runs one entry is registered under by default; the sweep's
+#: name adds ``.sweep``.
 DEFAULT_TASK_NAME = "superoffice_webhooks.handle"
 
 
 class CeleryHandoff:
-    """A :class:`~superoffice_webhooks.Handoff` that enqueues events as a Celery task.
+    """Runs the handlers of the events a receiver recorded in Celery tasks.
 
-    :param app: the Celery application the task is registered on.
-    :param store: the shared idempotency store (SQLite or Redis, not memory).
+    Give it to the receiver: ``Receiver(secret=..., handoff=handoff)``; the receiver
+    records in the hand-off's inbox.
+
+    :param app: the Celery application the tasks are registered on.
+    :param inbox: the inbox shared by the web processes and the workers
+        (:class:`~superoffice_webhooks.inbox.SQLiteInbox` or ``contrib.redis.RedisInbox``).
     :param dispatcher: whose handlers the task runs; the default dispatcher if omitted.
-    :param on_failure: called with ``(event, error)`` in the worker after every failed
-        attempt.
-    :param max_retries: how many times the task runs a failing event again.
-    :param retry_delay: how long it waits before each retry.
-    :param name: the task's name.
+    :param retry: when failed handlers run again, and when an event is dead.
+    :param lease: how long an attempt holds its entry without renewing it (renewed every
+        third while the handlers run); a dead worker's entry is taken over after this.
+    :param on_failure: told ``(event, error)`` in the worker after every failed attempt.
+    :param name: the name of the task that runs one entry; the sweep is ``name + ".sweep"``.
     :param queue: the Celery queue to send to; Celery's default if omitted.
     """
 
@@ -75,88 +89,104 @@ class CeleryHandoff:
         self,
         app: celery.Celery,
         *,
-        store: IdempotencyStore | AsyncSQLiteStore,
+        inbox: Inbox,
         dispatcher: Dispatcher | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        lease: timedelta = DEFAULT_LEASE,
         on_failure: FailureHook | None = None,
-        max_retries: int = 3,
-        retry_delay: timedelta = timedelta(seconds=10),
         name: str = DEFAULT_TASK_NAME,
         queue: str | None = None,
     ) -> None:
         if not isinstance(app, celery.Celery):
             msg = f"CeleryHandoff needs a celery.Celery app, not {type(app).__name__}."
             raise ConfigurationError(msg)
-        if isinstance(store, AsyncSQLiteStore):
-            store = store.sync
-        if (
-            isinstance(store, MemoryStore)
-            or not isinstance(store, IdempotencyStore)
-            or is_async_store(store)
-        ):
+        if isinstance(inbox, MemoryInbox):
             msg = (
-                "CeleryHandoff needs a sync store shared between processes: "
-                "SQLiteStore (one machine) or contrib.redis.RedisStore; the worker "
-                "completes the claim the web process took."
+                "CeleryHandoff needs an inbox shared between processes: SQLiteInbox (one "
+                "machine) or contrib.redis.RedisInbox; a MemoryInbox lives in one process."
             )
             raise ConfigurationError(msg)
-        if dispatcher is not None and not isinstance(dispatcher, Dispatcher):
-            msg = f"dispatcher must be a Dispatcher, not {type(dispatcher).__name__}."
-            raise ConfigurationError(msg)
-        if type(max_retries) is not int or max_retries < 0:
-            msg = "max_retries must be an int, 0 or more."
-            raise ConfigurationError(msg)
-        self.store = store
-        self.dispatcher = default_dispatcher if dispatcher is None else dispatcher
-        self.on_failure = on_failure
-        self.retry_delay = seconds(retry_delay, "retry_delay")
+        #: The lifecycle the tasks go through: claim, run, settle.
+        self.delivery = Delivery(inbox, dispatcher, retry=retry, lease=lease, on_failure=on_failure)
         self.queue = queue
+        self._loops = threading.local()
 
-        def handle(task: Any, event_json: str, token: str) -> None:
-            self._task(task, event_json, token)
+        def handle(entry_id: str) -> None:
+            self.run(entry_id)
 
-        #: The registered Celery task; it takes ``(event_json, token)``.
-        self.task = app.task(name=name, bind=True, ignore_result=True, max_retries=max_retries)(
-            handle
-        )
+        def sweep() -> int:
+            return self.sweep_once()
 
-    def submit(self, event: Event, token: str) -> None:
-        """Enqueue *event* as JSON with its claim *token*; raises if the broker refuses."""
-        self.task.apply_async(args=(event.to_json(), token), queue=self.queue)
+        #: The task that runs one entry; it takes the entry id. Acknowledged once it ran,
+        #: and sent again if its worker process dies.
+        self.task = app.task(
+            name=name, ignore_result=True, acks_late=True, reject_on_worker_lost=True
+        )(handle)
+        #: The task to run from celery beat: it runs every entry that is due.
+        self.sweep = app.task(name=f"{name}.sweep", ignore_result=True)(sweep)
 
-    def run(self, event_json: str, token: str) -> DispatchResult:
-        """Parse and dispatch *event_json*, then complete the claim; the task without Celery.
+    @property
+    def inbox(self) -> Inbox:
+        """The inbox the receiver records in and the tasks read."""
+        return self.delivery.inbox
 
-        On a handler failure the *on_failure* hook is told and the
-        :class:`~superoffice_webhooks.HandlerError` is raised with the claim still held;
-        on any other error the claim is released.
+    def enqueue(self, entry_id: str, delay: float = 0.0) -> None:
+        """Send the task for *entry_id*, due in *delay* seconds; raises if the broker refuses."""
+        countdown = delay if delay > 0 else None
+        self.task.apply_async(args=(entry_id,), countdown=countdown, queue=self.queue)
+
+    def run(self, entry_id: str) -> None:
+        """The task's body: one attempt on the entry *entry_id*, and what follows it.
+
+        A pending entry is claimed and run; if it fails and may be retried, the task is
+        sent again for when the retry is due. An entry another attempt holds is looked at
+        again when that attempt's lease ends, and once the lease has run out (its worker
+        died) it is taken over, with whatever else is due. A done or dead entry is left
+        as it is: this was a second message for it.
         """
-        event = parse(event_json)
-        try:
-            if any(
-                inspect.iscoroutinefunction(h) for h in self.dispatcher.handlers_for(event.event)
-            ):
-                result = asyncio.run(self.dispatcher.adispatch(event))
-            else:
-                result = self.dispatcher.dispatch(event)
-        except HandlerError as exc:
-            try:
-                if self.on_failure is not None:
-                    self.on_failure(event, exc)
-            except BaseException:
-                self.store.release(event.event_id, token)
-                raise
-            raise
-        except BaseException:
-            self.store.release(event.event_id, token)
-            raise
-        self.store.complete(event.event_id, token)
-        return result
+        delivery = self.delivery
+        owner = new_owner()
+        entry = delivery.inbox.claim(entry_id, owner, delivery.lease)
+        if entry is not None:
+            self._attempt(entry, owner)
+            return
+        current = delivery.inbox.get(entry_id)
+        if current is None or current.state is not State.RUNNING:
+            return
+        wait = cast("float", current.lease_until) - time.time()
+        if wait > 0:
+            self.enqueue(entry_id, wait)
+        else:
+            self.sweep_once()
 
-    def _task(self, task: Any, event_json: str, token: str) -> None:
-        try:
-            self.run(event_json, token)
-        except HandlerError as exc:
-            if task.request.retries < task.max_retries:
-                raise task.retry(exc=exc, countdown=self.retry_delay) from exc
-            self.store.release(exc.event.event_id, token)
-            raise
+    def sweep_once(self) -> int:
+        """Run every entry that is due, one after another; return how many ran.
+
+        Due are new entries no task carries (recorded while the broker refused them, or
+        replayed), retries whose task was lost, and entries of dead workers.
+        """
+        count = 0
+        while (taken := self.delivery.take()) is not None:
+            self._attempt(*taken)
+            count += 1
+        return count
+
+    def close(self) -> None:
+        """Close the event loop that async handlers ran in on this thread, if any."""
+        runner: asyncio.Runner | None = getattr(self._loops, "runner", None)
+        if runner is not None:
+            runner.close()
+            del self._loops.runner
+
+    def _attempt(self, entry: Entry, owner: str) -> None:
+        self.delivery.run(entry, owner, self._dispatch)
+        after = self.delivery.inbox.get(entry.id)
+        if after is not None and after.state is State.PENDING:
+            self.enqueue(entry.id, after.next_attempt_at - time.time())
+
+    def _dispatch(self, event: Event) -> DispatchResult:
+        """Run sync and async handlers in this thread's event loop, kept between tasks."""
+        runner: asyncio.Runner | None = getattr(self._loops, "runner", None)
+        if runner is None:
+            runner = self._loops.runner = asyncio.Runner()
+        return runner.run(self.delivery.dispatcher.adispatch(event))
