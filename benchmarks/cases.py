@@ -88,7 +88,7 @@ def _floor(p: Payload) -> Runner:
 
 def _floor_orjson(p: Payload) -> Runner:
     try:
-        import orjson  # noqa: PLC0415  # optional: only in the bench extra
+        import orjson  # noqa: PLC0415  # optional: only in the bench group
     except ImportError as exc:
         raise UnavailableError("orjson is not installed (pip install orjson)") from exc
     body, key, signature = p.body, _key(), p.signature.encode("ascii")
@@ -298,7 +298,7 @@ _PEER_SECRET = "whsec_" + base64.b64encode(b"a benchmark secret of 32 bytes!!").
 
 
 def _missing(package: str, exc: ImportError) -> UnavailableError:
-    return UnavailableError(f"{package} is not installed ({exc}); pip install -e '.[bench]'")
+    return UnavailableError(f"{package} is not installed ({exc}); pip install -e . --group bench")
 
 
 def _standard_headers(webhook: Any, prefix: str, body: bytes) -> dict[str, str]:

@@ -158,13 +158,13 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 def write_chart(path: Path, table: Sequence[dict[str, Any]], title: str) -> bool:
     """A bar chart of the ratios to the floor; False (with a note) without matplotlib."""
     try:
-        import matplotlib as mpl  # noqa: PLC0415  # optional: only in the bench extra
+        import matplotlib as mpl  # noqa: PLC0415  # optional: only in the bench group
 
         mpl.use("Agg")
         import matplotlib.pyplot as plt  # noqa: PLC0415  # after choosing the backend
     except ImportError:
         print(
-            f"\nNo chart: matplotlib is not installed (pip install -e '.[bench]'); {path} not written."
+            f"\nNo chart: matplotlib is not installed (pip install -e . --group bench); {path} not written."
         )
         return False
     shown = [r for r in table if r["case"] != FLOOR_HMAC and r["baseline"] == FLOOR]
