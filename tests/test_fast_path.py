@@ -189,7 +189,7 @@ def test_big_integer_stays_an_integer_with_orjson() -> None:
         ("\uff15" + "76086e3-5261-426b-a84b-26ca7f5b65e8", False),  # a fullwidth 5
     ],
 )
-def test_event_ids_are_ascii_hex_guids_only(text: str, accepted: bool) -> None:  # noqa: FBT001  # a parameter
+def test_event_ids_are_ascii_hex_guids_only(text: str, accepted: bool) -> None:
     """EventId is a GUID in SuperOffice's 8-4-4-4-12 ASCII hex form; any other spelling is refused."""
     try:
         got: object = _converter._uuid(text, UUID)

@@ -201,11 +201,11 @@ class Delivery:
         if new and self.handoff is not None:
             try:
                 self.handoff.enqueue(entry.id)
-            except Exception:
+            except Exception:  # noqa: BLE001  # logged; the entry is recorded and a sweep runs it
                 logger.warning(
                     "Recorded inbox entry %s but could not hand it off; it stays pending "
                     "until a worker pass (Worker.run_once(), or the hand-off's sweep) runs it.",
-                    entry.id,
+                    printable(entry.id),
                     exc_info=True,
                 )
         return new
