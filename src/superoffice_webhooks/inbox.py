@@ -134,7 +134,8 @@ def entry_id(tenant: str, event_id: uuid.UUID) -> str:
 
 
 def split_id(value: str) -> tuple[str, uuid.UUID]:
-    """``(tenant, EventId)`` from an entry id, or a :class:`ConfigurationError` saying why not."""
+    """``(tenant, EventId)`` from an entry id, or a
+    :class:`~superoffice_webhooks.ConfigurationError` saying why not."""
     tenant, _, event = str(value).rpartition("/")
     try:
         event_id = uuid.UUID(event)
