@@ -337,7 +337,7 @@ INBOX_ENV = "SUPEROFFICE_WEBHOOKS_INBOX"
 INBOX_EXIT_CODES = f"""\
 exit codes:
   0  success
-  1  no entry has that id, or it is in a state the command cannot change
+  1  no entry has that id (inbox show, inbox replay), or replay cannot change it
   2  usage error: a bad option, inbox URL, entry id or duration, or a module
      that cannot be imported
   3  network or server error: the inbox cannot be reached or fails
@@ -1089,7 +1089,7 @@ def _add_inbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "--log-level",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         default="INFO",
-        help="default INFO",
+        help="what to log to standard error (default INFO)",
     )
 
 
