@@ -258,7 +258,9 @@ ROWS = [
     Row(
         '`PrimaryKey` as a string (`"12"`)', body_of(payload(PrimaryKey="12")), KEPT, "PayloadError"
     ),
-    Row("`PrimaryKey` as a float (`12.0`)", body_of(payload(PrimaryKey=12.0)), KEPT, "PayloadError"),
+    Row(
+        "`PrimaryKey` as a float (`12.0`)", body_of(payload(PrimaryKey=12.0)), KEPT, "PayloadError"
+    ),
     Row("`PrimaryKey` as `true`", body_of(payload(PrimaryKey=True)), KEPT, "PayloadError"),
     Row("`Event` unknown (`custom.thing`)", body_of(payload(Event="custom.thing")), 200, "-"),
     Row(

@@ -353,6 +353,29 @@ def test_resolver_picks_each_tenants_secret() -> None:
     assert asked == [("Cust1", "crm-sync"), ("Cust2", "other hook")]
 
 
+def test_resolver_body_is_decoded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a resolver, the JSON read to find the tenant is the one the event is parsed from."""
+    from superoffice_webhooks import _parse, _receiver  # noqa: PLC0415  # patched below
+
+    decoded: list[bytes] = []
+    load_json = _parse.load_json
+
+    def counting(body: bytes | str) -> object:
+        decoded.append(body if isinstance(body, bytes) else body.encode())
+        return load_json(body)
+
+    monkeypatch.setattr(_receiver, "load_json", counting)
+    monkeypatch.setattr(_parse, "load_json", counting)
+    monkeypatch.setattr(_parse, "fast_loads", None)
+    receiver = Receiver(secret=TENANTS.get, dispatcher=Dispatcher())
+    body = tenant_body("Cust1")
+
+    outcome = receiver.receive(body, signed(body, TENANTS["Cust1"]))
+
+    assert (outcome.status, decoded) == (200, [body])
+    assert outcome.event == sow.parse(body)
+
+
 def test_resolver_wrong_tenants_secret_is_401() -> None:
     """A request signed with another tenant's secret answers 401."""
     receiver = Receiver(secret=TENANTS.get, dispatcher=Dispatcher())

@@ -317,7 +317,14 @@ def test_unknown_attribute_raises_attribute_error() -> None:
     "name",
     sorted(
         EXPECTED_PUBLIC_API
-        - {"EVENT_CLASSES", "default_dispatcher", "Handler", "FailureHook", "InvalidPayloadHook", "SecretResolver"}
+        - {
+            "EVENT_CLASSES",
+            "default_dispatcher",
+            "Handler",
+            "FailureHook",
+            "InvalidPayloadHook",
+            "SecretResolver",
+        }
     ),
 )
 def test_public_objects_are_defined_in_the_package(name: str) -> None:

@@ -260,7 +260,9 @@ def test_malformed_json_is_kept_not_refused(receiver: Receiver, seen: Seen) -> N
 
     assert outcome.status == 200
     assert outcome.reason.startswith("verified payload could not be read (")
-    assert outcome.reason.endswith("not kept: give the Receiver an inbox or an on_invalid_payload hook")
+    assert outcome.reason.endswith(
+        "not kept: give the Receiver an inbox or an on_invalid_payload hook"
+    )
     assert isinstance(outcome.error, PayloadError)
     assert outcome.event is None
     assert seen.events == []

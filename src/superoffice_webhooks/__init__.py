@@ -6,6 +6,7 @@
 """
 
 from . import _generated_events
+from ._delivery import Worker
 from ._dispatch import (
     Dispatcher,
     DispatchResult,
@@ -17,7 +18,6 @@ from ._dispatch import (
     on,
     on_any,
 )
-from ._delivery import Worker
 from ._events import DeletedValues, Event, FieldValues, TestEvent, UnknownEvent, WebhookState
 from ._generated_events import *  # noqa: F403  # one class per documented event, listed in its __all__
 from ._parse import parse

@@ -283,8 +283,9 @@ class Delivery:
         If every try fails, the entry stays ``RUNNING`` until its lease runs out, and a
         worker then takes it over and runs it again.
         """
-        pause = _SETTLE_PAUSE
-        for attempt in range(1, _SETTLE_TRIES + 1):
+        pause, attempt = _SETTLE_PAUSE, 0
+        while True:
+            attempt += 1
             try:
                 held = self.inbox.settle(entry.id, owner, decided)
             except Exception:

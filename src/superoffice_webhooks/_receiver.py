@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast, runtime_checkable
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol, TypeVar, cast, runtime_checkable
 
 import attrs
 from typing_extensions import TypeIs
@@ -95,6 +96,8 @@ SecretResolver = Callable[[str, str], Secrets | Awaitable[Secrets | None] | None
 FailureHook = Callable[[Event, HandlerError], object]
 #: ``(body, error) -> None``, sync or async: given each verified body that :func:`parse` refused.
 InvalidPayloadHook = Callable[[bytes, PayloadError], object]
+#: Runs a function of no arguments off the event loop: ``asyncio.to_thread`` and the like.
+SyncRunner = Callable[[Callable[[], object]], Awaitable[object]]
 Store = IdempotencyStore | AsyncIdempotencyStore
 
 
@@ -170,6 +173,10 @@ class Receiver:
         failures towards disabling the webhook, and records it as ``dead`` in the inbox;
         a callable ``(body, error)`` is given the body instead (without an inbox);
         ``"reject"`` answers 400. Unverified bodies (``allow_unsigned``) always get 400.
+    :param run_sync: how :meth:`areceive` runs sync handlers off the event loop (see
+        :meth:`Dispatcher.adispatch <superoffice_webhooks.Dispatcher.adispatch>`); a
+        worker thread (``asyncio.to_thread``) if omitted. Django's async view passes
+        ``sync_to_async``.
     """
 
     def __init__(
@@ -191,6 +198,7 @@ class Receiver:
         retry: RetryPolicy = DEFAULT_RETRY,
         lease: timedelta = DEFAULT_LEASE,
         on_invalid_payload: Literal["keep", "reject"] | InvalidPayloadHook = "keep",
+        run_sync: SyncRunner | None = None,
     ) -> None:
         if secret is None and not allow_unsigned:
             msg = (
@@ -228,6 +236,11 @@ class Receiver:
         self.handoff = handoff
         self.on_invalid_payload = on_invalid_payload
         self.run_handlers = run_handlers
+        self._adispatch: Callable[[Event], Awaitable[DispatchResult]] = (
+            self.dispatcher.adispatch
+            if run_sync is None
+            else functools.partial(self.dispatcher.adispatch, run_sync=run_sync)
+        )
         #: The inbox's lifecycle, or ``None`` without an inbox.
         self.delivery = (
             None
@@ -298,29 +311,27 @@ class Receiver:
         raw = self._raw(body)
         if isinstance(raw, Outcome):
             return raw
-        keys: tuple[bytes, ...] | VerificationError | None = self._keys
-        if self._resolver is not None:
-            tenant = _tenant(raw, headers)
-            keys = (
-                tenant
-                if isinstance(tenant, VerificationError)
-                else _secret_keys(_not_async(self._resolver(*tenant), "secret resolver"))
-            )
-        return self._prepare(raw, headers, keys)
+        if self._resolver is None:
+            return self._prepare(raw, headers, self._keys)
+        tenant = _tenant(raw, headers)
+        if isinstance(tenant, VerificationError):
+            return self._prepare(raw, headers, tenant)
+        keys = _secret_keys(
+            _not_async(self._resolver(tenant.tenant, tenant.name), "secret resolver")
+        )
+        return self._prepare(raw, headers, keys, tenant.data)
 
     async def _averified(self, body: bytes, headers: Mapping[str, str]) -> _Checked:
         raw = self._raw(body)
         if isinstance(raw, Outcome):
             return raw
-        keys: tuple[bytes, ...] | VerificationError | None = self._keys
-        if self._resolver is not None:
-            tenant = _tenant(raw, headers)
-            keys = (
-                tenant
-                if isinstance(tenant, VerificationError)
-                else _secret_keys(await _maybe_await(self._resolver(*tenant)))
-            )
-        return self._prepare(raw, headers, keys)
+        if self._resolver is None:
+            return self._prepare(raw, headers, self._keys)
+        tenant = _tenant(raw, headers)
+        if isinstance(tenant, VerificationError):
+            return self._prepare(raw, headers, tenant)
+        keys = _secret_keys(await _maybe_await(self._resolver(tenant.tenant, tenant.name)))
+        return self._prepare(raw, headers, keys, tenant.data)
 
     # --- with an inbox: record, then run or leave to a worker -------------------
 
@@ -347,7 +358,7 @@ class Receiver:
             return _unrecorded(event, exc)
         if claimed is None:
             return _recorded(event, new=new)
-        result = await delivery.arun(*claimed, self.dispatcher.adispatch, event)
+        result = await delivery.arun(*claimed, self._adispatch, event)
         return self._ran(event, result)
 
     def _ran(self, event: Event, result: DispatchResult | Exception) -> Outcome:
@@ -441,7 +452,7 @@ class Receiver:
             if self.handoff is not None:
                 self.handoff.submit(event, token)
                 return _queued(event)
-            result = await self.dispatcher.adispatch(event)
+            result = await self._adispatch(event)
         except HandlerError as exc:
             acknowledged = False  # the claim is released unless "ack" and the hook returned
             try:
@@ -474,7 +485,9 @@ class Receiver:
         raw: bytes,
         headers: Mapping[str, str],
         keys: tuple[bytes, ...] | VerificationError | None,
+        decoded: dict[str, object] | None = None,
     ) -> _Checked:
+        """Verify *raw* with *keys*, then parse it (from *decoded* when it was decoded already)."""
         if keys is not None:
             try:
                 if isinstance(keys, VerificationError):
@@ -484,7 +497,7 @@ class Receiver:
                 ping = self._unverified_ping(raw, headers)
                 return ping if ping is not None else _rejected(401, exc)
         try:
-            event = parse(raw)
+            event = parse(raw if decoded is None else decoded)
         except PayloadError as exc:
             if keys is None or self.on_invalid_payload == "reject":
                 return _rejected(400, exc)
@@ -715,7 +728,15 @@ def _secret_keys(secrets: object) -> tuple[bytes, ...] | VerificationError:
     return normalize_secrets(secrets)  # type: ignore[arg-type]  # normalize_secrets checks the type
 
 
-def _tenant(raw: bytes, headers: Mapping[str, str]) -> tuple[str, str] | VerificationError:
+class _Tenant(NamedTuple):
+    """Whom an unverified body names, and the body decoded (it is parsed from that later)."""
+
+    tenant: str
+    name: str
+    data: dict[str, object]
+
+
+def _tenant(raw: bytes, headers: Mapping[str, str]) -> _Tenant | VerificationError:
     """The unverified (ContextIdentifier, WebhookName) to ask the resolver about."""
     try:
         signature_bytes(header(headers, SIGNATURE_HEADER))  # no resolver call for unsigned junk
@@ -732,7 +753,7 @@ def _tenant(raw: bytes, headers: Mapping[str, str]) -> tuple[str, str] | Verific
             "Cannot choose the secret: the body is not a JSON object with the "
             "ContextIdentifier and WebhookName strings SuperOffice always sends."
         )
-    return tenant, name
+    return _Tenant(tenant, name, cast("dict[str, object]", data))
 
 
 # Looked up once: reading an enum member from its class takes 0.1 µs on Python 3.11.
