@@ -813,8 +813,10 @@ class WorkerProcess:
 
     def finish(self) -> tuple[int, str]:
         """Wait for the worker to exit; its status and all it wrote to standard error."""
-        out, _ = self.proc.communicate(timeout=60)
-        self.reader.join(60)
+        assert self.proc.stdout is not None
+        out = self.proc.stdout.read()  # until the worker exits (the watchdog bounds it)
+        self.proc.wait(60)
+        self.reader.join(60)  # standard error is the reader's alone
         while not self.lines.empty():
             self.stderr.append(self.lines.get())
         assert out == ""

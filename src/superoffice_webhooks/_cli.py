@@ -715,14 +715,17 @@ def _logging_to_stderr(level: str) -> Iterator[None]:
     formatter.converter = time.gmtime
     handler.setFormatter(formatter)
     root = logging.getLogger()
-    before = root.level
+    before = root.level, logger.level
     root.addHandler(handler)
+    # The package's own level too, so that --log-level holds whatever was set before.
     root.setLevel(level)
+    logger.setLevel(level)
     try:
         yield
     finally:
         root.removeHandler(handler)
-        root.setLevel(before)
+        root.setLevel(before[0])
+        logger.setLevel(before[1])
 
 
 @contextlib.contextmanager
