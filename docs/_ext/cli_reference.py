@@ -25,19 +25,25 @@ def help_texts() -> list[tuple[str, str, str]]:
     try:
         parser = _cli._parser()
         texts = [("superoffice-webhooks", parser.description or "", parser.format_help())]
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                summaries = {a.dest: a.help or "" for a in action._choices_actions}
-                texts.extend(
-                    (f"superoffice-webhooks {name}", summaries[name], sub.format_help())
-                    for name, sub in action.choices.items()
-                )
+        texts.extend(_commands(parser, "superoffice-webhooks"))
         return texts
     finally:
         if before is None:
             del os.environ["COLUMNS"]
         else:
             os.environ["COLUMNS"] = before
+
+
+def _commands(parser: argparse.ArgumentParser, prefix: str) -> list[tuple[str, str, str]]:
+    """The help of each command of *parser*, and of their own commands (``inbox list``)."""
+    texts = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            summaries = {a.dest: a.help or "" for a in action._choices_actions}
+            for name, sub in action.choices.items():
+                texts.append((f"{prefix} {name}", summaries[name], sub.format_help()))
+                texts.extend(_commands(sub, f"{prefix} {name}"))
+    return texts
 
 
 class CliReference(SphinxDirective):

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import json
+import logging
 import os
+import re
+import signal
+import sqlite3
 import sys
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from difflib import get_close_matches
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import attrs
 
-from ._dispatch import Dispatcher
+from ._delivery import Worker
+from ._dispatch import Dispatcher, default_dispatcher
 from ._events import Event, FieldValues, UnknownEvent
 from ._explain import explain
 from ._generated_events import EVENT_CLASSES, PersonEvent
@@ -24,8 +33,12 @@ from ._log import logger
 from ._parse import parse
 from ._receiver import Receiver
 from ._verify import sign, verify
-from .exceptions import PayloadError, VerificationError
+from .exceptions import ConfigurationError, PayloadError, VerificationError
+from .inbox import Entry, Inbox, RetryPolicy, SQLiteInbox, State, split_id
 from .testing import make_payload
+
+if TYPE_CHECKING:
+    from types import FrameType, ModuleType
 
 __all__ = ["main"]
 
@@ -323,6 +336,453 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_FAILED
 
 
+# --- the inbox and the worker --------------------------------------------------------
+
+INBOX_ENV = "SUPEROFFICE_WEBHOOKS_INBOX"
+
+INBOX_EXIT_CODES = f"""\
+exit codes:
+  0  success
+  1  no entry has that id (inbox show, inbox replay), or replay cannot change it
+  2  usage error: a bad option, inbox URL, entry id or duration, or a module
+     that cannot be imported
+  3  network or server error: the inbox cannot be reached or fails
+
+The inbox URL may also come from the {INBOX_ENV} environment variable:
+  sqlite:///relative/path.sqlite3   sqlite:////absolute/path.sqlite3
+  redis://host:6379/0               rediss://host:6380/0 (TLS; both need the redis extra)
+"""
+
+logger = logging.getLogger("superoffice_webhooks")
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_MODULE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+#: The width of the last-error column of `inbox list`; `inbox show` prints it whole.
+_ERROR_WIDTH = 60
+
+
+class InboxFailedError(Exception):
+    """The inbox could not be read or written; exit status 3."""
+
+
+def duration(text: str) -> timedelta:
+    """A duration written as a number and a unit: ``90s``, ``15m``, ``12h``, ``7d``."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None or float(match[1]) == 0:
+        msg = f"{text!r} is not a duration above 0: write a number and a unit, e.g. 90s, 15m, 12h or 7d"
+        raise argparse.ArgumentTypeError(msg)
+    return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        msg = f"{text!r} is not a whole number of at least 1"
+        raise argparse.ArgumentTypeError(msg)
+    return int(text)
+
+
+def _shown(url: str) -> str:
+    """*url* with its password, if any, replaced by asterisks."""
+    return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1******@", url)
+
+
+def _open_inbox(url: str | None, *, create: bool) -> tuple[Inbox, tuple[type[Exception], ...]]:
+    """The inbox at *url* (or ``$SUPEROFFICE_WEBHOOKS_INBOX``), and the errors its store raises."""
+    url = url or os.environ.get(INBOX_ENV, "")
+    if not url:
+        msg = f"name the inbox: pass --inbox URL or set {INBOX_ENV}, e.g. sqlite:///inbox.sqlite3"
+        raise UsageError(msg)
+    scheme, _, rest = url.partition("://")
+    if scheme in ("redis", "rediss"):
+        return _redis_inbox(url)
+    if scheme != "sqlite":
+        msg = (
+            f"{_shown(url)!r} is not an inbox URL: write sqlite:///relative/path.sqlite3, "
+            "sqlite:////absolute/path.sqlite3 or redis://host:6379/0"
+        )
+        raise UsageError(msg)
+    path = rest[1:] if rest.startswith("/") else ""
+    if not path or "?" in path:
+        msg = (
+            f"{url!r} is not an SQLite inbox URL: write three slashes, then the path "
+            "(sqlite:///relative/path.sqlite3 or sqlite:////absolute/path.sqlite3), no options"
+        )
+        raise UsageError(msg)
+    if not create and not Path(path).is_file():
+        msg = f"there is no inbox at {path}: check --inbox (a Receiver with this inbox creates it)"
+        raise UsageError(msg)
+    try:
+        return SQLiteInbox(path), (sqlite3.Error,)
+    except sqlite3.Error as exc:
+        msg = f"cannot open the SQLite inbox {path}: {exc}"
+        raise UsageError(msg) from exc
+
+
+def _redis_inbox(url: str) -> tuple[Inbox, tuple[type[Exception], ...]]:
+    try:
+        redis = importlib.import_module("redis")
+        factory = importlib.import_module("superoffice_webhooks.contrib.redis").RedisInbox.from_url
+    except (ImportError, AttributeError) as exc:
+        msg = (
+            "a redis:// inbox needs superoffice_webhooks.contrib.redis.RedisInbox and the "
+            f"redis package: pip install 'superoffice-webhooks[redis]' ({exc})"
+        )
+        raise UsageError(msg) from exc
+    try:
+        inbox = cast("Inbox", factory(url))
+    except (ValueError, ConfigurationError) as exc:
+        msg = f"{_shown(url)!r} is not a Redis URL the inbox can use: {exc}"
+        raise UsageError(msg) from exc
+    return inbox, (redis.RedisError,)
+
+
+@contextlib.contextmanager
+def _opened(url: str | None, *, create: bool = False) -> Iterator[Inbox]:
+    """The inbox, closed afterwards; its store's errors become :class:`InboxFailedError`."""
+    inbox, failures = _open_inbox(url, create=create)
+    try:
+        yield inbox
+    except failures as exc:
+        msg = f"the inbox failed: {type(exc).__name__}: {exc}"
+        raise InboxFailedError(msg) from exc
+    finally:
+        close = getattr(inbox, "close", None)
+        if close is not None:
+            close()
+
+
+def _utc(seconds: float | None) -> str:
+    """A time as UTC ISO 8601 to the second, or ``-``."""
+    if seconds is None:
+        return "-"
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _iso(seconds: float | None) -> str | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC).isoformat()
+
+
+def _span(seconds: float) -> str:
+    """A length of time in its largest unit, to a tenth: ``7d``, ``1.5h``, ``90s``."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{round(seconds / size, 1):g}{unit}"
+    return f"{max(seconds, 0):.0f}s"
+
+
+def _entries(count: int, kind: str) -> str:
+    return f"{count} {kind} {'entry' if count == 1 else 'entries'}"
+
+
+def _next(entry: Entry) -> str:
+    """When a pending entry is due; other states have no next attempt."""
+    return _utc(entry.next_attempt_at) if entry.state is State.PENDING else "-"
+
+
+def _entry_dict(entry: Entry) -> dict[str, object]:
+    """An entry's metadata, for --json: never its body."""
+    return {
+        "id": entry.id,
+        "event": entry.event,
+        "tenant": entry.tenant,
+        "event_id": str(entry.event_id),
+        "state": entry.state.value,
+        "attempts": entry.attempts,
+        "received_at": _iso(entry.received_at),
+        "next_attempt_at": _iso(entry.next_attempt_at) if entry.state is State.PENDING else None,
+        "owner": entry.owner,
+        "lease_until": _iso(entry.lease_until),
+        "last_error": entry.last_error,
+        "body_size": len(entry.body),
+    }
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=True)) for row in rows)
+    return "".join(line.rstrip() + "\n" for line in lines)
+
+
+def _clip(text: str | None, width: int) -> str:
+    if text is None:
+        return "-"
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _entry_id(value: str) -> str:
+    try:
+        split_id(value)
+    except ConfigurationError as exc:
+        raise UsageError(str(exc)) from exc
+    return value
+
+
+def _missing(entry_id: str) -> int:
+    sys.stderr.write(
+        f"No entry {entry_id} in the inbox; `superoffice-webhooks inbox list` lists them.\n"
+    )
+    return EXIT_FAILED
+
+
+def _inbox_stats(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
+    stats = inbox.stats()
+    oldest = stats.oldest_pending_at
+    age = None if oldest is None else time.time() - oldest
+    if args.json:
+        counts = {state.value: stats.counts[state] for state in State}
+        out.write(
+            _dumps(
+                {
+                    "counts": counts,
+                    "dead": stats.dead,
+                    "oldest_pending_at": _iso(oldest),
+                    "oldest_pending_age_seconds": age,
+                }
+            )
+        )
+        return EXIT_OK
+    out.write(_table([(state.value, str(stats.counts[state])) for state in State]))
+    if oldest is not None and age is not None:
+        out.write(f"\nOldest pending entry: received {_utc(oldest)}, {_span(age)} ago.\n")
+    if stats.dead:
+        out.write(
+            f"\n{stats.dead} dead: `superoffice-webhooks inbox list --state dead` lists them, "
+            "`inbox replay` runs them again.\n"
+        )
+    return EXIT_OK
+
+
+def _inbox_list(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
+    state = None if args.state is None else State(args.state)
+    entries = inbox.entries(state, limit=args.limit)
+    if args.json:
+        out.write(_dumps([_entry_dict(entry) for entry in entries]))
+        return EXIT_OK
+    if not entries:
+        out.write(f"No {args.state} entries.\n" if args.state else "The inbox is empty.\n")
+        return EXIT_OK
+    header = (
+        "ID",
+        "EVENT",
+        "TENANT",
+        "STATE",
+        "ATTEMPTS",
+        "RECEIVED",
+        "NEXT ATTEMPT",
+        "LAST ERROR",
+    )
+    rows = [
+        (
+            entry.id,
+            entry.event or "-",
+            entry.tenant,
+            entry.state.value,
+            str(entry.attempts),
+            _utc(entry.received_at),
+            _next(entry),
+            _clip(entry.last_error, _ERROR_WIDTH),
+        )
+        for entry in entries
+    ]
+    out.write(_table([header, *rows]))
+    return EXIT_OK
+
+
+def _inbox_show(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
+    entry = inbox.get(_entry_id(args.id))
+    if entry is None:
+        return _missing(args.id)
+    event: Event | None = None
+    problem: str | None = None
+    try:
+        event = parse(entry.body)
+    except PayloadError as exc:
+        problem = str(exc)
+    if args.json:
+        shown = _entry_dict(entry)
+        shown["parsed"] = None if event is None else event.to_dict()
+        shown["parse_error"] = problem
+        if args.raw:
+            shown["body"] = entry.body.decode("utf-8", "replace")
+        out.write(_dumps(shown))
+        return EXIT_OK
+    rows = [
+        ("id", entry.id),
+        ("event", entry.event or "-"),
+        ("tenant", entry.tenant),
+        ("event id", str(entry.event_id)),
+        ("state", entry.state.value),
+        ("attempts", str(entry.attempts)),
+        ("received", _utc(entry.received_at)),
+        ("next attempt", _next(entry)),
+        ("owner", entry.owner or "-"),
+        ("lease until", _utc(entry.lease_until)),
+        ("last error", entry.last_error or "-"),
+        ("body", f"{len(entry.body)} bytes"),
+    ]
+    out.write(_table(rows))
+    if event is not None:
+        out.write("\nThe event, as parsed:\n" + _dumps(event.to_dict()))
+    else:
+        out.write(f"\nThe body does not parse: {problem}\n")
+    if args.raw:
+        out.write("\nThe body, as received:\n" + entry.body.decode("utf-8", "replace") + "\n")
+    elif event is None:
+        out.write("`--raw` prints the body (it may hold personal data).\n")
+    return EXIT_OK
+
+
+def _inbox_replay(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
+    if args.all_dead:
+        count = inbox.replay_dead()
+        out.write(f"Replayed {_entries(count, 'dead')}; the next worker pass runs them.\n")
+        return EXIT_OK
+    entry = inbox.get(_entry_id(args.id))
+    if entry is None:
+        return _missing(args.id)
+    if not inbox.replay(args.id):
+        sys.stderr.write(
+            f"Entry {args.id} is {entry.state.value}: only done and dead entries are replayed "
+            "(a worker runs pending and running ones anyway).\n"
+        )
+        return EXIT_FAILED
+    out.write(f"Replayed {args.id}; the next worker pass runs it.\n")
+    return EXIT_OK
+
+
+def _inbox_purge(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
+    count = inbox.purge(args.older_than)
+    span = _span(args.older_than.total_seconds())
+    out.write(f"Deleted {_entries(count, 'done or dead')} settled more than {span} ago.\n")
+    return EXIT_OK
+
+
+_INBOX_ACTIONS: dict[str, Callable[[Inbox, argparse.Namespace, TextIO], int]] = {
+    "stats": _inbox_stats,
+    "list": _inbox_list,
+    "show": _inbox_show,
+    "replay": _inbox_replay,
+    "purge": _inbox_purge,
+}
+
+
+def _cmd_inbox(args: argparse.Namespace, out: TextIO) -> int:
+    with _opened(args.inbox) as inbox:
+        return _INBOX_ACTIONS[args.action](inbox, args, out)
+
+
+def _import(name: str) -> ModuleType:
+    if not _MODULE.fullmatch(name):
+        msg = f"{name!r} is not a module name such as myapp.webhooks"
+        raise UsageError(msg)
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        msg = f"cannot import {name}: {exc}. Is its directory the current one, or on PYTHONPATH?"
+        raise UsageError(msg) from exc
+
+
+def _dispatcher(args: argparse.Namespace) -> Dispatcher:
+    """Import the handlers' modules and return the dispatcher whose handlers the worker runs."""
+    here = str(Path.cwd())
+    if here not in sys.path:
+        sys.path.insert(0, here)  # as `python -m` does, so that the app's modules import
+    for name in args.imports:
+        _import(name)
+    dispatcher = default_dispatcher
+    if args.dispatcher is not None:
+        module, _, attribute = args.dispatcher.partition(":")
+        named = getattr(_import(module), attribute or "-", None)
+        if not isinstance(named, Dispatcher):
+            msg = f"--dispatcher {args.dispatcher} is not a Dispatcher: write MODULE:ATTRIBUTE"
+            raise UsageError(msg)
+        dispatcher = named
+    if not dispatcher.patterns():
+        msg = (
+            "no handler is registered, so every event would be marked done unhandled: "
+            "--import the modules that register them with @superoffice_webhooks.on, or "
+            "name your Dispatcher with --dispatcher MODULE:ATTRIBUTE"
+        )
+        raise UsageError(msg)
+    return dispatcher
+
+
+@contextlib.contextmanager
+def _logging_to_stderr(level: str) -> Iterator[None]:
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = logging.Formatter(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ"
+    )
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    before = root.level, logger.level
+    root.addHandler(handler)
+    # The package's own level too, so that --log-level holds whatever was set before.
+    root.setLevel(level)
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(before[0])
+        logger.setLevel(before[1])
+
+
+@contextlib.contextmanager
+def _stopping_on_signals(worker: Worker) -> Iterator[None]:
+    """SIGTERM or SIGINT: finish the running event, then stop; a second one: exit at once."""
+    received: list[str] = []
+
+    def stop(number: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(number).name
+        if received:
+            logger.warning(
+                "%s again: exiting now. The running event runs again once its lease runs out.",
+                name,
+            )
+            logging.shutdown()
+            os._exit(130)
+        received.append(name)
+        logger.info("%s: finishing the running event, then stopping (again: at once).", name)
+        # Event.set() takes a lock that the interrupted main thread may hold; a thread waits for it.
+        threading.Thread(target=worker.stop, name="superoffice-webhooks-stop").start()
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _cmd_worker(args: argparse.Namespace, _out: TextIO) -> int:
+    if args.lease < timedelta(seconds=1):
+        msg = "--lease must be at least 1s"
+        raise UsageError(msg)
+    with _logging_to_stderr(args.log_level):
+        dispatcher = _dispatcher(args)
+        with _opened(args.inbox, create=True) as inbox:
+            retry = RetryPolicy(max_attempts=args.max_attempts)
+            worker = Worker(
+                inbox, dispatcher, retry=retry, lease=args.lease, poll_interval=args.poll
+            )
+            logger.info(
+                "Worker started: inbox %s, handlers for %s; SIGTERM or Ctrl-C stops it.",
+                _shown(args.inbox or os.environ[INBOX_ENV]),
+                ", ".join(dispatcher.patterns()),
+            )
+            with _stopping_on_signals(worker):
+                worker.run()
+            logger.info("Worker stopped.")
+    return EXIT_OK
+
+
 # --- the parser ----------------------------------------------------------------------
 
 
@@ -366,12 +826,13 @@ def _command(
     name: str,
     summary: str,
     description: str,
+    epilog: str = EXIT_CODES,
 ) -> argparse.ArgumentParser:
     return commands.add_parser(
         name,
         help=summary,
         description=description,
-        epilog=EXIT_CODES,
+        epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
@@ -496,7 +957,149 @@ def _parser() -> argparse.ArgumentParser:
         "--signature", required=True, help="the X-SuperOffice-Signature value received"
     )
     _add_file(explain_)
+    _add_inbox_commands(commands)
     return parser
+
+
+def _add_inbox_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--inbox",
+        metavar="URL",
+        help=f"sqlite:///path.sqlite3 or redis://host:6379/0; default: ${INBOX_ENV}",
+    )
+
+
+def _add_inbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    inbox = _command(
+        commands,
+        "inbox",
+        "look into the inbox: stats, list, show, replay, purge",
+        "Look into the inbox a Receiver records events in: count them, list and show them, "
+        "replay what failed, delete what is done. `inbox ACTION --help` describes each.",
+        INBOX_EXIT_CODES,
+    )
+    actions = inbox.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    stats = _command(
+        actions,
+        "stats",
+        "count the entries in each state",
+        "Count the entries in each state (pending, running, done, dead) and say when the "
+        "oldest pending one was received.",
+        INBOX_EXIT_CODES,
+    )
+    _add_inbox_option(stats)
+    stats.add_argument("--json", action="store_true", help="print the counts as JSON")
+
+    list_ = _command(
+        actions,
+        "list",
+        "list entries, the most recently received first",
+        "List entries, the most recently received first: id, event, tenant, state, "
+        "attempts, when received and when due (UTC), and the last error.",
+        INBOX_EXIT_CODES,
+    )
+    _add_inbox_option(list_)
+    list_.add_argument(
+        "--state", choices=[state.value for state in State], help="only entries in this state"
+    )
+    list_.add_argument(
+        "--limit", type=_positive, default=100, metavar="N", help="at most N (default 100)"
+    )
+    list_.add_argument("--json", action="store_true", help="print the entries as JSON")
+
+    show = _command(
+        actions,
+        "show",
+        "show one entry and its event",
+        "Show one entry and its event as parsed, or the error that keeps its body from "
+        "parsing. The raw body (personal data) is printed only with --raw.",
+        INBOX_EXIT_CODES,
+    )
+    _add_inbox_option(show)
+    show.add_argument("id", metavar="ID", help="the entry's id, <tenant>/<EventId>")
+    show.add_argument("--json", action="store_true", help="print the entry and event as JSON")
+    show.add_argument("--raw", action="store_true", help="print the body as received, too")
+
+    replay = _command(
+        actions,
+        "replay",
+        "make a done or dead entry pending again",
+        "Make a done or dead entry pending again, due now: the next worker pass runs its "
+        "handlers. --all-dead replays every dead entry.",
+        INBOX_EXIT_CODES,
+    )
+    _add_inbox_option(replay)
+    which = replay.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", nargs="?", metavar="ID", help="the entry's id, <tenant>/<EventId>")
+    which.add_argument("--all-dead", action="store_true", help="replay every dead entry")
+
+    purge = _command(
+        actions,
+        "purge",
+        "delete done and dead entries",
+        "Delete the done and dead entries that settled more than DURATION ago. Pending "
+        "and running entries are never deleted.",
+        INBOX_EXIT_CODES,
+    )
+    _add_inbox_option(purge)
+    purge.add_argument(
+        "--older-than",
+        type=duration,
+        required=True,
+        metavar="DURATION",
+        help="e.g. 90s, 15m, 12h or 7d",
+    )
+
+    worker = _command(
+        commands,
+        "worker",
+        "run the handlers of the events in an inbox",
+        "Run the handlers of the inbox's due events (new ones, retries, and those of "
+        "workers that died) until SIGTERM or Ctrl-C, which let the running event finish; "
+        "a second one exits at once. The modules named by --import register handlers with "
+        "@superoffice_webhooks.on; --dispatcher names a Dispatcher instead. Logs go to "
+        "standard error.",
+        INBOX_EXIT_CODES,
+    )
+    _add_inbox_option(worker)
+    worker.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="a module that registers handlers (repeat for several)",
+    )
+    worker.add_argument(
+        "--dispatcher", metavar="MODULE:ATTR", help="run this Dispatcher's handlers instead"
+    )
+    worker.add_argument(
+        "--lease",
+        type=duration,
+        default=timedelta(seconds=30),
+        metavar="DURATION",
+        help="how soon a dead worker's event is taken over (default 30s)",
+    )
+    worker.add_argument(
+        "--poll",
+        type=duration,
+        default=timedelta(seconds=1),
+        metavar="DURATION",
+        help="how long to wait when nothing is due (default 1s)",
+    )
+    worker.add_argument(
+        "--max-attempts",
+        type=_positive,
+        metavar="N",
+        help="an event is dead after N failed attempts (default: retried for 24h)",
+    )
+    worker.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default="INFO",
+        help="what to log to standard error (default INFO)",
+    )
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
@@ -508,6 +1111,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "send": _cmd_send,
     "listen": _cmd_listen,
     "explain": _cmd_explain,
+    "inbox": _cmd_inbox,
+    "worker": _cmd_worker,
 }
 
 
@@ -519,6 +1124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _COMMANDS[args.command](args, sys.stdout)
     except UsageError as exc:
         parser.exit(EXIT_USAGE, f"{parser.prog} {args.command}: error: {exc}\n")
+    except InboxFailedError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EXIT_NETWORK
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
