@@ -24,6 +24,8 @@ import pytest
 import superoffice_webhooks as sow
 from conftest import example
 from superoffice_webhooks import idempotency
+from superoffice_webhooks import inbox as inbox_module
+from superoffice_webhooks.inbox import SQLiteInbox
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -114,6 +116,11 @@ def namespace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[
         "dispatcher": sow.Dispatcher(),
     }
     yield names
+    for value in list(names.values()):  # workers the page started, inboxes it opened
+        if isinstance(value, sow.Worker):
+            value.stop(timeout=10)
+        elif isinstance(value, SQLiteInbox):
+            value.close()
     for value in list(names.values()):  # the handlers the page registered with @sow.on
         if callable(value):
             with contextlib.suppress(sow.ConfigurationError):  # not a registered handler
@@ -167,7 +174,7 @@ def test_concepts_examples(namespace: dict[str, Any]) -> None:
 
 def test_delivery_examples(namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """The delivery page builds each receiver it shows, and its hooks behave as described."""
-    opened: list[idempotency.SQLiteStore] = []
+    opened: list[idempotency.SQLiteStore | SQLiteInbox] = []
 
     class RecordedSQLiteStore(idempotency.SQLiteStore):
         """The page's SQLiteStore, kept so that the test can close its connection."""
@@ -176,10 +183,19 @@ def test_delivery_examples(namespace: dict[str, Any], monkeypatch: pytest.Monkey
             super().__init__(*args, **kwargs)
             opened.append(self)
 
+    class RecordedSQLiteInbox(inbox_module.SQLiteInbox):
+        """The page's SQLiteInbox, kept so that the test can close its connection."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            opened.append(self)
+
     monkeypatch.setattr(idempotency, "SQLiteStore", RecordedSQLiteStore)
+    monkeypatch.setattr(inbox_module, "SQLiteInbox", RecordedSQLiteInbox)
     try:
         run_page("delivery.md", namespace)
     finally:
+        namespace["worker"].stop(timeout=10)
         for store in opened:
             store.close()
 

@@ -353,7 +353,6 @@ The inbox URL may also come from the {INBOX_ENV} environment variable:
   redis://host:6379/0               rediss://host:6380/0 (TLS; both need the redis extra)
 """
 
-logger = logging.getLogger("superoffice_webhooks")
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

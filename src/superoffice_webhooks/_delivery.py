@@ -45,6 +45,10 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+#: Draws the jitter of retries from the operating system: forked workers draw differently,
+#: and the random module's shared state (which applications and tests seed) is left alone.
+_jitter = random.SystemRandom().random
+
 #: How often a store error while settling is retried, and the first pause between tries.
 _SETTLE_TRIES = 8
 _SETTLE_PAUSE = 0.05
@@ -303,7 +307,7 @@ class Delivery:
         return function(*args, **kwargs)
 
     def _failed(self, entry: Entry, owner: str, event: Event, exc: Exception) -> Exception:
-        decided = settlement(entry, exc, self.retry, time.time(), random.random())  # noqa: S311  # jitter, not a secret
+        decided = settlement(entry, exc, self.retry, time.time(), _jitter())
         self._settle(entry, owner, decided)
         _log_failure(entry, exc, decided)
         if self.on_failure is not None and isinstance(exc, HandlerError):

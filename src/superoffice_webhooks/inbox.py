@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import enum
 import os
-import random
+import secrets
 import socket
 import threading
 import time
@@ -694,4 +694,4 @@ class SQLiteInbox:
 
 def new_owner() -> str:
     """A name for one attempt: this host and process, and a random part."""
-    return f"{socket.gethostname()}:{os.getpid()}:{random.getrandbits(32):08x}"
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
