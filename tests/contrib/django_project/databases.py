@@ -11,7 +11,6 @@ directory, on a free port of 127.0.0.1. Running as root, it is started as the
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
 import os
 import pwd
@@ -47,8 +46,9 @@ def _binary(name: str) -> str | None:
     found = shutil.which(name)
     if found is not None:
         return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return candidates[-1] if candidates else None
+    # Debian keeps them out of PATH, in one directory per major version.
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(candidates[-1]) if candidates else None
 
 
 @contextlib.contextmanager
@@ -124,7 +124,10 @@ def use_test_databases() -> Iterator[None]:
         for alias, values in real.items():
             settings.DATABASES[alias].update(values)
         os.environ[DATABASES_VARIABLE] = json.dumps(
-            {alias: {"ENGINE": settings.DATABASES[alias]["ENGINE"], **real[alias]} for alias in real}
+            {
+                alias: {"ENGINE": settings.DATABASES[alias]["ENGINE"], **real[alias]}
+                for alias in real
+            }
         )
         try:
             for alias in real:
@@ -133,6 +136,7 @@ def use_test_databases() -> Iterator[None]:
         finally:
             del os.environ[DATABASES_VARIABLE]
             connections.close_all()
+
 
 def setup() -> None:
     """Configure Django with the test project's settings and its test environment, once."""

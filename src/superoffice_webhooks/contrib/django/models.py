@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 
 from superoffice_webhooks.inbox import State
+
+if TYPE_CHECKING:
+    import uuid
+    from datetime import datetime
 
 __all__ = ["InboxEntry"]
 
@@ -16,21 +22,32 @@ class InboxEntry(models.Model):
     change rows through it (or the admin's actions), not directly.
     """
 
-    STATES = [(state.value, state.value) for state in State]
+    STATES = tuple((state.value, state.value) for state in State)
 
-    tenant = models.CharField(max_length=255, help_text="The ContextIdentifier.")
-    event_id = models.UUIDField(help_text="The EventId.")
-    event = models.CharField(max_length=255, help_text="The event name, e.g. person.consented.")
-    body = models.BinaryField(help_text="The raw body, as received and verified.")
-    state = models.CharField(max_length=16, choices=STATES)
-    attempts = models.PositiveIntegerField(default=0)
-    received_at = models.DateTimeField()
-    next_attempt_at = models.DateTimeField(
+    tenant: models.CharField[str, str] = models.CharField(
+        max_length=255, help_text="The ContextIdentifier."
+    )
+    event_id: models.UUIDField[uuid.UUID, uuid.UUID] = models.UUIDField(help_text="The EventId.")
+    event: models.CharField[str, str] = models.CharField(
+        max_length=255, help_text="The event name, e.g. person.consented."
+    )
+    body: models.BinaryField[bytes, bytes | memoryview] = models.BinaryField(
+        help_text="The raw body, as received and verified."
+    )
+    state: models.CharField[str, str] = models.CharField(max_length=16, choices=STATES)
+    attempts: models.PositiveIntegerField[int, int] = models.PositiveIntegerField(default=0)
+    received_at: models.DateTimeField[datetime, datetime] = models.DateTimeField()
+    next_attempt_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(
         help_text="When it is due (pending) or last changed state."
     )
-    owner = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001  # None: no attempt runs
-    lease_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(null=True, blank=True)  # noqa: DJ001  # None: it never failed
+    # None, not "": no attempt runs (as Entry.owner).
+    owner: models.CharField[str | None, str | None] = models.CharField(  # noqa: DJ001  # see above
+        max_length=255, null=True, blank=True
+    )
+    lease_until: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True
+    )
+    last_error: models.TextField[str | None, str | None] = models.TextField(null=True, blank=True)  # noqa: DJ001  # None: it never failed
 
     class Meta:
         verbose_name = "inbox entry"

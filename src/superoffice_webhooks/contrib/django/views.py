@@ -25,7 +25,6 @@ from superoffice_webhooks.contrib._http import (
     text,
     too_large,
 )
-
 from superoffice_webhooks.exceptions import HandlerError, PayloadError
 
 from . import conf

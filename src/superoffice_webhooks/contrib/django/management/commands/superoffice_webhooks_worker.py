@@ -40,9 +40,7 @@ class Command(BaseCommand):
             default=1.0,
             help="Seconds to wait when nothing is due (default 1).",
         )
-        parser.add_argument(
-            "--once", action="store_true", help="Run what is due now, then exit."
-        )
+        parser.add_argument("--once", action="store_true", help="Run what is due now, then exit.")
 
     def handle(self, *args: Any, **options: Any) -> None:  # noqa: ARG002  # the command's signature
         worker = build_worker(options["database"], options["poll_interval"])
@@ -55,7 +53,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{signal.Signals(signum).name}: stopping after the running event.")
             worker.stop()
 
-        previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGINT)}
+        previous = {
+            number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGINT)
+        }
         self.stdout.write(f"Running the handlers of {worker.delivery.inbox!r}; Ctrl-C stops.")
         try:
             worker.run()
