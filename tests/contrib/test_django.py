@@ -36,7 +36,7 @@ from webhook_cases import (
 )
 
 import superoffice_webhooks as sow
-from conftest import SECRET, example
+from conftest import EXAMPLES, SECRET, example
 from superoffice_webhooks import ConfigurationError, Receiver
 from superoffice_webhooks.contrib.django import AsyncWebhookView, WebhookView, conf, event_received
 from superoffice_webhooks.contrib.django.apps import check_settings
@@ -402,6 +402,14 @@ def test_a_chunked_body_gets_411_under_gunicorn(gunicorn_server: Server) -> None
 
 
 # --- the documented example -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["settings.py", "urls.py", "handlers.py"])
+def test_the_django_page_shows_the_example_inline(name: str) -> None:
+    """docs/django.md shows each file of docs/examples/django_site inline, exactly."""
+    page = (EXAMPLES.parent / "django.md").read_text(encoding="utf-8")
+    example_file = (EXAMPLES / "django_site" / name).read_text(encoding="utf-8")
+    assert f"```python\n{example_file}```" in page
 
 
 def test_django_example_in_process(caplog: pytest.LogCaptureFixture) -> None:
