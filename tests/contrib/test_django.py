@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
 import io
 import logging
-import os
+import sys
 from typing import TYPE_CHECKING, Any
 
-import django
 import pytest
+from django.apps import apps
 from django.core import checks
 from django.core.management import call_command
 from django.http import HttpResponse
-from django.test import AsyncClient, Client, RequestFactory, override_settings
-from django.test.utils import setup_test_environment
+from django.test import (
+    AsyncClient,
+    AsyncRequestFactory,
+    Client,
+    RequestFactory,
+    override_settings,
+)
 from live_server import Server, post, serve
 from webhook_cases import (
     CASE_IDS,
@@ -24,12 +30,13 @@ from webhook_cases import (
     Unreadable,
     check,
     failing_body,
+    fresh,
     logged,
     signed,
 )
 
 import superoffice_webhooks as sow
-from conftest import SECRET, example
+from conftest import EXAMPLES, SECRET, example
 from superoffice_webhooks import ConfigurationError, Receiver
 from superoffice_webhooks.contrib.django import AsyncWebhookView, WebhookView, conf, event_received
 from superoffice_webhooks.contrib.django.apps import check_settings
@@ -40,9 +47,9 @@ if TYPE_CHECKING:
 
     from webhook_cases import Recorder
 
-os.environ["DJANGO_SETTINGS_MODULE"] = "django_project.settings"
-django.setup()
-setup_test_environment()
+from django_project.databases import setup  # before anything of Django's
+
+setup()
 
 from django_project import urls  # noqa: E402  # needs the settings configured above
 
@@ -172,7 +179,7 @@ def test_a_body_read_through_request_body_is_kept(recorder: Recorder) -> None:
 
 
 def test_signal_is_sent_with_event_and_outcome(recorder: Recorder) -> None:
-    """event_received carries the event, the outcome and the request; not for rejections."""
+    """event_received carries the event, the outcome and the request, sync and async."""
     received: list[dict[str, Any]] = []
 
     def listener(sender: type[Any], **kwargs: Any) -> None:
@@ -180,22 +187,54 @@ def test_signal_is_sent_with_event_and_outcome(recorder: Recorder) -> None:
 
     event_received.connect(listener)
     try:
-        body = example("person.consented")
-        Client().post("/sync/", body, content_type="application/json", headers=signed(body))
+        for body in (fresh(example("person.consented")), fresh(example("person.consented"))):
+            Client().post("/sync/", body, content_type="application/json", headers=signed(body))
+        body = fresh(example("person.consented"))
         asyncio.run(
             AsyncClient().post(
                 "/async/", body, content_type="application/json", headers=signed(body)
             )
         )
-        Client().post("/sync/", body, content_type="application/json")
     finally:
         event_received.disconnect(listener)
-    assert [r["sender"] for r in received] == [WebhookView, AsyncWebhookView]
+    assert [r["sender"] for r in received] == [WebhookView, WebhookView, AsyncWebhookView]
     for record in received:
-        assert record["event"] == sow.parse(body)
         assert record["outcome"].status == 200
         assert record["outcome"].event is record["event"]
+        assert record["event"].person_id == 18
         assert record["request"].path in {"/sync/", "/async/"}
+
+
+def test_signal_is_sent_only_when_handlers_ran(recorder: Recorder) -> None:
+    """Not for rejections, pings or duplicates; for a failing handler, with its 500 outcome."""
+    received: list[Any] = []
+
+    def listener(sender: type[Any], **kwargs: Any) -> None:
+        received.append(kwargs["outcome"])
+
+    body, failing, ping = fresh(example("person.created")), failing_body(), example("test")
+    event_received.connect(listener)
+    try:
+        client = Client()
+        statuses = [
+            client.post(url, data, content_type="application/json", headers=headers).status_code
+            for url, data, headers in [
+                ("/sync/", body, signed(body)),  # handled: sent
+                ("/sync/", body, signed(body)),  # a duplicate: not sent
+                ("/sync/", body, {}),  # unsigned: not sent
+                ("/sync/", ping, signed(ping)),  # a test ping: not sent
+                ("/sync/", ping, {"X-Hook-Test": "true"}),  # an unverified ping: not sent
+                ("/sync/", failing, signed(failing)),  # a failing handler: sent
+            ]
+        ]
+    finally:
+        event_received.disconnect(listener)
+    assert statuses == [200, 200, 401, 200, 200, 500]
+    assert [outcome.status for outcome in received] == [200, 500]
+    assert [outcome.reason for outcome in received] == [
+        "handled by 1 handler(s)",
+        "handler failed; SuperOffice will retry",
+    ]
 
 
 def test_as_view_with_a_ready_receiver(recorder: Recorder) -> None:
@@ -206,6 +245,12 @@ def test_as_view_with_a_ready_receiver(recorder: Recorder) -> None:
     request = RequestFactory().post("/x/", body, content_type="application/json", headers=headers)
     assert view(request).status_code == 200
     assert [type(e) for e in recorder.events] == [sow.PersonDeleted]
+    async_view = AsyncWebhookView.as_view(receiver=Receiver(secret="own secret"))
+    async_request = AsyncRequestFactory().post(
+        "/x/", body, content_type="application/json", headers=headers
+    )
+    answer: Any = async_view(async_request)  # a coroutine: the view is async
+    assert asyncio.run(answer).status_code == 200  # not the setting's secret
     with pytest.raises(ConfigurationError, match="not both"):
         WebhookView.as_view(Receiver(secret=SECRET), secret=SECRET)
     with pytest.raises(ConfigurationError, match="Unknown Receiver option"):
@@ -256,6 +301,7 @@ def test_settings_are_read_lazily_and_again_when_changed() -> None:
             "superoffice_webhooks.E004",
         ),
         ({"OPTIONS": {"allow_unsigned": True}}, "superoffice_webhooks.W001"),
+        ({"SECRET": SECRET, "AUTODISCOVER": "no"}, "superoffice_webhooks.E003"),
     ],
 )
 def test_system_checks(setting: object, check_id: str) -> None:
@@ -283,7 +329,85 @@ def test_a_missing_secret_fails_loudly_at_the_first_request() -> None:
         Client().post("/settings/", b"{}", content_type="application/json")
 
 
+# --- handler discovery ----------------------------------------------------------------
+
+
+def test_webhooks_modules_of_installed_apps_are_imported_at_startup() -> None:
+    """An installed app's webhooks.py, which nothing imports, has its @on handlers registered."""
+    webhooks = sys.modules.get("django_project.notes.webhooks")  # not imported by any test
+    assert webhooks is not None
+    assert webhooks.dispatcher.handlers_for("person.created") == (webhooks.write_note,)
+
+
+@pytest.mark.parametrize(("setting", "imported"), [(False, False), (True, True)])
+def test_autodiscover_setting_turns_discovery_off(setting: bool, imported: bool) -> None:
+    """SUPEROFFICE_WEBHOOKS['AUTODISCOVER'] = False: webhooks.py modules are not imported."""
+    name = "django_project.notes.webhooks"
+    config = apps.get_app_config("superoffice_webhooks")
+    saved = sys.modules.pop(name)
+    try:
+        with override_settings(SUPEROFFICE_WEBHOOKS={"SECRET": SECRET, "AUTODISCOVER": setting}):
+            config.ready()
+        assert (name in sys.modules) is imported
+    finally:
+        sys.modules[name] = saved
+
+
+def test_a_malformed_setting_leaves_discovery_on() -> None:
+    """A setting that is not a dict counts as discovery on (the checks report it)."""
+    with override_settings(SUPEROFFICE_WEBHOOKS="a secret"):
+        assert conf.autodiscover() is True
+
+
+# --- bodies without a length -----------------------------------------------------------
+
+
+def test_a_body_without_a_length_gets_411_with_the_client(recorder: Recorder) -> None:
+    """Under WSGI, no Content-Length (a chunked body) gets 411 saying what to do, not 401."""
+    body = fresh(example("person.created"))
+    response = Client().post(
+        "/sync/",
+        body,
+        content_type="application/json",
+        headers=signed(body),
+        CONTENT_LENGTH="",
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+    assert response.status_code == 411
+    assert b"Content-Length" in response.content
+    assert recorder.events == []
+
+
+def test_a_chunked_body_gets_411_under_gunicorn(gunicorn_server: Server) -> None:
+    """A chunked request to the example under gunicorn gets 411 naming Content-Length."""
+    body = fresh(example("person.consented"))
+    connection = http.client.HTTPConnection("127.0.0.1", gunicorn_server.port, timeout=10)
+    try:
+        connection.request(
+            "POST",
+            URL,
+            body=iter([body[:100], body[100:]]),
+            headers=signed(body),
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        status, answer = response.status, response.read()
+    finally:
+        connection.close()
+    assert status == 411
+    assert b"no Content-Length" in answer
+    assert CONSENT_LOGGED not in gunicorn_server.output()
+
+
 # --- the documented example -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["settings.py", "urls.py", "handlers.py"])
+def test_the_django_page_shows_the_example_inline(name: str) -> None:
+    """docs/django.md shows each file of docs/examples/django_site inline, exactly."""
+    page = (EXAMPLES.parent / "django.md").read_text(encoding="utf-8")
+    example_file = (EXAMPLES / "django_site" / name).read_text(encoding="utf-8")
+    assert f"```python\n{example_file}```" in page
 
 
 def test_django_example_in_process(caplog: pytest.LogCaptureFixture) -> None:

@@ -1,5 +1,6 @@
-"""The example's URL plus views configured by as_view() options, for the tests."""
+"""The example's URL plus views configured by as_view() options, and the admin, for the tests."""
 
+from django.contrib import admin
 from django.urls import include, path
 from webhook_cases import LIMIT, Recorder
 
@@ -10,6 +11,7 @@ recorder = Recorder()
 
 urlpatterns = [
     path("", include("django_site.urls")),
+    path("admin/", admin.site.urls),
     path("sync/", WebhookView.as_view(dispatcher=recorder.dispatcher, max_body_size=LIMIT)),
     path("async/", AsyncWebhookView.as_view(dispatcher=recorder.dispatcher, max_body_size=LIMIT)),
     path("ack/", WebhookView.as_view(dispatcher=recorder.dispatcher, on_handler_error="ack")),

@@ -1,4 +1,6 @@
-"""Django: a CSRF-exempt webhook view, settings, system checks and an ``event_received`` signal.
+"""Django: a CSRF-exempt webhook view, settings, system checks, an ``event_received`` signal,
+discovery of ``webhooks.py`` handler modules, and an inbox on the project's database
+(:class:`DjangoInbox`, its admin page and the ``superoffice_webhooks_worker`` command).
 
 ``urls.py``::
 
@@ -14,7 +16,8 @@
 The views and the signal import nothing from the settings until the first request.
 """
 
+from .inbox import DjangoInbox
 from .signals import event_received
 from .views import AsyncWebhookView, WebhookView
 
-__all__ = ["AsyncWebhookView", "WebhookView", "event_received"]
+__all__ = ["AsyncWebhookView", "DjangoInbox", "WebhookView", "event_received"]

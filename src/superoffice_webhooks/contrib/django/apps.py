@@ -6,6 +6,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.core import checks
+from django.utils.module_loading import autodiscover_modules
 
 from superoffice_webhooks.exceptions import ConfigurationError
 
@@ -15,15 +16,23 @@ __all__ = ["SuperOfficeWebhooksConfig", "check_settings"]
 
 
 class SuperOfficeWebhooksConfig(AppConfig):
-    """Registers the system checks of the ``SUPEROFFICE_WEBHOOKS`` setting."""
+    """The checks of ``SUPEROFFICE_WEBHOOKS``, handler discovery, and the inbox model."""
 
     name = "superoffice_webhooks.contrib.django"
     label = "superoffice_webhooks"
     verbose_name = "SuperOffice webhooks"
+    default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Register :func:`check_settings`."""
+        """Register :func:`check_settings`; import each installed app's ``webhooks`` module.
+
+        As the admin imports ``admin.py``, so that the ``@on`` handlers in
+        ``<app>/webhooks.py`` are registered before the first request, whatever else
+        imports them. ``SUPEROFFICE_WEBHOOKS["AUTODISCOVER"] = False`` turns it off.
+        """
         checks.register(check_settings)
+        if conf.autodiscover():
+            autodiscover_modules("webhooks")
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:  # noqa: ARG001  # the check framework's signature

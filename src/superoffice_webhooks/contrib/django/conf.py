@@ -17,11 +17,11 @@ from superoffice_webhooks.exceptions import ConfigurationError
 if TYPE_CHECKING:
     from superoffice_webhooks._receiver import Receiver
 
-__all__ = ["SETTING", "SettingsError", "build_receiver", "receiver_options"]
+__all__ = ["SETTING", "SettingsError", "autodiscover", "build_receiver", "receiver_options"]
 
 #: The name of the setting.
 SETTING = "SUPEROFFICE_WEBHOOKS"
-_KEYS = frozenset({"SECRET", "SECRETS", "DISPATCHER", "OPTIONS"})
+_KEYS = frozenset({"SECRET", "SECRETS", "DISPATCHER", "OPTIONS", "AUTODISCOVER"})
 _cache: dict[int, tuple[Mapping[str, Any], Receiver]] = {}
 
 
@@ -53,6 +53,8 @@ def receiver_options(overrides: Mapping[str, Any] | None = None) -> dict[str, An
         raise _malformed(
             f"Set {SETTING}['SECRET'] or ['SECRETS'] (a list while rotating), not both."
         )
+    if not isinstance(raw.get("AUTODISCOVER", True), bool):
+        raise _malformed(f"{SETTING}['AUTODISCOVER'] must be True or False.")
     extra = raw.get("OPTIONS", {})
     if not isinstance(extra, Mapping):
         raise _malformed(f"{SETTING}['OPTIONS'] must be a dict of Receiver options.")
@@ -65,6 +67,15 @@ def receiver_options(overrides: Mapping[str, Any] | None = None) -> dict[str, An
         options["dispatcher"] = _dispatcher(raw["DISPATCHER"])
     options.update(overrides or {})
     return options
+
+
+def autodiscover() -> bool:
+    """Whether to import each installed app's ``webhooks`` module (``AUTODISCOVER``, default on).
+
+    A malformed setting counts as on here; the system checks report it (E003).
+    """
+    raw = getattr(settings, SETTING, {})
+    return not isinstance(raw, Mapping) or raw.get("AUTODISCOVER") is not False
 
 
 def build_receiver(overrides: Mapping[str, Any] | None = None) -> Receiver:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from asgiref.sync import sync_to_async
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.http.request import RawPostDataException
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from superoffice_webhooks._receiver import Outcome
 from superoffice_webhooks.contrib._http import (
     CONTENT_TYPE,
     check_options,
@@ -21,16 +25,27 @@ from superoffice_webhooks.contrib._http import (
     text,
     too_large,
 )
+from superoffice_webhooks.exceptions import HandlerError, PayloadError
 
 from . import conf
 from .signals import event_received
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Awaitable, Callable, Mapping
 
-    from superoffice_webhooks._receiver import Outcome, Receiver
+    from superoffice_webhooks._receiver import Receiver
 
 __all__ = ["AsyncWebhookView", "WebhookView"]
+
+logger = logging.getLogger("superoffice_webhooks")
+
+#: The reason of the 411 answer to a body without a length under WSGI.
+LENGTH_REQUIRED = (
+    "The request has no Content-Length (a chunked body?), and Django under WSGI reads such "
+    "a body as empty, so its signature cannot be checked. Send the body with a "
+    "Content-Length header, as SuperOffice does; a proxy in front of Django must not "
+    "re-chunk it."
+)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -65,6 +80,8 @@ class _BaseWebhookView(View):
     def read(self, request: HttpRequest, receiver: Receiver) -> bytes | Outcome:
         """The raw body, or the outcome to answer with before the receiver sees it."""
         declared = declared_length(request.headers.get("Content-Length"))
+        if declared is None and isinstance(request, WSGIRequest):
+            return _length_required()
         early = too_large(declared, receiver)
         if early is not None:
             return early
@@ -90,13 +107,28 @@ class WebhookView(_BaseWebhookView):
         if not isinstance(body, bytes):
             return _response(body)
         outcome = receiver.receive(body, request.headers)
-        if outcome.event is not None:
+        if _handlers_ran(outcome):
             event_received.send(type(self), event=outcome.event, outcome=outcome, request=request)
         return _response(outcome)
 
 
 class AsyncWebhookView(_BaseWebhookView):
-    """Like :class:`WebhookView`, for ASGI deployments: handlers may be ``async``."""
+    """Like :class:`WebhookView`, for ASGI deployments: handlers may be ``async``.
+
+    Async handlers are awaited; sync ones run through Django's
+    ``sync_to_async(thread_sensitive=True)``, so they may use the ORM as in any sync view.
+    A ready receiver given to ``as_view(receiver=...)`` runs them as it was built to
+    (pass it ``run_sync=`` yourself).
+    """
+
+    @classmethod
+    def as_view(
+        cls, receiver: Receiver | None = None, **receiver_options: Any
+    ) -> Callable[..., HttpResponseBase]:
+        """See :meth:`WebhookView.as_view`; sync handlers run thread-sensitively."""
+        if receiver is None:
+            receiver_options.setdefault("run_sync", run_sync)
+        return super().as_view(receiver, **receiver_options)
 
     async def post(self, request: HttpRequest) -> HttpResponse:
         """Receive one webhook request."""
@@ -105,11 +137,26 @@ class AsyncWebhookView(_BaseWebhookView):
         if not isinstance(body, bytes):
             return _response(body)
         outcome = await receiver.areceive(body, request.headers)
-        if outcome.event is not None:
+        if _handlers_ran(outcome):
             await event_received.asend(
                 type(self), event=outcome.event, outcome=outcome, request=request
             )
         return _response(outcome)
+
+
+def run_sync(function: Callable[[], object]) -> Awaitable[object]:
+    """Run a sync handler as Django runs sync code from async code: thread-sensitively."""
+    return sync_to_async(function, thread_sensitive=True)()
+
+
+def _handlers_ran(outcome: Outcome) -> bool:
+    """Whether the handlers ran for this request (successfully or not)."""
+    return outcome.dispatch is not None or isinstance(outcome.error, HandlerError)
+
+
+def _length_required() -> Outcome:
+    logger.warning("Rejected webhook request: 411 %s", LENGTH_REQUIRED)
+    return Outcome(status=411, reason=LENGTH_REQUIRED, error=PayloadError(LENGTH_REQUIRED))
 
 
 def _response(outcome: Outcome) -> HttpResponse:

@@ -1,0 +1,233 @@
+"""An inbox on the project's own database: :class:`DjangoInbox`."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db.models import Count, F, Min
+
+from superoffice_webhooks.inbox import (
+    Entry,
+    InboxStats,
+    Settlement,
+    State,
+    _check_limit,
+    _positive,
+    split_id,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.db.models import QuerySet
+
+    from .models import InboxEntry
+
+__all__ = ["DjangoInbox"]
+
+_SETTLED = (State.DONE.value, State.DEAD.value)
+
+
+class DjangoInbox:
+    """An :class:`~superoffice_webhooks.inbox.Inbox` in a table of the project's database.
+
+    Add ``"superoffice_webhooks.contrib.django"`` to ``INSTALLED_APPS`` and run
+    ``manage.py migrate``; the table is ``superoffice_webhooks_inboxentry`` and the admin
+    lists it. It is as durable as the database, and shared by every process and machine
+    that uses it.
+
+    Starting an attempt (:meth:`take`) is one transaction: on PostgreSQL (and other
+    databases with ``SELECT ... FOR UPDATE SKIP LOCKED``) concurrent workers lock
+    different rows and never wait for each other; on SQLite, which has no row locks, the
+    choice and the update are one ``UPDATE`` statement, which SQLite runs under its
+    database-wide write lock.
+
+    :param using: the database alias; the default database if omitted.
+    :param clock: seconds since the epoch (shared by all processes); for tests.
+    """
+
+    def __init__(
+        self, *, using: str = DEFAULT_DB_ALIAS, clock: Callable[[], float] = time.time
+    ) -> None:
+        #: The database alias.
+        self.using = using
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"DjangoInbox(using={self.using!r})"
+
+    # The model is imported at the first call, so that settings can build an inbox
+    # before the app registry is ready.
+    def _rows(self) -> QuerySet[InboxEntry]:
+        from .models import InboxEntry  # noqa: PLC0415  # see above
+
+        return InboxEntry.objects.using(self.using)
+
+    def _key(self, entry_id: str) -> QuerySet[InboxEntry]:
+        tenant, event_id = split_id(entry_id)
+        return self._rows().filter(tenant=tenant, event_id=event_id)
+
+    def add(self, entry: Entry) -> bool:
+        """See :meth:`Inbox.add <superoffice_webhooks.inbox.Inbox.add>`."""
+        rows = self._rows()
+        try:
+            with transaction.atomic(using=self.using):
+                rows.create(
+                    tenant=entry.tenant,
+                    event_id=entry.event_id,
+                    event=entry.event,
+                    body=entry.body,
+                    state=entry.state.value,
+                    attempts=entry.attempts,
+                    received_at=_when(entry.received_at),
+                    next_attempt_at=_when(entry.next_attempt_at),
+                    owner=entry.owner,
+                    lease_until=None if entry.lease_until is None else _when(entry.lease_until),
+                    last_error=entry.last_error,
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def claim(self, entry_id: str, owner: str, lease: float) -> Entry | None:
+        """See :meth:`Inbox.claim <superoffice_webhooks.inbox.Inbox.claim>`."""
+        key = self._key(entry_id)
+        with transaction.atomic(using=self.using):
+            return self._start(key.filter(state=State.PENDING.value), key, owner, lease)
+
+    def take(self, owner: str, lease: float) -> Entry | None:
+        """See :meth:`Inbox.take <superoffice_webhooks.inbox.Inbox.take>`."""
+        now = _when(self._clock())
+        rows = self._rows()
+        due = (
+            # A running entry whose owner's lease ran out, then a pending one.
+            rows.filter(state=State.RUNNING.value, lease_until__lte=now).order_by("lease_until"),
+            rows.filter(state=State.PENDING.value, next_attempt_at__lte=now).order_by(
+                "next_attempt_at"
+            ),
+        )
+        locking = connections[self.using].features.has_select_for_update_skip_locked
+        with transaction.atomic(using=self.using):
+            if not locking:
+                # No row locks (SQLite): take the database's write lock first, as BEGIN
+                # IMMEDIATE would, with an UPDATE that matches no row; the choice below
+                # and its update then run under it, one taker at a time.
+                rows.filter(pk=-1).update(attempts=F("attempts"))
+            for candidates in due:
+                # With row locks, lock one due row no other taker holds, skipping theirs.
+                chosen = candidates.select_for_update(skip_locked=True) if locking else candidates
+                pk = chosen.values_list("pk", flat=True).first()
+                if pk is not None:
+                    one = rows.filter(pk=pk)
+                    return self._start(one, one, owner, lease)
+        return None
+
+    def _start(
+        self,
+        target: QuerySet[InboxEntry],
+        identity: QuerySet[InboxEntry],
+        owner: str,
+        lease: float,
+    ) -> Entry | None:
+        """Start an attempt on the row of *target*, if any; the row as *identity* finds it."""
+        updated = target.update(
+            state=State.RUNNING.value,
+            attempts=F("attempts") + 1,
+            owner=owner,
+            lease_until=_when(self._clock() + lease),
+        )
+        return _entry(identity.get()) if updated else None
+
+    def renew(self, entry_id: str, owner: str, lease: float) -> bool:
+        """See :meth:`Inbox.renew <superoffice_webhooks.inbox.Inbox.renew>`."""
+        held = self._key(entry_id).filter(state=State.RUNNING.value, owner=owner)
+        return held.update(lease_until=_when(self._clock() + lease)) == 1
+
+    def settle(self, entry_id: str, owner: str, settlement: Settlement) -> bool:
+        """See :meth:`Inbox.settle <superoffice_webhooks.inbox.Inbox.settle>`."""
+        changes: dict[str, Any] = {
+            "state": settlement.state.value,
+            "next_attempt_at": _when(self._clock() + settlement.delay),
+            "owner": None,
+            "lease_until": None,
+        }
+        if settlement.error is not None:
+            changes["last_error"] = settlement.error
+        held = self._key(entry_id).filter(state=State.RUNNING.value, owner=owner)
+        return held.update(**changes) == 1
+
+    def get(self, entry_id: str) -> Entry | None:
+        """See :meth:`Inbox.get <superoffice_webhooks.inbox.Inbox.get>`."""
+        row = self._key(entry_id).first()
+        return None if row is None else _entry(row)
+
+    def entries(self, state: State | None = None, *, limit: int = 100) -> list[Entry]:
+        """See :meth:`Inbox.entries <superoffice_webhooks.inbox.Inbox.entries>`."""
+        limit = _check_limit(limit)
+        rows = self._rows() if state is None else self._rows().filter(state=state.value)
+        return [_entry(row) for row in rows.order_by("-received_at")[:limit]]
+
+    def stats(self) -> InboxStats:
+        """See :meth:`Inbox.stats <superoffice_webhooks.inbox.Inbox.stats>`."""
+        rows = self._rows()
+        counts = dict.fromkeys(State, 0)
+        for row in rows.order_by().values("state").annotate(count=Count("pk")):
+            counts[State(row["state"])] = row["count"]
+        oldest = rows.filter(state=State.PENDING.value).aggregate(oldest=Min("received_at"))
+        return InboxStats(
+            counts=counts,
+            oldest_pending_at=None if oldest["oldest"] is None else _seconds(oldest["oldest"]),
+        )
+
+    def replay(self, entry_id: str) -> bool:
+        """See :meth:`Inbox.replay <superoffice_webhooks.inbox.Inbox.replay>`."""
+        settled = self._key(entry_id).filter(state__in=_SETTLED)
+        return settled.update(state=State.PENDING.value, next_attempt_at=self._now()) == 1
+
+    def replay_dead(self) -> int:
+        """See :meth:`Inbox.replay_dead <superoffice_webhooks.inbox.Inbox.replay_dead>`."""
+        dead = self._rows().filter(state=State.DEAD.value)
+        return dead.update(state=State.PENDING.value, next_attempt_at=self._now())
+
+    def purge(self, older_than: timedelta) -> int:
+        """See :meth:`Inbox.purge <superoffice_webhooks.inbox.Inbox.purge>`."""
+        _positive(older_than, "older_than")
+        before = _when(self._clock() - older_than.total_seconds())
+        old = self._rows().filter(state__in=_SETTLED, next_attempt_at__lte=before)
+        deleted, _ = old.delete()
+        return deleted
+
+    def _now(self) -> datetime:
+        return _when(self._clock())
+
+
+def _when(seconds: float) -> datetime:
+    """*seconds* since the epoch as the database takes it: aware UTC, or naive UTC without USE_TZ."""
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return moment if settings.USE_TZ else moment.replace(tzinfo=None)
+
+
+def _seconds(moment: datetime) -> float:
+    """A datetime from the database as seconds since the epoch (a naive one is UTC)."""
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _entry(row: InboxEntry) -> Entry:
+    return Entry(
+        tenant=row.tenant,
+        event_id=uuid.UUID(str(row.event_id)),
+        event=row.event,
+        body=bytes(row.body),
+        state=State(row.state),
+        attempts=row.attempts,
+        received_at=_seconds(row.received_at),
+        next_attempt_at=_seconds(row.next_attempt_at),
+        owner=row.owner,
+        lease_until=None if row.lease_until is None else _seconds(row.lease_until),
+        last_error=row.last_error,
+    )
