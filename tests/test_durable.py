@@ -30,7 +30,7 @@ from superoffice_webhooks.inbox import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
 FAST = RetryPolicy(first_delay=timedelta(milliseconds=1), max_delay=timedelta(milliseconds=1))
@@ -830,3 +830,26 @@ def test_stop_finishes_the_running_event_and_leaves_the_rest() -> None:
     assert worker.run_once() == 1
     assert len(ran) == 1
     assert sorted(e.state.value for e in inbox.entries()) == ["done", "pending"]
+
+
+def test_run_sync_runs_the_inbox_calls_of_areceive(tmp_path: Path) -> None:
+    """Receiver(run_sync=...) runs the inbox's blocking calls as well as sync handlers."""
+    ran: list[str] = []
+
+    async def run_sync(function: Callable[[], object]) -> object:
+        ran.append(getattr(function, "func", function).__name__)
+        return await asyncio.to_thread(function)
+
+    inbox = SQLiteInbox(tmp_path / "inbox.sqlite3")
+    calls = Calls()
+    receiver = sow.Receiver(
+        secret=SECRET, dispatcher=calls.dispatcher, inbox=inbox, run_sync=run_sync
+    )
+    body = fresh("person.created")
+
+    outcome = asyncio.run(receiver.areceive(body, signed(body)))
+
+    assert outcome.reason == "handled by 1 handler(s)"
+    assert ran == ["record", "claim", "handle", "_settle"]
+    assert only(inbox).state is State.DONE
+    inbox.close()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import superoffice_webhooks as sow
 from conftest import example
+from superoffice_webhooks.inbox import SQLiteInbox, State
 
 if TYPE_CHECKING:
     import pytest
@@ -21,7 +22,7 @@ def _python_blocks() -> list[str]:
 
 def test_readme_example_verifies_parses_and_dispatches(capsys: pytest.CaptureFixture[str]) -> None:
     """The README example, given a signed person.consented request, runs its handler."""
-    (block,) = _python_blocks()
+    block = _python_blocks()[0]
     body = example("person.consented")
     headers = {"X-SuperOffice-Signature": sow.sign(body, "the webhook's Secret")}
     namespace: dict[str, object] = {"body": body, "headers": headers}
@@ -35,6 +36,30 @@ def test_readme_example_verifies_parses_and_dispatches(capsys: pytest.CaptureFix
     assert isinstance(namespace["event"], sow.PersonConsented)
     printed = capsys.readouterr().out.splitlines()
     assert printed == ["person 18 consented at 2018-04-24 08:01:15.850693+00:00"] * 2
+
+
+def test_readme_durable_setup_records_and_runs_an_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's production setup records a signed event in the inbox and a worker runs it."""
+    _, block = _python_blocks()
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"sow": sow}
+    exec(compile(block, str(README), "exec"), namespace)  # noqa: S102  # our own README
+    worker, inbox, receiver = namespace["worker"], namespace["inbox"], namespace["receiver"]
+    assert isinstance(worker, sow.Worker)
+    assert isinstance(inbox, SQLiteInbox)
+    assert isinstance(receiver, sow.Receiver)
+    try:
+        body = example("person.created")
+        headers = {"X-SuperOffice-Signature": sow.sign(body, "the webhook's Secret")}
+        assert receiver.receive(body, headers).status == 200
+        (entry,) = inbox.entries()
+        assert entry.state is State.DONE
+    finally:
+        worker.stop(timeout=10)
+        inbox.close()
+    assert (tmp_path / "webhooks.sqlite3").exists()
 
 
 def test_readme_names_the_test_command_ci_runs() -> None:

@@ -8,12 +8,13 @@ through :class:`Delivery`. What to record after an attempt is decided by a pure 
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import threading
 import time
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal, ParamSpec, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Literal, ParamSpec, Protocol, TypeVar, cast, runtime_checkable
 
 from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
 from ._log import logger, printable
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from ._events import Event
-    from ._receiver import FailureHook
+    from ._receiver import FailureHook, SyncRunner
 
 __all__ = ["Delivery", "InboxHandoff", "Worker", "settlement"]
 
@@ -153,6 +154,8 @@ class Delivery:
         third of it while the handlers run).
     :param on_failure: told ``(event, error)`` after every failed attempt.
     :param handoff: told the id of each newly recorded event (:meth:`record`).
+    :param run_sync: how async code runs the inbox's blocking calls; a worker thread
+        (``asyncio.to_thread``) if omitted. Django's async view passes ``sync_to_async``.
     """
 
     def __init__(
@@ -164,6 +167,7 @@ class Delivery:
         lease: timedelta = DEFAULT_LEASE,
         on_failure: FailureHook | None = None,
         handoff: InboxHandoff | None = None,
+        run_sync: SyncRunner | None = None,
     ) -> None:
         self.inbox = _check_inbox(inbox)
         if dispatcher is not None and not isinstance(dispatcher, Dispatcher):
@@ -180,8 +184,9 @@ class Delivery:
         self.lease = lease.total_seconds()
         self.on_failure = on_failure
         self.handoff = handoff
-        #: Whether the inbox does I/O (async code then calls it in a thread).
+        #: Whether the inbox does I/O (async code then calls it off the event loop).
         self.blocking = not isinstance(inbox, MemoryInbox)
+        self._run_sync = run_sync
 
     # --- record ---------------------------------------------------------------
 
@@ -301,10 +306,12 @@ class Delivery:
         return result
 
     async def _call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Call *function* from async code: in a thread when the inbox does I/O."""
-        if self.blocking:
+        """Call *function* from async code: off the event loop when the inbox does I/O."""
+        if not self.blocking:
+            return function(*args, **kwargs)
+        if self._run_sync is None:
             return await asyncio.to_thread(function, *args, **kwargs)
-        return function(*args, **kwargs)
+        return cast("T", await self._run_sync(functools.partial(function, *args, **kwargs)))
 
     def _failed(self, entry: Entry, owner: str, event: Event, exc: Exception) -> Exception:
         decided = settlement(entry, exc, self.retry, time.time(), _jitter())

@@ -263,6 +263,7 @@ class Receiver:
                 lease=lease,
                 on_failure=on_failure,
                 handoff=queue,
+                run_sync=run_sync,
             )
         )
         #: The idempotency store in use, or ``None`` when every delivery runs the handlers.
