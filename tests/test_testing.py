@@ -455,9 +455,10 @@ def test_the_client_posts_signed_events_through_an_app(kind: str) -> None:
     """send() reaches the app's receiver signed: 200, and the handler sees the event."""
     dispatcher = sow.Dispatcher()
     app = APPS[kind](sow.Receiver(secret=SECRET, dispatcher=dispatcher))
-    client = WebhookClient(app, secret=SECRET, path="/hooks/superoffice?tenant=1")
-
-    with EventRecorder(dispatcher) as events:
+    with (
+        WebhookClient(app, secret=SECRET, path="/hooks/superoffice?tenant=1") as client,
+        EventRecorder(dispatcher) as events,
+    ):
         response = client.send("person.consented", primary_key=18)
 
     assert client.kind == kind
@@ -471,24 +472,24 @@ def test_the_client_posts_signed_events_through_an_app(kind: str) -> None:
 def test_send_raw_posts_exactly_what_it_is_given(kind: str) -> None:
     """send_raw() adds no signature: a wrong one gets 401, a tampered body too."""
     app = APPS[kind](sow.Receiver(secret=SECRET, dispatcher=sow.Dispatcher()))
-    client = WebhookClient(app, secret=SECRET, path="/hooks/superoffice?tenant=1")
     body, headers = signed_request("person.created", SECRET)
 
-    assert client.send_raw(body, headers).status == 200
-    assert client.send_raw(body + b" ", headers).status == 401
-    unsigned = {k: v for k, v in headers.items() if k != "X-SuperOffice-Signature"}
-    assert client.send_raw(body, unsigned).status == 401
-    kept = client.send(b"not json", path="/hooks/superoffice?tenant=1")  # signed, unreadable
+    with WebhookClient(app, secret=SECRET, path="/hooks/superoffice?tenant=1") as client:
+        assert client.send_raw(body, headers).status == 200
+        assert client.send_raw(body + b" ", headers).status == 401
+        unsigned = {k: v for k, v in headers.items() if k != "X-SuperOffice-Signature"}
+        assert client.send_raw(body, unsigned).status == 401
+        kept = client.send(b"not json", path="/hooks/superoffice?tenant=1")  # signed, unreadable
     assert (kept.status, kept.text.startswith("verified payload could not be read")) == (200, True)
 
 
 def test_the_asgi_client_works_inside_a_running_event_loop() -> None:
     """Called from async code, send() runs the ASGI app on its own loop and returns."""
     app = receiving_asgi_app(sow.Receiver(secret=SECRET, dispatcher=sow.Dispatcher()))
-    client = WebhookClient(app, secret=SECRET, path="/hooks/superoffice?tenant=1")
 
     async def from_async_code() -> int:
-        return client.send("test").status
+        with WebhookClient(app, secret=SECRET, path="/hooks/superoffice?tenant=1") as client:
+            return client.send("test").status
 
     assert asyncio.run(from_async_code()) == 200
 
@@ -499,15 +500,14 @@ def test_app_errors_reach_the_caller() -> None:
     async def broken(scope: object, receive: object, send: object) -> None:
         raise LookupError(scope)
 
-    client = WebhookClient(broken, secret=SECRET)
-
-    async def from_async_code() -> None:
+    async def from_async_code(client: WebhookClient) -> None:
         client.send("test")
 
-    with pytest.raises(LookupError):
-        client.send("test")
-    with pytest.raises(LookupError):
-        asyncio.run(from_async_code())
+    with WebhookClient(broken, secret=SECRET) as client:
+        with pytest.raises(LookupError):
+            client.send("test")
+        with pytest.raises(LookupError):
+            asyncio.run(from_async_code(client))
 
 
 def test_the_kind_can_be_forced_and_is_checked() -> None:
@@ -595,7 +595,8 @@ def test_asgi_client_joins_a_streamed_body_and_ignores_other_messages() -> None:
         await send({"type": "http.response.debug", "info": {}})
         await send({"type": "http.response.body", "body": b"part two"})
 
-    response = WebhookClient(app, secret=SECRET).send("test")
+    with WebhookClient(app, secret=SECRET) as client:
+        response = client.send("test")
 
     assert (response.status, response.body) == (202, b"part one, part two")
 
@@ -763,8 +764,8 @@ def test_a_startup_failure_without_an_exception_is_a_configuration_error(
         await receive()
         await send({"type": "lifespan.startup.failed", **answer})
 
-    with pytest.raises(sow.ConfigurationError) as info:
-        WebhookClient(app, secret=SECRET).send("test")
+    with WebhookClient(app, secret=SECRET) as client, pytest.raises(sow.ConfigurationError) as info:
+        client.send("test")
 
     assert str(info.value).startswith(f"The application's lifespan startup failed{detail}.")
 
