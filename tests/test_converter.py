@@ -75,6 +75,11 @@ class NoSlots:
 
 
 @attrs.frozen(kw_only=True)
+class OwnHook:
+    number: object = wire("Number", hook=lambda value, _: [value])
+
+
+@attrs.frozen(kw_only=True)
 class ConverterObject:
     number: int = wire("Number", converter=attrs.Converter(lambda value: value + 1))
 
@@ -87,6 +92,7 @@ class ConverterObject:
         (HoldsNotInit, {"Inner": {"Number": 3}}, HoldsNotInit(inner=NotInit(number=3))),
         (NoSlots, {"Number": 4}, NoSlots(number=4)),
         (ConverterObject, {"Number": 5}, ConverterObject(number=5)),
+        (OwnHook, {"Number": 6}, OwnHook(number=[6])),
     ],
     ids=lambda value: value.__name__ if isinstance(value, type) else "",
 )
@@ -221,6 +227,7 @@ def test_the_generator_declines_what_it_cannot_build_directly() -> None:
     assert same_as_converter({"Number": 5}, ConverterObject) == ConverterObject(number=5)
     assert _factory.function(NotInit) is None
     assert _factory.function(NotInit) is None  # the answer is kept
+    assert _factory.function(OwnHook) is None  # its hook may refuse with any exception
     fast = _factory.function(Defaults)
     assert fast is not None
     with pytest.raises(MismatchError):
@@ -235,6 +242,7 @@ for _cls in (
     HoldsNotInit,
     NoSlots,
     ConverterObject,
+    OwnHook,
     Defaults,
     Validated,
     PreInit,
@@ -366,7 +374,9 @@ def test_lenient_int_reads_integers_and_ascii_digit_strings(
     assert lenient_int(value, None) == expected
 
 
-@pytest.mark.parametrize("value", [" 12", "12 ", "X12", "--5", "\u0663", "1_000", "", True, 1.0])
+@pytest.mark.parametrize(
+    "value", [" 12", "12 ", "X12", "--5", "\u0663", "1_000", "", True, 1.0, "9" * 5000]
+)
 def test_lenient_int_refuses_anything_else(value: object) -> None:
     """Spaces, other digits, underscores, booleans and floats are not ids."""
     with pytest.raises(MismatchError, match=r"^expected an integer, a string of digits or null"):
