@@ -508,3 +508,11 @@ def test_values_of_an_unknown_event_that_the_fast_path_declines_are_kept() -> No
     event = parse(data)
     assert type(event) is UnknownEvent
     assert event.field_values == {"Amount": 1.5, "Name": "x"}
+
+
+def test_a_null_field_values_of_an_unknown_event_is_none_on_the_detailed_path() -> None:
+    """An unknown event's null FieldValues is None when the detailed hook decides (a float extra)."""
+    data = {**example_json("person.created"), "Event": "gadget.created", "FieldValues": None}
+    event = structure({**data, "Other": 1.5}, UnknownEvent)
+    assert event.field_values is None
+    assert event.extra == {"Other": 1.5}
