@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import signal
 import threading
 import time
 import uuid
@@ -16,6 +18,7 @@ import pytest
 
 import superoffice_webhooks as sow
 from conftest import SECRET, example
+from superoffice_webhooks import _delivery
 from superoffice_webhooks._delivery import Delivery, describe, settlement
 from superoffice_webhooks.exceptions import ConfigurationError, InboxError, PayloadError
 from superoffice_webhooks.inbox import (
@@ -289,14 +292,20 @@ def test_an_inbox_that_cannot_record_answers_503_and_runs_nothing(calls: Calls) 
     assert len(calls.events) == 1
 
 
-def test_a_failed_claim_after_recording_is_503_and_the_retry_is_a_duplicate(calls: Calls) -> None:
-    """Recorded but not claimed: 503, and SuperOffice's retry finds it recorded for a worker."""
+def test_a_failed_claim_after_recording_answers_200_and_leaves_it_to_a_worker(
+    calls: Calls, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Recorded but the attempt could not start: 200 (it is recorded), and a worker runs it."""
     inbox = FlakyInbox()
     inbox.failures["claim"] = 1
     receiver = sow.Receiver(secret=SECRET, dispatcher=calls.dispatcher, inbox=inbox)
     body = example("person.created")
 
-    assert receiver.receive(body, signed(body)).status == 503
+    with caplog.at_level(logging.WARNING, logger="superoffice_webhooks"):
+        outcome = receiver.receive(body, signed(body))
+
+    assert (outcome.status, outcome.reason) == (200, "recorded; a worker will run the handlers")
+    assert any("could not start its attempt" in r.getMessage() for r in caplog.records)
     assert receiver.receive(body, signed(body)).reason == "duplicate of an event already recorded"
     assert sow.Worker(inbox, calls.dispatcher).run_once() == 1
     assert len(calls.events) == 1
@@ -314,11 +323,12 @@ def test_a_store_error_while_settling_is_retried(calls: Calls) -> None:
 
 
 def test_a_store_that_never_settles_leaves_the_entry_to_its_lease(
-    calls: Calls, caplog: pytest.LogCaptureFixture
+    calls: Calls, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """If every settle() fails, the entry stays RUNNING until its lease runs out, then runs again."""
+    """If settle() keeps failing, it is retried for twice the lease; then the lease decides."""
+    monkeypatch.setattr(_delivery, "_SETTLE_BUDGET", 0.0)  # two leases of 1 s, then give up
     inbox = FlakyInbox()
-    inbox.failures["settle"] = 8
+    inbox.failures["settle"] = 10**6
     receiver = sow.Receiver(
         secret=SECRET, dispatcher=calls.dispatcher, inbox=inbox, lease=timedelta(seconds=1)
     )
@@ -327,10 +337,11 @@ def test_a_store_that_never_settles_leaves_the_entry_to_its_lease(
     with caplog.at_level(logging.ERROR, logger="superoffice_webhooks"):
         assert receiver.receive(body, signed(body)).status == 200
     assert only(inbox).state is State.RUNNING
+    assert 6 < 10**6 - inbox.failures["settle"] < 20  # tries at most a sixth of a lease apart
     assert any(
         "it will run again once its lease runs out" in r.getMessage() for r in caplog.records
     )
-    time.sleep(1.05)
+    inbox.failures["settle"] = 0
     assert sow.Worker(inbox, calls.dispatcher).run_once() == 1
     assert only(inbox).state is State.DONE
     assert len(calls.events) == 2
@@ -853,3 +864,150 @@ def test_run_sync_runs_the_inbox_calls_of_areceive(tmp_path: Path) -> None:
     assert ran == ["record", "claim", "handle", "_settle"]
     assert only(inbox).state is State.DONE
     inbox.close()
+
+
+class Clock:
+    """Seconds since the epoch, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(("max_attempts", "state"), [(3, State.DEAD), (4, State.DONE)])
+def test_an_event_whose_worker_keeps_dying_ends_dead(
+    max_attempts: int, state: State, calls: Calls, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Attempts whose workers died count: past max_attempts the entry is dead, its handlers not run."""
+    clock = Clock()
+    inbox = MemoryInbox(clock=clock)
+    receiver = sow.Receiver(
+        secret=SECRET, dispatcher=calls.dispatcher, inbox=inbox, run_handlers="worker"
+    )
+    body = fresh("person.created")
+    receiver.receive(body, signed(body))
+    clock.now = time.time() + 1  # the entry is due
+    for n in range(3):  # three workers take it and die (nothing settles their attempts)
+        assert inbox.take(f"dead-worker-{n}", 1) is not None
+        clock.now += 1
+
+    with caplog.at_level(logging.ERROR, logger="superoffice_webhooks"):
+        ran = sow.Worker(inbox, calls.dispatcher, retry=RetryPolicy(max_attempts=max_attempts))
+        assert ran.run_once() == 1
+
+    entry = only(inbox)
+    assert entry.state is state
+    assert len(calls.events) == (state is State.DONE)
+    if state is State.DEAD:
+        assert entry.last_error is not None
+        assert "3 attempt(s) started and the last one's worker died" in entry.last_error
+        assert any("is dead after 4 attempt(s)" in r.getMessage() for r in caplog.records)
+
+
+def test_taken_over_attempts_give_up_after_the_longest_wait() -> None:
+    """A taken-over attempt is given up past give_up_after plus max_delay, or at max_attempts."""
+    policy = RetryPolicy(give_up_after=timedelta(hours=1), max_delay=timedelta(minutes=10))
+    assert policy.gave_up(100, 3600 + 600) is False
+    assert policy.gave_up(1, 3600 + 601) is True
+    assert RetryPolicy(max_attempts=2).gave_up(2, 0) is True
+
+
+def test_a_worker_stopped_right_after_starting_stops() -> None:
+    """stop() just after start() is never lost: the thread ends; run() after stop() returns at once."""
+    for _ in range(50):
+        worker = sow.Worker(MemoryInbox(), poll_interval=timedelta(seconds=30)).start()
+        worker.stop(timeout=10)
+        assert worker._thread is not None
+        assert not worker._thread.is_alive()
+    worker.run()  # stopped: returns at once
+
+
+def test_stopping_on_signals_finishes_and_restores_the_handlers() -> None:
+    """Within stopping_on_signals, SIGTERM stops run(); the previous handler is back afterwards."""
+    worker = sow.Worker(MemoryInbox(), poll_interval=timedelta(milliseconds=10))
+    announced: list[str] = []
+    before = signal.getsignal(signal.SIGTERM)
+
+    with worker.stopping_on_signals(announced.append):
+        threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        worker.run()
+
+    assert announced == ["SIGTERM"]
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_configuration_mistakes_are_raised_and_the_event_handed_to_a_worker() -> None:
+    """An async handler reached through receive() raises; the event waits for a worker, which runs it."""
+    dispatcher = sow.Dispatcher()
+    ran: list[str] = []
+
+    @dispatcher.on_any
+    async def handle(event: sow.Event) -> None:
+        ran.append(event.event)
+
+    inbox = MemoryInbox()
+    receiver = sow.Receiver(secret=SECRET, dispatcher=dispatcher, inbox=inbox)
+    body = fresh("person.created")
+
+    with pytest.raises(ConfigurationError, match="async"):
+        receiver.receive(body, signed(body))
+
+    assert only(inbox).state is State.PENDING
+    assert sow.Worker(inbox, dispatcher).run_once() == 1
+    assert (ran, only(inbox).state) == (["person.created"], State.DONE)
+
+
+def test_an_async_hook_mistake_is_raised_not_answered() -> None:
+    """A ConfigurationError from an on_invalid_payload hook is raised by areceive too, not a 503."""
+
+    async def hook(body: bytes, error: PayloadError) -> None:
+        msg = "misconfigured"
+        raise ConfigurationError(msg)
+
+    receiver = sow.Receiver(secret=SECRET, dispatcher=sow.Dispatcher(), on_invalid_payload=hook)
+    body = body_with("person.created", PrimaryKey=None)
+
+    with pytest.raises(ConfigurationError, match="misconfigured"):
+        asyncio.run(receiver.areceive(body, signed(body)))
+
+
+class GatedRenewInbox(MemoryInbox):
+    """A MemoryInbox whose renew() waits until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.renewing = threading.Event()
+        self.gate = threading.Event()
+
+    def renew(self, entry_id: str, owner: str, lease: float) -> bool:
+        self.renewing.set()
+        self.gate.wait(10)
+        return super().renew(entry_id, owner, lease)
+
+
+def test_an_event_loop_does_not_wait_for_a_renewal_in_flight(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """areceive settles while a renewal hangs; the late renewal finds the attempt over and says nothing."""
+    inbox = GatedRenewInbox()
+    dispatcher = sow.Dispatcher()
+
+    @dispatcher.on_any
+    async def slow(event: sow.Event) -> None:
+        # Until the heartbeat is inside renew(): waited for in a thread, off the loop.
+        await asyncio.to_thread(inbox.renewing.wait, 10)
+
+    receiver = sow.Receiver(
+        secret=SECRET, dispatcher=dispatcher, inbox=inbox, lease=timedelta(seconds=1)
+    )
+    body = fresh("person.created")
+    with caplog.at_level(logging.WARNING, logger="superoffice_webhooks"):
+        outcome = asyncio.run(receiver.areceive(body, signed(body)))
+        assert only(inbox).state is State.DONE  # settled while the renewal still hangs
+        inbox.gate.set()
+        time.sleep(0.1)
+
+    assert outcome.reason == "handled by 1 handler(s)"
+    assert not any("Lost the lease" in r.getMessage() for r in caplog.records)

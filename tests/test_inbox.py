@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
+from superoffice_webhooks import _sqlite as sqlite_file
 from superoffice_webhooks.exceptions import ConfigurationError
 from superoffice_webhooks.inbox import (
     Entry,
@@ -261,10 +264,11 @@ def test_replay_makes_settled_entries_pending_now(inbox: Inbox, clock: Clock) ->
     for e in (dead1, dead2, done):
         got = inbox.get(e.id)
         assert got is not None
-        assert (got.state, got.next_attempt_at, got.last_error) == (
+        assert (got.state, got.next_attempt_at, got.last_error, got.attempts) == (
             State.PENDING,
             clock.now,
             "E: x",
+            0,
         )
 
 
@@ -374,3 +378,53 @@ def test_entry_times_as_datetimes(clock: Clock) -> None:
     assert e.received.timestamp() == clock.now
     assert (e.next_attempt - e.received).total_seconds() == 60
     assert e.received.utcoffset() == timedelta(0)
+
+
+def test_a_forked_child_opens_its_own_connection_and_keeps_the_inherited_one(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """In another process the inbox opens a new connection; the inherited one is kept, not closed."""
+    inbox = SQLiteInbox(tmp_path / "inbox.sqlite3", clock=clock)
+    try:
+        inbox.add(entry(clock))
+        parents = inbox._file._db
+        inbox._file._pid = -1  # as a forked child sees it: another process's connection
+
+        assert len(inbox.entries()) == 1
+
+        assert inbox._file._db is not parents
+        assert inbox._file._inherited == [parents]
+        parents.execute("SELECT 1")  # still open
+    finally:
+        inbox.close()
+        for db in inbox._file._inherited:
+            db.close()
+
+
+def test_threads_arriving_together_open_one_connection(tmp_path: Path, clock: Clock) -> None:
+    """Threads that find no connection for this process open one between them."""
+    inbox = SQLiteInbox(tmp_path / "inbox.sqlite3", clock=clock)
+    inbox.close()
+    got: list[object] = []
+    with sqlite_file._OPENING:  # both threads wait here, then the first opens for both
+        threads = [
+            threading.Thread(target=lambda: got.append(inbox._file._connection())) for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not all(_waiting(t) for t in threads):
+            time.sleep(0.01)
+    for thread in threads:
+        thread.join(10)
+    try:
+        assert len(got) == 2
+        assert got[0] is got[1]
+    finally:
+        inbox.close()
+
+
+def _waiting(thread: threading.Thread) -> bool:
+    """Whether *thread* is blocked (here: on the opening lock)."""
+    frame = sys._current_frames().get(thread.ident or 0)
+    return frame is not None and frame.f_code.co_name == "_connection"

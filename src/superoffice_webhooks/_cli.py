@@ -10,11 +10,9 @@ import json
 import logging
 import os
 import re
-import signal
 import sqlite3
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -39,7 +37,7 @@ from .inbox import Entry, Inbox, RetryPolicy, SQLiteInbox, State, split_id
 from .testing import make_payload
 
 if TYPE_CHECKING:
-    from types import FrameType, ModuleType
+    from types import ModuleType
 
 __all__ = ["main"]
 
@@ -739,33 +737,6 @@ def _logging_to_stderr(level: str) -> Iterator[None]:
         logger.setLevel(before[1])
 
 
-@contextlib.contextmanager
-def _stopping_on_signals(worker: Worker) -> Iterator[None]:
-    """SIGTERM or SIGINT: finish the running event, then stop; a second one: exit at once."""
-    received: list[str] = []
-
-    def stop(number: int, _frame: FrameType | None) -> None:
-        name = signal.Signals(number).name
-        if received:
-            logger.warning(
-                "%s again: exiting now. The running event runs again once its lease runs out.",
-                name,
-            )
-            logging.shutdown()
-            os._exit(130)
-        received.append(name)
-        logger.info("%s: finishing the running event, then stopping (again: at once).", name)
-        # Event.set() takes a lock that the interrupted main thread may hold; a thread waits for it.
-        threading.Thread(target=worker.stop, name="superoffice-webhooks-stop").start()
-
-    previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
 def _cmd_worker(args: argparse.Namespace, _out: TextIO) -> int:
     if args.lease < timedelta(seconds=1):
         msg = "--lease must be at least 1s"
@@ -782,7 +753,7 @@ def _cmd_worker(args: argparse.Namespace, _out: TextIO) -> int:
                 _shown(args.inbox or os.environ[INBOX_ENV]),
                 ", ".join(dispatcher.patterns()),
             )
-            with _stopping_on_signals(worker):
+            with worker.stopping_on_signals():
                 worker.run()
             logger.info("Worker stopped.")
     return EXIT_OK

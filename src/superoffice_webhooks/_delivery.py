@@ -8,8 +8,12 @@ through :class:`Delivery`. What to record after an attempt is decided by a pure 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import logging
+import os
 import random
+import signal
 import threading
 import time
 import uuid
@@ -34,8 +38,8 @@ from .inbox import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-    from types import TracebackType
+    from collections.abc import Awaitable, Callable, Iterator
+    from types import FrameType, TracebackType
 
     from ._events import Event
     from ._receiver import FailureHook, SyncRunner
@@ -50,9 +54,10 @@ T = TypeVar("T")
 #: and the random module's shared state (which applications and tests seed) is left alone.
 _jitter = random.SystemRandom().random
 
-#: How often a store error while settling is retried, and the first pause between tries.
-_SETTLE_TRIES = 8
-_SETTLE_PAUSE = 0.05
+#: The first pause between tries to record a result after a store error (it doubles),
+#: and how long to keep trying at least.
+_SETTLE_PAUSE = 0.025
+_SETTLE_BUDGET = 30.0
 
 
 def describe(error: BaseException) -> str:
@@ -111,10 +116,15 @@ class _Heartbeat:
     blocks the event loop: the owner is alive, and its entry must not be taken over.
     """
 
-    def __init__(self, inbox: Inbox, entry: Entry, owner: str, lease: float) -> None:
+    def __init__(
+        self, inbox: Inbox, entry: Entry, owner: str, lease: float, *, join: bool = True
+    ) -> None:
         self._inbox, self._id, self._owner, self._lease = inbox, entry.id, owner, lease
+        self._join = join
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name="superoffice-webhooks-lease")
+        self._thread = threading.Thread(
+            target=self._beat, name="superoffice-webhooks-lease", daemon=True
+        )
 
     def __enter__(self) -> None:
         self._thread.start()
@@ -123,7 +133,8 @@ class _Heartbeat:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._stop.set()
-        self._thread.join()
+        if self._join:  # an event loop does not wait for a renewal that may be in flight
+            self._thread.join()
 
     def _beat(self) -> None:
         while not self._stop.wait(self._lease / 3):
@@ -137,10 +148,11 @@ class _Heartbeat:
                 )
                 continue
             if not held:
-                logger.warning(
-                    "Lost the lease on inbox entry %s: another worker may run it too.",
-                    printable(self._id),
-                )
+                if not self._stop.is_set():  # else the attempt ended while renewing
+                    logger.warning(
+                        "Lost the lease on inbox entry %s: another worker may run it too.",
+                        printable(self._id),
+                    )
                 return
 
 
@@ -241,11 +253,21 @@ class Delivery:
         return entry
 
     def claim(self, event: Event) -> tuple[Entry, str] | None:
-        """Start the first attempt on a just-recorded event; ``None`` if a worker has it."""
-        owner = new_owner()
-        entry = self.inbox.claim(
-            entry_id(event.context_identifier, event.event_id), owner, self.lease
-        )
+        """Start the first attempt on a just-recorded event.
+
+        ``None`` if a worker has it already, or if the inbox fails now: the event is
+        recorded, and a worker runs it.
+        """
+        owner, key = new_owner(), entry_id(event.context_identifier, event.event_id)
+        try:
+            entry = self.inbox.claim(key, owner, self.lease)
+        except Exception:  # noqa: BLE001  # logged; recorded events are a worker's to run
+            logger.warning(
+                "Recorded inbox entry %s but could not start its attempt; a worker will run it.",
+                printable(key),
+                exc_info=True,
+            )
+            return None
         return None if entry is None else (entry, owner)
 
     def take(self) -> tuple[Entry, str] | None:
@@ -269,15 +291,21 @@ class Delivery:
         result is recorded in the inbox either way. Interrupted (``KeyboardInterrupt``,
         ``SystemExit``), the attempt is handed back as due now and the interruption raised.
         """
+        abandoned = self._abandoned(entry, owner)
+        if abandoned is not None:
+            return abandoned
         try:
             event = parse(entry.body) if event is None else event
         except PayloadError as exc:
-            self._settle(entry, owner, Settlement(state=State.DEAD, error=describe(exc)))
-            _log_failure(entry, exc, Settlement(state=State.DEAD))
-            return exc
+            return self._dead(entry, owner, exc)
         try:
             with _Heartbeat(self.inbox, entry, owner, self.lease):
                 result = dispatch(event)
+        except ConfigurationError:
+            # A mistake in the code (an async handler reached through receive()): hand the
+            # event back for a worker, which can run it, and show the mistake.
+            self._settle(entry, owner, Settlement(state=State.PENDING))
+            raise
         except Exception as exc:  # noqa: BLE001  # every failure is recorded and retried
             return self._failed(entry, owner, event, exc)
         except BaseException:
@@ -285,6 +313,29 @@ class Delivery:
             raise
         self._settle(entry, owner, Settlement(state=State.DONE))
         return result
+
+    def _abandoned(self, entry: Entry, owner: str) -> Exception | None:
+        """Settle *entry* dead if its earlier attempts died with their workers too often.
+
+        An attempt whose worker died (killed, out of memory, a crash in native code) is
+        never settled; its entry is taken over when the lease runs out. Such attempts
+        count: past the retry policy's limits (:meth:`RetryPolicy.gave_up`) the entry is
+        dead, so that an event that kills its worker cannot do so forever.
+        """
+        earlier = entry.attempts - 1
+        if earlier < 1 or not self.retry.gave_up(earlier, time.time() - entry.received_at):
+            return None
+        error = RuntimeError(
+            f"{earlier} attempt(s) started and the last one's worker died without recording "
+            "a result"
+        )
+        return self._dead(entry, owner, error)
+
+    def _dead(self, entry: Entry, owner: str, error: Exception) -> Exception:
+        decided = Settlement(state=State.DEAD, error=describe(error))
+        self._settle(entry, owner, decided)
+        _log_failure(entry, error, decided)
+        return error
 
     async def arun(
         self,
@@ -295,7 +346,7 @@ class Delivery:
     ) -> DispatchResult | Exception:
         """Like :meth:`run`, awaiting the dispatcher; the inbox is called in a thread."""
         try:
-            with _Heartbeat(self.inbox, entry, owner, self.lease):
+            with _Heartbeat(self.inbox, entry, owner, self.lease, join=False):
                 result = await dispatch(event)
         except Exception as exc:  # noqa: BLE001  # every failure is recorded and retried
             return await self._call(self._failed, entry, owner, event, exc)
@@ -332,13 +383,17 @@ class Delivery:
         If every try fails, the entry stays ``RUNNING`` until its lease runs out, and a
         worker then takes it over and runs it again.
         """
-        pause, attempt = _SETTLE_PAUSE, 0
+        # Tries are never further apart than a sixth of the lease: when the store is back
+        # before the lease runs out, the result is recorded before any other worker may
+        # take the entry over. Past the deadline the lease is the backstop.
+        deadline = time.monotonic() + max(_SETTLE_BUDGET, 2 * self.lease)
+        pause = _SETTLE_PAUSE
         while True:
-            attempt += 1
             try:
                 held = self.inbox.settle(entry.id, owner, decided)
             except Exception:  # noqa: BLE001  # retried, then logged: the lease is the backstop
-                if attempt == _SETTLE_TRIES:
+                pause = min(2 * pause, self.lease / 6, deadline - time.monotonic())
+                if pause <= 0:
                     logger.exception(
                         "Could not record the result of inbox entry %s (%s); it will run "
                         "again once its lease runs out.",
@@ -347,7 +402,6 @@ class Delivery:
                     )
                     return
                 time.sleep(pause)
-                pause *= 2
                 continue
             if not held:
                 logger.warning(
@@ -445,6 +499,7 @@ class Worker:
 
     def run_once(self) -> int:
         """Run every entry that is due now, one after another; return how many ran."""
+        self._stopping.clear()
         try:
             return self._pass()
         finally:
@@ -462,8 +517,10 @@ class Worker:
         return count
 
     def run(self) -> None:
-        """Run due entries until :meth:`stop` is called (from a signal handler or a thread)."""
-        self._stopping.clear()
+        """Run due entries until :meth:`stop` is called (from a signal handler or a thread).
+
+        A worker that was stopped is not run again by this; :meth:`start` restarts it.
+        """
         self._running = True
         try:
             while not self._stopping.is_set():
@@ -494,6 +551,45 @@ class Worker:
         )
         self._thread.start()
         return self
+
+    @contextlib.contextmanager
+    def stopping_on_signals(
+        self, announce: Callable[[str], object] | None = None
+    ) -> Iterator[None]:
+        """Within the block, SIGTERM or SIGINT :meth:`stop` the worker; a second one exits.
+
+        For a process that runs the worker in its main thread (``with
+        worker.stopping_on_signals(): worker.run()``): the first signal lets the running
+        event finish, then :meth:`run` returns; a second one ends the process at once with
+        status 130 (that event runs again once its lease runs out). *announce* is told the
+        signal's name. The previous handlers are back after the block.
+        """
+        received: list[str] = []
+
+        def stop(number: int, _frame: FrameType | None) -> None:
+            name = signal.Signals(number).name
+            if received:
+                logger.warning(
+                    "%s again: exiting now. The running event runs again once its lease runs out.",
+                    name,
+                )
+                logging.shutdown()
+                os._exit(130)
+            received.append(name)
+            logger.info("%s: finishing the running event, then stopping (again: at once).", name)
+            if announce is not None:
+                announce(name)
+            # Event.set() takes a lock the interrupted main thread may hold: a thread waits.
+            threading.Thread(target=self.stop, name="superoffice-webhooks-stop").start()
+
+        previous = {
+            number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGINT)
+        }
+        try:
+            yield
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
     def stop(self, timeout: float | None = None) -> None:
         """Finish the entry running now, then stop; wait up to *timeout* seconds for it."""

@@ -362,9 +362,9 @@ class Receiver:
     def _record(self, delivery: Delivery, event: Event, raw: bytes) -> Outcome:
         try:
             new = delivery.record(event, raw)
-            claimed = delivery.claim(event) if new and self.run_handlers == "inline" else None
         except Exception as exc:  # noqa: BLE001  # any store failure: SuperOffice must retry
             return _unrecorded(event, exc)
+        claimed = delivery.claim(event) if new and self.run_handlers == "inline" else None
         if claimed is None:
             return _recorded(event, new=new)
         result = delivery.run(*claimed, self.dispatcher.dispatch, event)
@@ -373,13 +373,13 @@ class Receiver:
     async def _arecord(self, delivery: Delivery, event: Event, raw: bytes) -> Outcome:
         try:
             new = await delivery._call(delivery.record, event, raw)  # noqa: SLF001  # its twin
-            claimed = (
-                await delivery._call(delivery.claim, event)  # noqa: SLF001  # as above
-                if new and self.run_handlers == "inline"
-                else None
-            )
         except Exception as exc:  # noqa: BLE001  # any store failure: SuperOffice must retry
             return _unrecorded(event, exc)
+        claimed = (
+            await delivery._call(delivery.claim, event)  # noqa: SLF001  # as above
+            if new and self.run_handlers == "inline"
+            else None
+        )
         if claimed is None:
             return _recorded(event, new=new)
         result = await delivery.arun(*claimed, self._adispatch, event)
@@ -415,6 +415,8 @@ class Receiver:
                 await delivery._call(delivery.record_invalid, invalid.raw, invalid.error)  # noqa: SLF001  # its twin
             elif callable(hook):
                 await _maybe_await(hook(invalid.raw, invalid.error))
+        except ConfigurationError:
+            raise
         except Exception as exc:  # noqa: BLE001  # not kept: SuperOffice must send it again
             return _unkept(invalid, exc)
         return self._kept(invalid)

@@ -17,6 +17,18 @@ if TYPE_CHECKING:
 
 Synchronous = Literal["NORMAL", "FULL"]
 
+#: Held while a process opens its connection to a file; a new lock in a forked child, since
+#: a thread of the parent may have held it at the fork.
+_OPENING = threading.Lock()
+
+
+def _new_opening_lock() -> None:
+    global _OPENING  # noqa: PLW0603  # replaced in the child after a fork
+    _OPENING = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_opening_lock)
+
 
 class SQLiteFile:
     """A database file in WAL mode with one connection per process.
@@ -47,23 +59,39 @@ class SQLiteFile:
         self._pid = 0
         self._db: sqlite3.Connection
         self._lock = threading.Lock()
+        self._inherited: list[sqlite3.Connection] = []
         with self.transaction() as db:
             for statement in schema:
                 db.execute(statement)
 
     def _connection(self) -> sqlite3.Connection:
-        """This process's connection; a forked child opens its own."""
-        if self._pid != os.getpid():
-            db = sqlite3.connect(
-                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
-            )
-            try:
-                self._wal(db)
-                db.execute(f"PRAGMA synchronous={self._synchronous}")
-            except BaseException:
-                db.close()  # not left for the garbage collector (a ResourceWarning)
-                raise
-            self._db, self._pid, self._lock = db, os.getpid(), threading.Lock()
+        """This process's connection; a forked child opens its own.
+
+        Threads that arrive together open one connection between them. The connection a
+        child inherited from its parent is kept, never used nor closed: SQLite must not
+        touch a connection across a fork, and closing it could disturb the parent's.
+        """
+        pid = os.getpid()
+        if self._pid != pid:
+            with _OPENING:
+                if self._pid != pid:
+                    if self._pid:
+                        self._inherited.append(self._db)
+                    db = sqlite3.connect(
+                        self.path,
+                        timeout=self._timeout,
+                        isolation_level=None,
+                        check_same_thread=False,
+                    )
+                    try:
+                        self._wal(db)
+                        db.execute(f"PRAGMA synchronous={self._synchronous}")
+                    except BaseException:
+                        db.close()  # not left for the garbage collector (a ResourceWarning)
+                        raise
+                    # The pid last: a thread that sees it sees the connection and lock too.
+                    self._db, self._lock = db, threading.Lock()
+                    self._pid = pid
         return self._db
 
     def _wal(self, db: sqlite3.Connection) -> None:

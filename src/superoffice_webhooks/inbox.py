@@ -218,11 +218,12 @@ class Inbox(Protocol):
         ...
 
     def replay(self, entry_id: str) -> bool:
-        """Make a ``DEAD`` or ``DONE`` entry ``PENDING`` and due now; ``False`` if there is none such."""
+        """Make a ``DEAD`` or ``DONE`` entry ``PENDING`` and due now, with a fresh count of
+        attempts; ``False`` if there is none such."""
         ...
 
     def replay_dead(self) -> int:
-        """Make every ``DEAD`` entry ``PENDING`` and due now; return how many."""
+        """Make every ``DEAD`` entry ``PENDING`` and due now, as :meth:`replay` does; return how many."""
         ...
 
     def purge(self, older_than: timedelta) -> int:
@@ -263,6 +264,16 @@ class RetryPolicy:
         ):
             msg = "max_attempts must be a positive int, or None for no limit but give_up_after."
             raise ConfigurationError(msg)
+
+    def gave_up(self, attempts: int, age: float) -> bool:
+        """Whether an event must not be tried again after *attempts* started ones.
+
+        For an attempt taken over from a worker that died: no retry was scheduled for it,
+        so the age limit allows for the longest wait (*max_delay*) on top of *give_up_after*.
+        """
+        if self.max_attempts is not None and attempts >= self.max_attempts:
+            return True
+        return age > (self.give_up_after + self.max_delay).total_seconds()
 
     def delay(self, attempts: int, age: float, draw: float) -> float | None:
         """Seconds until the next attempt, or ``None`` when the event is dead.
@@ -416,7 +427,7 @@ class MemoryInbox:
             if entry is None or entry.state not in (State.DONE, State.DEAD):
                 return False
             self._entries[entry_id] = attrs.evolve(
-                entry, state=State.PENDING, next_attempt_at=self._clock()
+                entry, state=State.PENDING, attempts=0, next_attempt_at=self._clock()
             )
             return True
 
@@ -426,7 +437,7 @@ class MemoryInbox:
             dead = [e for e in self._entries.values() if e.state is State.DEAD]
             for entry in dead:
                 self._entries[entry.id] = attrs.evolve(
-                    entry, state=State.PENDING, next_attempt_at=self._clock()
+                    entry, state=State.PENDING, attempts=0, next_attempt_at=self._clock()
                 )
             return len(dead)
 
@@ -662,7 +673,7 @@ class SQLiteInbox:
         tenant, event_id = split_id(entry_id)
         with self._file.transaction() as db:
             cursor = db.execute(
-                f"UPDATE {_TABLE} SET state = 'pending', next_attempt_at = ? "  # noqa: S608  # constant names
+                f"UPDATE {_TABLE} SET state = 'pending', attempts = 0, next_attempt_at = ? "  # noqa: S608  # constant names
                 "WHERE tenant = ? AND event_id = ? AND state IN ('done', 'dead')",
                 (self._clock(), tenant, str(event_id)),
             )
@@ -672,7 +683,8 @@ class SQLiteInbox:
         """See :meth:`Inbox.replay_dead`."""
         with self._file.transaction() as db:
             cursor = db.execute(
-                f"UPDATE {_TABLE} SET state = 'pending', next_attempt_at = ? WHERE state = 'dead'",  # noqa: S608  # constant names
+                f"UPDATE {_TABLE} SET state = 'pending', attempts = 0, next_attempt_at = ? "  # noqa: S608  # constant names
+                "WHERE state = 'dead'",
                 (self._clock(),),
             )
             return cursor.rowcount

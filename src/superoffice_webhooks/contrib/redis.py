@@ -35,7 +35,9 @@ persists:
 
 For an inbox, turn the append-only file on (``appendonly yes``), and do not let Redis
 evict keys (``maxmemory-policy noeviction``, so a full server refuses writes, and the
-receiver answers 503, instead of dropping entries).
+receiver answers 503, instead of dropping entries). The inbox's scripts name the keys they
+touch from their arguments, so it needs one Redis server (with replicas if you like), not
+Redis Cluster.
 
 :class:`RedisStore` and :class:`AsyncRedisStore` are the idempotency stores: keys are
 ``<prefix><EventId>``; Redis expires them itself (the lease while in flight, the TTL
@@ -285,11 +287,11 @@ local function held(key, owner)
   local now = redis.call('HMGET', key, 'state', 'owner')
   return now[1] == 'running' and now[2] == owner
 end
--- Make a settled entry pending and due at `now`.
+-- Make a settled entry pending and due at `now`, with a fresh count of attempts.
 local function replay(id, now)
   local key = entry_key(id)
   move(id, key, 'pending', now)
-  redis.call('HSET', key, 'next_attempt_at', now)
+  redis.call('HSET', key, 'next_attempt_at', now, 'attempts', 0)
 end
 """
 # ARGV[2] the id; [3] received_at; [4] its state; [5] the score in that state's index;

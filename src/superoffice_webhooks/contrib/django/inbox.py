@@ -101,7 +101,12 @@ class DjangoInbox:
             return self._start(key.filter(state=State.PENDING.value), key, owner, lease)
 
     def take(self, owner: str, lease: float) -> Entry | None:
-        """See :meth:`Inbox.take <superoffice_webhooks.inbox.Inbox.take>`."""
+        """See :meth:`Inbox.take <superoffice_webhooks.inbox.Inbox.take>`.
+
+        Workers call it between attempts: a connection the database closed meanwhile (a
+        restart, an idle timeout) is dropped first, as Django does between requests.
+        """
+        connections[self.using].close_if_unusable_or_obsolete()
         now = _when(self._clock())
         rows = self._rows()
         due = (
@@ -187,12 +192,14 @@ class DjangoInbox:
     def replay(self, entry_id: str) -> bool:
         """See :meth:`Inbox.replay <superoffice_webhooks.inbox.Inbox.replay>`."""
         settled = self._key(entry_id).filter(state__in=_SETTLED)
-        return settled.update(state=State.PENDING.value, next_attempt_at=self._now()) == 1
+        return (
+            settled.update(state=State.PENDING.value, attempts=0, next_attempt_at=self._now()) == 1
+        )
 
     def replay_dead(self) -> int:
         """See :meth:`Inbox.replay_dead <superoffice_webhooks.inbox.Inbox.replay_dead>`."""
         dead = self._rows().filter(state=State.DEAD.value)
-        return dead.update(state=State.PENDING.value, next_attempt_at=self._now())
+        return dead.update(state=State.PENDING.value, attempts=0, next_attempt_at=self._now())
 
     def purge(self, older_than: timedelta) -> int:
         """See :meth:`Inbox.purge <superoffice_webhooks.inbox.Inbox.purge>`."""

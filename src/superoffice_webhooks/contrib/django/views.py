@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.wsgi import WSGIRequest
+from django.db import connections, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.http.request import RawPostDataException
 from django.utils.decorators import method_decorator
@@ -64,12 +65,20 @@ class _BaseWebhookView(View):
 
         ``WebhookView.as_view(secret=..., dispatcher=...)`` builds its receiver from the
         ``SUPEROFFICE_WEBHOOKS`` setting with these options on top, at the first request.
+        The view is never wrapped in an ``ATOMIC_REQUESTS`` transaction: an inbox records
+        and settles each event in transactions of its own, which a handler's failing
+        database write must not roll back (wrap your handler's writes in
+        ``transaction.atomic()`` where you need them together).
         """
         if receiver is not None:
             make_receiver(receiver, receiver_options)  # checks it is a lone Receiver
-            return super().as_view(receiver=receiver)
-        check_options(receiver_options)
-        return super().as_view(receiver_options=MappingProxyType(dict(receiver_options)))
+            view = super().as_view(receiver=receiver)
+        else:
+            check_options(receiver_options)
+            view = super().as_view(receiver_options=MappingProxyType(dict(receiver_options)))
+        for alias in connections:
+            view = transaction.non_atomic_requests(using=alias)(view)
+        return view
 
     def get_receiver(self) -> Receiver:
         """The receiver for this view (built once, and again when the setting changes)."""

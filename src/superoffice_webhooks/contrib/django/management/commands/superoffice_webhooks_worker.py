@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +13,6 @@ from superoffice_webhooks.contrib.django.inbox import DjangoInbox
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser
-    from types import FrameType
 
 #: The Receiver options the worker takes from ``SUPEROFFICE_WEBHOOKS['OPTIONS']``.
 _SHARED = ("retry", "lease", "on_failure")
@@ -49,19 +47,12 @@ class Command(BaseCommand):
             self.stdout.write(f"Ran {ran} inbox entr{'y' if ran == 1 else 'ies'}.")
             return
 
-        def stop(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001  # a signal handler's signature
-            self.stdout.write(f"{signal.Signals(signum).name}: stopping after the running event.")
-            worker.stop()
+        def announce(name: str) -> None:
+            self.stdout.write(f"{name}: stopping after the running event.")
 
-        previous = {
-            number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGINT)
-        }
         self.stdout.write(f"Running the handlers of {worker.delivery.inbox!r}; Ctrl-C stops.")
-        try:
+        with worker.stopping_on_signals(announce):
             worker.run()
-        finally:
-            for number, handler in previous.items():
-                signal.signal(number, handler)
         self.stdout.write("Stopped.")
 
 
