@@ -3,7 +3,7 @@
 A small SuperOffice (superoffice_sim) delivers signed events in its retry cycle to
 gunicorn or uvicorn processes serving fault_app, whose handler writes a line per run.
 Each scenario breaks something (kills a worker with SIGKILL, takes a dependency down,
-fills the disk, ...) and checks that every event is handled exactly once within 60 s:
+fills the disk, restarts Redis, ...) and checks that every event is handled exactly once within 60 s:
 lost 0, handled twice 0. ``pytest -m faults`` runs this suite alone; docs/delivery-faults.md
 gives the figures.
 """
