@@ -5,7 +5,8 @@ Everything is set by environment variables, so that one module serves every scen
 - ``FAULT_DIR``: where the handler writes its ``started`` and ``handled`` lines (one
   ``write`` per line on a file opened with ``O_APPEND``, so that lines from several
   processes never mix) and where the test puts its flag files (``down``, ``refuse``);
-- ``FAULT_INBOX``: the inbox, ``sqlite:///<path>``;
+- ``FAULT_INBOX``: the inbox, ``sqlite:///<path>`` or ``redis://<host>:<port>/<db>`` (a
+  :class:`~superoffice_webhooks.contrib.redis.RedisInbox` with the default prefix);
 - ``FAULT_SLEEP``: seconds the handler sleeps between ``started`` and ``handled``;
 - ``FAULT_LEASE``, ``FAULT_MAX_ATTEMPTS``, ``FAULT_POLL``: the inbox's lease, the retry
   policy's attempts (0: no limit) and the worker's poll interval.
@@ -29,16 +30,23 @@ from flask import Flask
 import superoffice_webhooks as sow
 from superoffice_webhooks.contrib.asgi import WebhookApp
 from superoffice_webhooks.contrib.flask import webhook_view
-from superoffice_webhooks.inbox import RetryPolicy
+from superoffice_webhooks.contrib.redis import RedisInbox
+from superoffice_webhooks.inbox import Inbox, RetryPolicy
 
 SECRET = os.environ["SUPEROFFICE_WEBHOOK_SECRET"]
 #: Quick retries, so that a scenario's recovery takes seconds.
 RETRY = RetryPolicy(first_delay=timedelta(seconds=0.2), max_delay=timedelta(seconds=1))
 
 
+def _inbox(url: str, directory: Path) -> Inbox:
+    if url.startswith("redis://"):
+        return RedisInbox.from_url(url)
+    return CountingSQLiteInbox(url.removeprefix("sqlite:///"), directory)
+
+
 def _setup() -> tuple[sow.Receiver, sow.Worker]:
     directory = Path(os.environ["FAULT_DIR"])
-    inbox = CountingSQLiteInbox(os.environ["FAULT_INBOX"].removeprefix("sqlite:///"), directory)
+    inbox = _inbox(os.environ["FAULT_INBOX"], directory)
     dispatcher = handlers(directory, float(os.environ.get("FAULT_SLEEP", "0")))
     lease = timedelta(seconds=float(os.environ.get("FAULT_LEASE", "3")))
     attempts = int(os.environ.get("FAULT_MAX_ATTEMPTS", "0")) or None

@@ -81,7 +81,11 @@ def deliver(ports: Callable[[], int], delivery: Delivery, secret: str) -> Delive
 
 
 class SuperOffice:
-    """Delivers events to servers on 127.0.0.1, *concurrency* at a time, alternating ports."""
+    """Delivers events to servers on 127.0.0.1, *concurrency* at a time, alternating ports.
+
+    Several ports stand for one webhook URL behind a load balancer, which sends each
+    request to the next server in turn.
+    """
 
     def __init__(self, ports: Sequence[int], secret: str, concurrency: int = 8) -> None:
         self._ports = list(ports)
@@ -95,6 +99,11 @@ class SuperOffice:
         with self._lock:
             self._turn += 1
             return self._ports[self._turn % len(self._ports)]
+
+    def remove(self, port: int) -> None:
+        """Stop sending to *port*, as a load balancer takes a server that is gone out of rotation."""
+        with self._lock:
+            self._ports.remove(port)
 
     def send(self, bodies: Sequence[bytes]) -> None:
         """Start delivering *bodies* in the background."""
