@@ -266,6 +266,44 @@ def test_async_view_runs_sync_orm_handlers_thread_sensitively(recorder: Recorder
     assert written == 1
 
 
+#: The URLs of the test below, which puts its own view here.
+urlpatterns: list[object] = []
+
+
+def test_an_atomic_request_does_not_roll_back_the_inbox(alias: str) -> None:
+    """With ATOMIC_REQUESTS, a handler's failing write does not take the recorded event with it."""
+    from django.urls import path  # noqa: PLC0415  # needs Django set up
+
+    from superoffice_webhooks.contrib.django import WebhookView  # noqa: PLC0415  # as above
+
+    first = Note.objects.using(alias).create(text="first")
+
+    def clash(event: sow.Event) -> None:
+        Note.objects.using(alias).create(pk=first.pk, text="the same primary key again")
+
+    dispatcher = sow.Dispatcher()
+    dispatcher.on_any(clash)
+    receiver = sow.Receiver(secret=SECRET, dispatcher=dispatcher, inbox=DjangoInbox(using=alias))
+    urlpatterns[:] = [path("atomic/", WebhookView.as_view(receiver=receiver))]
+    body = fresh(example("person.changed"))
+    settings_dict = connections[alias].settings_dict
+    settings_dict["ATOMIC_REQUESTS"] = True
+    try:
+        with override_settings(ROOT_URLCONF=__name__):
+            response = Client().post(
+                "/atomic/", body, content_type="application/json", headers=signed(body)
+            )
+    finally:
+        settings_dict["ATOMIC_REQUESTS"] = False
+        urlpatterns.clear()
+        Note.objects.using(alias).all().delete()
+
+    assert response.status_code == 200, response.content
+    (row,) = InboxEntry.objects.using(alias).all()
+    assert row.state == State.PENDING.value
+    assert "IntegrityError" in (row.last_error or "")
+
+
 # --- the admin ---------------------------------------------------------------------------
 
 
