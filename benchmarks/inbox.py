@@ -21,7 +21,9 @@ new event (``Delivery.record``, which builds the entry and calls ``inbox.add``) 
 with ``synchronous="FULL"`` (in rounds of its own: its disk syncs slow the writes
 next to them), each beyond making the new event it records; and
 ``Receiver.receive`` of a new signed request with the memory store inline and with the
-SQLite inbox in worker mode, beyond making the request.
+SQLite inbox in worker mode, beyond making the request. After the rounds, a
+:class:`~superoffice_webhooks.Worker` runs every event that the last runner recorded
+(an async no-op handler), and its time per event is reported.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from .cases import noop_dispatcher
 from .inbox_apps import INBOX_ENV
 from .payloads import SECRET, Payload, renewed
 from .server import CONSTANT, Load, Request, Server, client_load, gunicorn, serve, uvicorn
+from .server_apps import async_dispatcher
 from .timing import measure, paired_difference
 
 if TYPE_CHECKING:
@@ -305,7 +308,7 @@ def run_in_process(p: Payload, *, rounds: int, budget_ns: int) -> list[StepResul
             timings = measure(group, baselines, rounds=rounds, budget_ns=budget_ns)
             for name in group.keys() - results.keys():
                 results[name] = (timings[name], timings[baselines[name]])
-        return [
+        steps = [
             StepResult(
                 name,
                 description,
@@ -315,6 +318,28 @@ def run_in_process(p: Payload, *, rounds: int, budget_ns: int) -> list[StepResul
             )
             for name, (description, baseline) in IN_PROCESS.items()
         ]
+        per_event = _worker_per_event(receiving)
+        return [*steps, StepResult(WORKER, WORKER_DESCRIPTION, WORKER, per_event, 0.0)]
+
+
+#: The worker's pass over what the receive runner recorded, timed once after the rounds.
+WORKER = "worker, per event"
+WORKER_DESCRIPTION = (
+    "Worker.run_once over the events the SQLiteInbox receive runner recorded: take, "
+    "run an async no-op handler, settle"
+)
+
+
+def _worker_per_event(inbox: SQLiteInbox) -> float:
+    """Nanoseconds per event for a Worker to run every pending entry of *inbox*."""
+    pending = inbox.stats().counts[State.PENDING]
+    worker = sow.Worker(inbox, async_dispatcher)
+    start = time.perf_counter_ns()
+    ran = worker.run_once()
+    elapsed = time.perf_counter_ns() - start
+    if ran != pending or inbox.stats().counts[State.DONE] != pending:
+        raise AssertionError(f"the worker ran {ran} of {pending} pending events")
+    return elapsed / ran
 
 
 def _check_runners(runners: dict[str, Runner]) -> None:

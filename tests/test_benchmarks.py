@@ -217,7 +217,7 @@ def test_inbox_run_writes_servers_and_costs(tmp_path: Path) -> None:
         assert row["ratio_min"] <= row["ratio"] <= row["ratio_max"]
         assert row["recorded"] == 3 * 400  # a warm-up round and two measured rounds
     steps = {s["name"]: s for s in data["in_process"]["results"]}
-    assert set(steps) == set(inbox.IN_PROCESS)
+    assert set(steps) == {*inbox.IN_PROCESS, inbox.WORKER}
     assert steps["record, SQLiteInbox"]["baseline"] == "new event"
     assert all(s["us"] > 0 for s in steps.values())
 
