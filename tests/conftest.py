@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 import pytest
 from hypothesis import HealthCheck, settings
 
-from superoffice_webhooks import _converter, _verify
-
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -70,23 +68,6 @@ EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
 
 sys.path.insert(0, str(EXAMPLES))
 os.environ["SUPEROFFICE_WEBHOOK_SECRET"] = SECRET  # the examples read their secret from it
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches_under_mutation_testing() -> None:
-    """Under ``make mutation``: rebuild what the library builds once and keeps.
-
-    The converter generates a structuring function per class the first time it meets
-    it, and ``verify`` keeps a pre-keyed HMAC per secret. mutmut runs each mutant in a
-    process forked from one that has already run the tests, so a mutant in that
-    building code would never run; emptying the caches before every test makes it run.
-    mutmut sets ``MUTANT_UNDER_TEST``; normal runs keep the caches.
-    """
-    if _MUTATION_RUN:
-        _converter._FAST.clear()  # the caches under test
-        _converter.converter._structure_func.clear_cache()  # cattrs' hook cache
-        _converter.converter._unstructure_func.clear_cache()
-        _verify._prekeyed.cache_clear()
 
 
 def example(name: str) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import importlib.metadata
 import json
 import os
 import re
@@ -242,6 +243,27 @@ def test_parse_pretty_prints_the_typed_event() -> None:
     assert ["deleted_date", "-"] in [line.split() for line in lines]
     assert ["field_values", "PersonFieldValues"] in [line.split() for line in lines]
     assert any(line.startswith("    contact_id") for line in lines)
+
+
+def test_parse_shows_no_private_fields() -> None:
+    """`parse` shows the fields a reader uses, none of the classes' private bookkeeping."""
+    proc = run_cli("parse", stdin=example("sale.deleted"))
+
+    assert proc.returncode == 0, proc.stderr
+    names = [line.split()[0] for line in proc.stdout.splitlines() if line.strip()]
+    assert "registered" in names
+    assert [name for name in names if name.startswith("_")] == []
+
+
+def test_version_is_the_installed_one(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--version` prints the program's name and the installed version, and exits 0."""
+    with pytest.raises(SystemExit) as exited:
+        _cli.main(["--version"])
+
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == (
+        f"superoffice-webhooks {importlib.metadata.version('superoffice-webhooks')}\n"
+    )
 
 
 def test_parse_json_gives_the_wire_form(body_file: Path) -> None:

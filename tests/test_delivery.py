@@ -376,6 +376,22 @@ def test_resolver_body_is_decoded_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert outcome.event == sow.parse(body)
 
 
+def test_areceive_refuses_an_unsigned_request_before_asking_the_resolver() -> None:
+    """areceive with a resolver answers an unsigned request 401 without calling the resolver."""
+    asked: list[str] = []
+
+    async def resolve(tenant: str, webhook: str) -> str:
+        asked.append(tenant)
+        return TENANTS[tenant]
+
+    receiver = Receiver(secret=resolve, dispatcher=Dispatcher())
+    body = tenant_body("Cust1")
+
+    outcome = asyncio.run(receiver.areceive(body, {}))
+
+    assert (outcome.status, type(outcome.error), asked) == (401, sow.MissingSignatureError, [])
+
+
 def test_resolver_wrong_tenants_secret_is_401() -> None:
     """A request signed with another tenant's secret answers 401."""
     receiver = Receiver(secret=TENANTS.get, dispatcher=Dispatcher())

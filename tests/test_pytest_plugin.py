@@ -6,6 +6,8 @@ apps register handlers and configure Django, which must not leak into this proce
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -354,3 +356,127 @@ def test_default_path_is_the_root(pytester: pytest.Pytester) -> None:
     )
 
     pytester.runpytest_subprocess("-q").assert_outcomes(passed=1)
+
+
+FASTAPI_REDIS_APP = """
+import contextlib
+import os
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI, Request, Response
+
+log = []
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app):
+    client = aioredis.Redis.from_url(os.environ["SUPEROFFICE_WEBHOOKS_TEST_REDIS_URL"])
+    log.append("startup")
+    yield {"redis": client}
+    await client.aclose()
+    log.append("shutdown")
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.post("/superoffice")
+async def webhook(request: Request) -> Response:
+    outcome = await receiver.areceive(await request.body(), request.headers)
+    if outcome.status == 200:
+        await request.state.redis.incr(os.environ["COUNTER"])
+    log.append("request")
+    return Response(outcome.reason, status_code=outcome.status, media_type="text/plain")
+
+
+@pytest.fixture
+def superoffice_webhook_app():
+    return app
+"""
+
+REDIS_TESTS = """
+import os
+
+import redis
+
+from conftest import log
+
+
+def count():
+    return int(redis.Redis.from_url(os.environ["SUPEROFFICE_WEBHOOKS_TEST_REDIS_URL"]).get(os.environ["COUNTER"]) or 0)
+
+
+def test_first(superoffice_webhook_client):
+    assert log == []
+    assert [superoffice_webhook_client.send("test").status for _ in range(3)] == [200] * 3
+    assert log == ["startup", "request", "request", "request"]
+
+
+def test_second(superoffice_webhook_client):
+    assert log[-1] == "shutdown"
+    del log[:]
+    assert superoffice_webhook_client.send("test").status == 200
+    assert log == ["startup", "request"]
+
+
+def test_last():
+    assert log[-1] == "shutdown"
+    assert count() == 4
+"""
+
+
+def test_fastapi_app_with_an_async_redis_client(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
+) -> None:
+    """The client runs the app's lifespan around each test; its async Redis client works throughout."""
+    monkeypatch.setenv("SUPEROFFICE_WEBHOOKS_TEST_REDIS_URL", redis_url)
+    monkeypatch.setenv("COUNTER", f"{redis_prefix}count")
+    pytester.makeini(INI)
+    pytester.makeconftest(COMMON_CONFTEST + textwrap.dedent(FASTAPI_REDIS_APP))
+    pytester.makepyfile(test_redis=REDIS_TESTS)
+
+    result = pytester.runpytest_subprocess("-q")
+
+    result.assert_outcomes(passed=3)
+
+
+HEAVY = ("superoffice_webhooks", "attr", "attrs", "cattrs", "starlette", "httpx", "flask", "django")
+
+
+def test_loading_the_plugin_imports_nothing_heavy() -> None:
+    """Importing the plugin module imports neither the package nor attrs, cattrs or a framework."""
+    code = (
+        "import sys, _superoffice_webhooks_pytest_plugin\n"
+        "print(' '.join(sorted({m.partition('.')[0] for m in sys.modules})))"
+    )
+    done = subprocess.run(  # noqa: S603  # a fixed command line
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    loaded = set(done.stdout.split())
+    assert "_superoffice_webhooks_pytest_plugin" in loaded
+    assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
+
+
+def test_a_project_that_uses_no_fixture_never_imports_the_package(
+    pytester: pytest.Pytester,
+) -> None:
+    """In a pytest run that uses none of the fixtures, the package is never imported."""
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        test_plain="""
+        import sys
+
+
+        def test_plain(request):
+            assert request.config.pluginmanager.has_plugin("superoffice_webhooks")
+            assert "superoffice_webhooks" not in sys.modules
+
+
+        def test_fixture_list(superoffice_secret):
+            assert superoffice_secret
+            assert "superoffice_webhooks" not in sys.modules
+        """
+    )
+
+    pytester.runpytest_subprocess("-q").assert_outcomes(passed=2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import json
 import uuid
@@ -11,8 +12,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import pytest
+from fastapi import FastAPI, Request  # FastAPI reads the routes' annotations
 from hypothesis import given
 from hypothesis import strategies as st
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 import superoffice_webhooks as sow
 from superoffice_webhooks import testing
@@ -26,7 +31,7 @@ from superoffice_webhooks.testing import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import AsyncIterator, Callable, Mapping
 
 SECRET = "factory secret"  # noqa: S105  # a test secret
 NAMES = sorted(sow.EVENT_CLASSES)
@@ -450,9 +455,10 @@ def test_the_client_posts_signed_events_through_an_app(kind: str) -> None:
     """send() reaches the app's receiver signed: 200, and the handler sees the event."""
     dispatcher = sow.Dispatcher()
     app = APPS[kind](sow.Receiver(secret=SECRET, dispatcher=dispatcher))
-    client = WebhookClient(app, secret=SECRET, path="/hooks/superoffice?tenant=1")
-
-    with EventRecorder(dispatcher) as events:
+    with (
+        WebhookClient(app, secret=SECRET, path="/hooks/superoffice?tenant=1") as client,
+        EventRecorder(dispatcher) as events,
+    ):
         response = client.send("person.consented", primary_key=18)
 
     assert client.kind == kind
@@ -466,24 +472,24 @@ def test_the_client_posts_signed_events_through_an_app(kind: str) -> None:
 def test_send_raw_posts_exactly_what_it_is_given(kind: str) -> None:
     """send_raw() adds no signature: a wrong one gets 401, a tampered body too."""
     app = APPS[kind](sow.Receiver(secret=SECRET, dispatcher=sow.Dispatcher()))
-    client = WebhookClient(app, secret=SECRET, path="/hooks/superoffice?tenant=1")
     body, headers = signed_request("person.created", SECRET)
 
-    assert client.send_raw(body, headers).status == 200
-    assert client.send_raw(body + b" ", headers).status == 401
-    unsigned = {k: v for k, v in headers.items() if k != "X-SuperOffice-Signature"}
-    assert client.send_raw(body, unsigned).status == 401
-    kept = client.send(b"not json", path="/hooks/superoffice?tenant=1")  # signed, unreadable
+    with WebhookClient(app, secret=SECRET, path="/hooks/superoffice?tenant=1") as client:
+        assert client.send_raw(body, headers).status == 200
+        assert client.send_raw(body + b" ", headers).status == 401
+        unsigned = {k: v for k, v in headers.items() if k != "X-SuperOffice-Signature"}
+        assert client.send_raw(body, unsigned).status == 401
+        kept = client.send(b"not json", path="/hooks/superoffice?tenant=1")  # signed, unreadable
     assert (kept.status, kept.text.startswith("verified payload could not be read")) == (200, True)
 
 
 def test_the_asgi_client_works_inside_a_running_event_loop() -> None:
     """Called from async code, send() runs the ASGI app on its own loop and returns."""
     app = receiving_asgi_app(sow.Receiver(secret=SECRET, dispatcher=sow.Dispatcher()))
-    client = WebhookClient(app, secret=SECRET, path="/hooks/superoffice?tenant=1")
 
     async def from_async_code() -> int:
-        return client.send("test").status
+        with WebhookClient(app, secret=SECRET, path="/hooks/superoffice?tenant=1") as client:
+            return client.send("test").status
 
     assert asyncio.run(from_async_code()) == 200
 
@@ -494,15 +500,14 @@ def test_app_errors_reach_the_caller() -> None:
     async def broken(scope: object, receive: object, send: object) -> None:
         raise LookupError(scope)
 
-    client = WebhookClient(broken, secret=SECRET)
-
-    async def from_async_code() -> None:
+    async def from_async_code(client: WebhookClient) -> None:
         client.send("test")
 
-    with pytest.raises(LookupError):
-        client.send("test")
-    with pytest.raises(LookupError):
-        asyncio.run(from_async_code())
+    with WebhookClient(broken, secret=SECRET) as client:
+        with pytest.raises(LookupError):
+            client.send("test")
+        with pytest.raises(LookupError):
+            asyncio.run(from_async_code(client))
 
 
 def test_the_kind_can_be_forced_and_is_checked() -> None:
@@ -590,6 +595,239 @@ def test_asgi_client_joins_a_streamed_body_and_ignores_other_messages() -> None:
         await send({"type": "http.response.debug", "info": {}})
         await send({"type": "http.response.body", "body": b"part two"})
 
-    response = WebhookClient(app, secret=SECRET).send("test")
+    with WebhookClient(app, secret=SECRET) as client:
+        response = client.send("test")
 
     assert (response.status, response.body) == (202, b"part one, part two")
+
+
+# --- WebhookClient: the ASGI app's lifespan and its one event loop ---------------------
+
+
+def redis_app(redis_url: str, key: str, made: Literal["at startup", "at first use"]) -> FastAPI:
+    """A FastAPI app counting requests in Redis with an async client, made *made*.
+
+    It answers with the count, and records its lifespan in ``app.state.log``.
+    """
+    import redis.asyncio as aioredis  # noqa: PLC0415  # only these tests need it
+
+    clients: list[aioredis.Redis] = []
+
+    def client() -> aioredis.Redis:
+        if not clients:
+            clients.append(aioredis.Redis.from_url(redis_url))
+        return clients[0]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        app.state.log.append("startup")
+        yield {"redis": client()} if made == "at startup" else {}
+        if clients:
+            await clients[0].aclose()
+        app.state.log.append("shutdown")
+
+    app = FastAPI(lifespan=lifespan)
+    app.state.log = []
+
+    @app.post("/")
+    async def count(request: Request) -> Response:
+        redis = request.state.redis if made == "at startup" else client()
+        app.state.log.append("request")
+        return Response(str(await redis.incr(key)))
+
+    return app
+
+
+@pytest.mark.parametrize("made", ["at startup", "at first use"])
+def test_an_async_redis_client_serves_every_request(
+    redis_url: str, redis_prefix: str, made: Literal["at startup", "at first use"]
+) -> None:
+    """An async Redis client made in the lifespan or at first use works on every request."""
+    app = redis_app(redis_url, f"{redis_prefix}count", made)
+
+    with WebhookClient(app, secret=SECRET) as client:
+        assert app.state.log == []  # nothing runs before the first request
+        answers = [client.send("test").text for _ in range(3)]
+        assert app.state.log == ["startup", "request", "request", "request"]
+
+    assert answers == ["1", "2", "3"]
+    assert app.state.log[-1] == "shutdown"
+
+
+def test_every_request_runs_on_one_event_loop_apart_from_the_callers() -> None:
+    """Requests share one loop, which is not the caller's; close() ends it, a new one follows."""
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"  # no lifespan support, as in many bare apps
+        loops.append(asyncio.get_running_loop())
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def from_async_code(client: WebhookClient) -> asyncio.AbstractEventLoop:
+        assert client.send("test").status == 204
+        return asyncio.get_running_loop()
+
+    client = WebhookClient(app, secret=SECRET)
+    client.send("test")
+    callers_loop = asyncio.run(from_async_code(client))
+    client.close()
+    client.close()  # a second close does nothing
+    client.send("test")
+    client.close()
+
+    assert loops[0] is loops[1]
+    assert callers_loop is not loops[0]
+    assert loops[2] is not loops[0]
+    assert loops[0].is_closed()
+
+
+def test_the_lifespan_state_reaches_each_request_as_a_copy() -> None:
+    """What the lifespan puts in its state, each request's scope gets a shallow copy of."""
+    seen: list[dict[str, Any]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] == "lifespan.startup":
+                scope["state"]["pool"] = ["connection"]
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        seen.append(scope["state"])
+        scope["state"]["request"] = True
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    with WebhookClient(app, secret=SECRET) as client:
+        client.send("test")
+        client.send("test")
+
+    assert seen[0] is not seen[1]
+    assert seen[1] == {"pool": ["connection"], "request": True}
+    assert seen[0]["pool"] is seen[1]["pool"]
+
+
+def test_a_failing_startup_reaches_the_first_request() -> None:
+    """An exception in the lifespan startup is raised by send(), and no request runs."""
+    requests: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        raise ConnectionRefusedError("no database")
+        yield  # pragma: no cover  # the startup fails before it
+
+    async def endpoint(request: Request) -> PlainTextResponse:
+        requests.append(request.url.path)
+        return PlainTextResponse("ok")
+
+    app = Starlette(lifespan=lifespan, routes=[Route("/", endpoint, methods=["POST"])])
+    client = WebhookClient(app, secret=SECRET)
+
+    with pytest.raises(ConnectionRefusedError, match="no database"):
+        client.send("test")
+    with pytest.raises(ConnectionRefusedError, match="no database"):
+        client.send("test")  # tried again, not served without its startup
+    client.close()
+
+    assert requests == []
+
+
+def test_a_failing_shutdown_is_raised_by_close() -> None:
+    """An exception in the lifespan shutdown is raised by close() (the fixture's teardown)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        raise OSError("could not flush")
+
+    app = Starlette(
+        lifespan=lifespan, routes=[Route("/", lambda _: PlainTextResponse("ok"), methods=["POST"])]
+    )
+    client = WebhookClient(app, secret=SECRET)
+    assert client.send("test").status == 200
+
+    with pytest.raises(OSError, match="could not flush"):
+        client.close()
+
+
+@pytest.mark.parametrize(
+    ("answer", "detail"),
+    [({"type": "lifespan.startup.failed", "message": "no queue"}, ": no queue"), ({}, "")],
+    ids=["with a message", "without one"],
+)
+def test_a_startup_failure_without_an_exception_is_a_configuration_error(
+    answer: dict[str, str], detail: str
+) -> None:
+    """An app that answers startup.failed but raises nothing gets a clear error."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "lifespan.startup.failed", **answer})
+
+    with WebhookClient(app, secret=SECRET) as client, pytest.raises(sow.ConfigurationError) as info:
+        client.send("test")
+
+    assert str(info.value).startswith(f"The application's lifespan startup failed{detail}.")
+
+
+@pytest.mark.parametrize("how", ["ends", "raises", "answers something else"])
+def test_an_app_without_lifespan_support_is_served_without_it(how: str) -> None:
+    """An app that ends, raises or answers nonsense at lifespan startup is served anyway."""
+    scopes: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        scopes.append(scope["type"])
+        if scope["type"] == "lifespan":
+            await receive()
+            if how == "raises":
+                raise NotImplementedError(scope["type"])
+            if how == "answers something else":
+                await send({"type": "http.response.start", "status": 200, "headers": []})
+                await receive()  # waits until close() cancels it
+            return
+        await send({"type": "http.response.start", "status": 202, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    with WebhookClient(app, secret=SECRET) as client:
+        assert [client.send("test").status for _ in range(2)] == [202, 202]
+
+    assert scopes == ["lifespan", "http", "http"]  # no shutdown is sent
+
+
+def test_a_shutdown_failure_without_an_exception_is_a_configuration_error() -> None:
+    """An app that answers shutdown.failed makes close() raise a ConfigurationError."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            await send({"type": "lifespan.shutdown.failed", "message": "queue not drained"})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    client = WebhookClient(app, secret=SECRET)
+    client.send("test")
+
+    with pytest.raises(sow.ConfigurationError, match="lifespan shutdown failed: queue not drained"):
+        client.close()
+
+
+def test_an_app_may_end_its_lifespan_without_answering_shutdown() -> None:
+    """An app whose lifespan returns at shutdown without a message closes cleanly."""
+    log: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.complete"})
+            log.append((await receive())["type"])
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    with WebhookClient(app, secret=SECRET) as client:
+        client.send("test")
+
+    assert log == ["lifespan.shutdown"]

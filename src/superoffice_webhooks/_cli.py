@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -189,16 +190,21 @@ def _wrap(text: str, bullet: str = "") -> str:
     return textwrap.fill(text, 88, initial_indent=bullet, subsequent_indent=indent) + "\n"
 
 
+def _public(cls: type) -> list[attrs.Attribute[object]]:
+    """The fields of an attrs class a reader is meant to see: not the private ones."""
+    return [field for field in attrs.fields(cls) if not field.name.startswith("_")]
+
+
 def pretty(event: Event) -> list[str]:
     """The typed event as aligned ``attribute  value`` lines, field values indented."""
     rows: list[tuple[str, str]] = [(type(event).__name__, event.event)]
-    for field in attrs.fields(type(event)):
+    for field in _public(type(event)):
         value = getattr(event, field.name)
         if isinstance(value, FieldValues):
             rows.append((f"  {field.name}", type(value).__name__))
             rows.extend(
                 (f"    {inner.name}", _value(getattr(value, inner.name)))
-                for inner in attrs.fields(type(value))
+                for inner in _public(type(value))
                 if inner.name != "extra" or value.extra
             )
         elif field.name != "extra" or value:
@@ -836,6 +842,11 @@ def _command(
     )
 
 
+def _version() -> str:
+    """The installed distribution's version."""
+    return importlib.metadata.version("superoffice-webhooks")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="superoffice-webhooks",
@@ -843,6 +854,9 @@ def _parser() -> argparse.ArgumentParser:
         "receive test requests; explain signatures that do not verify.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="print the version"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser(

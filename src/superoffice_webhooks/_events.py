@@ -15,16 +15,7 @@ from uuid import UUID
 
 import attrs
 
-from ._converter import (
-    WIRE,
-    IdValues,
-    RawMapping,
-    decode_culture_value,
-    empty_extra,
-    id_values,
-    unstructure,
-    wire,
-)
+from ._wire import WIRE, IdValues, RawMapping, decode_culture_value, empty_extra, id_values, wire
 
 __all__ = [
     "DeletedValues",
@@ -127,6 +118,8 @@ class Event:
 
     def to_dict(self) -> dict[str, object]:
         """The wire form: PascalCase keys and JSON types, so ``parse(e.to_dict()) == e``."""
+        from ._converter import unstructure  # noqa: PLC0415  # models import no converter
+
         return unstructure(self)
 
     def to_json(self) -> str:

@@ -151,14 +151,14 @@ def render_events() -> str:
         f'"""Event classes for every documented SuperOffice event.\n\n{HEADER}\n"""\n\n',
         "from collections.abc import Mapping\nfrom datetime import datetime\n",
         "from typing import ClassVar\n\nimport attrs\n\n",
-        "from ._converter import (\n",
-        *(f"    {x},\n" for x in sorted([*hooks, "id_values", "wire", "wire_metadata"])),
-        ")\n",
         "from ._events import (\n",
         *(
             f"    {x},\n"
             for x in sorted(["DeletedValues", "Event", "FieldValues", "TestEvent", *mixins])
         ),
+        ")\n",
+        "from ._wire import (\n",
+        *(f"    {x},\n" for x in sorted([*hooks, "id_values", "wire", "wire_metadata"])),
         ")\n\n",
         "__all__ = [\n",
         *(f'    "{x}",\n' for x in ["EVENT_CLASSES", *names]),

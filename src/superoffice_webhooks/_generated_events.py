@@ -9,16 +9,6 @@ from typing import ClassVar
 
 import attrs
 
-from ._converter import (
-    encoded_datetime,
-    encoded_int,
-    id_values,
-    int_or_str,
-    lenient_bool,
-    lenient_int,
-    wire,
-    wire_metadata,
-)
 from ._events import (
     DeletedValues,
     Event,
@@ -28,6 +18,16 @@ from ._events import (
     PersonAccessors,
     TestEvent,
     WebhookAccessors,
+)
+from ._wire import (
+    encoded_datetime,
+    encoded_int,
+    id_values,
+    int_or_str,
+    lenient_bool,
+    lenient_int,
+    wire,
+    wire_metadata,
 )
 
 __all__ = [

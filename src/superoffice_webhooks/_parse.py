@@ -4,7 +4,7 @@ import json
 import math
 from collections.abc import Callable, Mapping
 
-from ._converter import structure, structure_fast
+from ._converter import structure, structure_exact
 from ._events import Event, UnknownEvent
 from ._generated_events import EVENT_CLASSES, EXTRA_TABLE_CLASSES, LIST_ITEM_CLASSES
 from .exceptions import PayloadError
@@ -117,7 +117,7 @@ def _parse_fast(body: bytes | str, loads: Callable[[bytes | str], object]) -> Ev
     orjson differs from the standard library on a few inputs: it rejects NaN, Infinity,
     numbers out of the float range, lone surrogates and a byte order mark, and it reads
     an integer beyond 64 bits as a float. So its result is only used when the fast
-    structuring path accepts it whole (no float anywhere, see ``structure_fast``); any
+    structuring path accepts it whole (no float anywhere, see ``structure_exact``); any
     other body is parsed again by the standard library, which gives the same event or
     the same error as without orjson.
     """
@@ -130,4 +130,4 @@ def _parse_fast(body: bytes | str, loads: Callable[[bytes | str], object]) -> Ev
     name = data.get("Event")
     if type(name) is not str:
         return None
-    return structure_fast(data, event_class(name))
+    return structure_exact(data, event_class(name))

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol, TypeVar, cast, runtime_checkable
 
 import attrs
-from typing_extensions import TypeIs
 
 from ._delivery import Delivery, InboxHandoff, Mode
 from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
@@ -32,7 +31,13 @@ from .exceptions import (
     UnknownTenantError,
     VerificationError,
 )
-from .idempotency import AsyncIdempotencyStore, ClaimState, IdempotencyStore, MemoryStore
+from .idempotency import (
+    AsyncIdempotencyStore,
+    ClaimState,
+    IdempotencyStore,
+    MemoryStore,
+    is_async_store,
+)
 from .inbox import DEFAULT_LEASE, DEFAULT_RETRY, Inbox, RetryPolicy
 
 if TYPE_CHECKING:
@@ -836,11 +841,6 @@ def _duplicate(event: Event, state: ClaimState) -> Outcome | None:
 
 def _queued(event: Event) -> Outcome:
     return _log(event, Outcome(status=200, reason="queued for a background worker", event=event))
-
-
-def is_async_store(store: object) -> TypeIs[AsyncIdempotencyStore]:
-    """Whether *store* is an async one (its methods must be awaited)."""
-    return inspect.iscoroutinefunction(getattr(store, "claim", None))
 
 
 def _token() -> str:

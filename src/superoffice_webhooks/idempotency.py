@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import inspect
 import threading
 import time
 from collections import OrderedDict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from typing_extensions import TypeIs
 
 from ._sqlite import SQLiteFile
 from .exceptions import ConfigurationError
@@ -107,6 +110,11 @@ class AsyncIdempotencyStore(Protocol):
     async def release(self, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release`."""
         ...
+
+
+def is_async_store(store: object) -> TypeIs[AsyncIdempotencyStore]:
+    """Whether *store* is an async one (its methods must be awaited)."""
+    return inspect.iscoroutinefunction(getattr(store, "claim", None))
 
 
 def seconds(value: object, name: str) -> float:

@@ -501,8 +501,12 @@ class WebhookClient:
     ASGI application (FastAPI, Starlette, Django's ``get_asgi_application()``, ...) or a
     ``django.test.Client``. *kind* says which, when guessing is not enough.
 
-    ASGI applications run in a fresh event loop per request (in a worker thread if the
-    caller already runs one); their lifespan events are not sent.
+    An ASGI application runs on one event loop of its own, on a worker thread, for the
+    client's whole life: before the first request the client runs the app's lifespan
+    startup, and :meth:`close` (or leaving a ``with`` block) runs its shutdown and ends the
+    loop. So clients and pools the app makes at startup or at first use (an async Redis
+    client, a database pool) serve every request. An app without lifespan support (Django's
+    ASGI handler) is served without it, as servers do.
     """
 
     def __init__(
@@ -528,6 +532,31 @@ class WebhookClient:
         self.secret = secret
         self.path = path
         self.kind: Literal["wsgi", "asgi", "django"] = kind
+        self._asgi: _AsgiLoop | None = None
+        self._asgi_lock = threading.Lock()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Run the ASGI app's lifespan shutdown and end its event loop.
+
+        Nothing to do for WSGI apps, for Django's test client, or before the first request.
+        A later request starts the app again.
+        """
+        with self._asgi_lock:
+            running, self._asgi = self._asgi, None
+        if running is not None:
+            running.close()
+
+    def _asgi_loop(self) -> _AsgiLoop:
+        with self._asgi_lock:
+            if self._asgi is None:
+                self._asgi = _AsgiLoop(self.app)
+            return self._asgi
 
     def send(
         self,
@@ -551,7 +580,8 @@ class WebhookClient:
         if self.kind == "django":
             return _post_django(self.app, target, body, headers)
         if self.kind == "asgi":
-            return _run(_post_asgi(self.app, target, body, headers))
+            running = self._asgi_loop()
+            return running.run(_post_asgi(self.app, target, body, headers, running.state))
         return _post_wsgi(self.app, target, body, headers)
 
 
@@ -604,7 +634,7 @@ def _post_wsgi(app: Any, path: str, body: bytes, headers: Mapping[str, str]) -> 
 
 
 async def _post_asgi(
-    app: Any, path: str, body: bytes, headers: Mapping[str, str]
+    app: Any, path: str, body: bytes, headers: Mapping[str, str], state: Mapping[str, Any]
 ) -> WebhookResponse:
     path_info, query = _split_path(path)
     scope = {
@@ -623,7 +653,7 @@ async def _post_asgi(
         ],
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
-        "state": {},
+        "state": dict(state),  # what the lifespan put there, as a shallow copy (ASGI spec)
     }
     sent_body = False
     done = asyncio.Event()
@@ -655,27 +685,109 @@ async def _post_asgi(
     return WebhookResponse(status, response_headers, b"".join(chunks))
 
 
-def _run(coroutine: typing.Coroutine[Any, Any, WebhookResponse]) -> WebhookResponse:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    # Called from async code: run the app in its own loop on a worker thread.
-    results: list[WebhookResponse] = []
-    errors: list[BaseException] = []
+_ASGI_VERSION = {"version": "3.0", "spec_version": "2.3"}
 
-    def work() -> None:
+
+class _AsgiLoop:
+    """An event loop on a thread of its own, with an ASGI app's lifespan running in it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        #: The lifespan's state; each request's scope gets a shallow copy of it.
+        self.state: dict[str, Any] = {}
+        ready = threading.Event()
+        self.thread = threading.Thread(
+            target=asyncio.run,
+            args=(self._serve(ready),),
+            name="superoffice-webhooks-asgi",
+            daemon=True,
+        )
+        self.thread.start()
+        ready.wait()
+        self._lifespan: _Lifespan | None
         try:
-            results.append(asyncio.run(coroutine))
-        except BaseException as exc:  # noqa: BLE001  # re-raised in the caller's thread
-            errors.append(exc)
+            self._lifespan = self.run(self._startup())
+        except BaseException:
+            self._stop()
+            raise
 
-    worker = threading.Thread(target=work, name="superoffice-webhooks-asgi")
-    worker.start()
-    worker.join()
-    if errors:
-        raise errors[0]
-    return results[0]
+    async def _serve(self, ready: threading.Event) -> None:
+        # asyncio.run around this cancels what the app leaves running and closes the loop.
+        self.loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        ready.set()
+        await self._stopping.wait()
+
+    def run(self, coroutine: typing.Coroutine[Any, Any, T]) -> T:
+        """Run *coroutine* on the loop; return its result or raise its exception here."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def close(self) -> None:
+        try:
+            self.run(self._shutdown())
+        finally:
+            self._stop()
+
+    def _stop(self) -> None:
+        self.loop.call_soon_threadsafe(self._stopping.set)
+        self.thread.join()
+
+    async def _startup(self) -> _Lifespan | None:
+        to_app: asyncio.Queue[Mapping[str, Any]] = asyncio.Queue()
+        from_app: asyncio.Queue[Mapping[str, Any] | None] = asyncio.Queue()
+
+        async def lifespan() -> None:
+            scope = {"type": "lifespan", "asgi": _ASGI_VERSION, "state": self.state}
+            try:
+                await self.app(scope, to_app.get, from_app.put)
+            finally:
+                from_app.put_nowait(None)  # the app has ended
+
+        task = asyncio.create_task(lifespan())
+        task.add_done_callback(_retrieve_exception)
+        await to_app.put({"type": "lifespan.startup"})
+        message = await from_app.get()
+        if message is None or message["type"] not in _STARTUP_ANSWERS:
+            # As uvicorn does by default: an app that raises, ends or answers something
+            # else has no lifespan support (Django's ASGI handler raises), and is served.
+            return None
+        await _lifespan_answer("startup", message, task)
+        return task, to_app, from_app
+
+    async def _shutdown(self) -> None:
+        if self._lifespan is None:
+            return
+        task, to_app, from_app = self._lifespan
+        await to_app.put({"type": "lifespan.shutdown"})
+        await _lifespan_answer("shutdown", await from_app.get(), task)
+
+
+_STARTUP_ANSWERS = ("lifespan.startup.complete", "lifespan.startup.failed")
+_Lifespan = tuple["asyncio.Task[None]", "asyncio.Queue[Mapping[str, Any]]", "asyncio.Queue[Any]"]
+
+
+def _retrieve_exception(task: asyncio.Task[None]) -> None:
+    """Mark the lifespan's exception as seen: it is raised where it matters, or ignored."""
+    if not task.cancelled():
+        task.exception()
+
+
+async def _lifespan_answer(
+    phase: str, message: Mapping[str, Any] | None, task: asyncio.Task[None]
+) -> None:
+    """Check the app's answer to lifespan.<phase>; raise what went wrong in it."""
+    if message is not None and message["type"] == f"lifespan.{phase}.complete":
+        return
+    await asyncio.wait([task])
+    task.result()  # the app's own exception, if it raised one
+    if message is None:
+        return  # it ended without a word, as an app may at shutdown
+    detail = f": {message['message']}" if message.get("message") else ""
+    msg = (
+        f"The application's lifespan {phase} failed{detail}. Fix its {phase} code; the "
+        "webhook client runs it as a server would."
+    )
+    raise ConfigurationError(msg)
 
 
 def _post_django(

@@ -1,0 +1,320 @@
+"""A structure hook factory that generates one straight-line function per attrs class.
+
+The converter's own class hooks validate field by field and record where a failure
+happened, which costs a call and a try block per value. Most bodies are valid, so the
+converter registers this factory for its attrs classes: the function it generates checks
+the same things inline and builds the instance directly. Its contract is narrow:
+
+- it returns only what the detailed hook would return for the same input;
+- on anything it does not take (a missing key, a wrong type, an alias spelling, a value
+  it keeps untyped that is not a plain scalar) it raises :class:`MismatchError`, and only
+  that; the class's detailed hook then runs from the start and decides, so errors are
+  the detailed hook's, unchanged;
+- it calls only the hooks of ``_scalars`` (which refuse with :class:`MismatchError`) and
+  the functions it generated for nested classes; a class with any other hook, a
+  validator or a converter it cannot call keeps the detailed hook alone.
+"""
+
+from __future__ import annotations
+
+import linecache
+from collections.abc import Callable
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import attrs
+
+from . import _scalars
+from ._scalars import (
+    MismatchError,
+    opt_int,
+    opt_raw_mapping,
+    opt_str,
+    str_tuple,
+    strict_int,
+    strict_str,
+)
+from ._wire import ALIAS_NAMES, ALIASES, EXTRA, HOOK, WIRE, empty_extra
+
+__all__ = ["FastStructure"]
+
+T = TypeVar("T")
+Hook = Callable[[Any, Any], Any]
+
+_MISSING = object()
+_NO_ALIASES: frozenset[str] = frozenset()
+#: Types whose hook is a plain type check, done inline: type -> (hook, JSON type).
+_INLINE: dict[object, tuple[object, type]] = {
+    int: (strict_int, int),
+    str: (strict_str, str),
+    int | None: (opt_int, int),
+    str | None: (opt_str, str),
+}
+_STR_ONLY = frozenset({str})
+#: The JSON values kept untyped (in ``extra``) without a check by the detailed hook: no
+#: numbers with a fraction, no containers. Anything else declines, so that a value kept as
+#: sent is the same whichever JSON parser read it (orjson reads a 20-digit integer as a float).
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+class _NoFastPathError(Exception):
+    """Generation gives up on a class: it keeps the detailed hook alone (internal)."""
+
+
+class FastStructure:
+    """The hook factory: ``converter.register_structure_hook_factory(attrs.has, factory)``.
+
+    *detailed* makes the converter's detailed hook for a class; the hook made here runs
+    the generated function first and the detailed hook when it declines.
+    """
+
+    def __init__(
+        self, detailed: Callable[[type], Hook], hook_for: Callable[[object], Hook]
+    ) -> None:
+        self._detailed = detailed
+        self._hook_for = hook_for
+        self._fast: dict[type, Callable[[object], Any] | None] = {}
+
+    def __call__(self, cls: type) -> Hook:
+        detailed = self._detailed(cls)
+        fast = self.function(cls)
+        if fast is None:
+            return detailed
+
+        def structure_fast_or_detailed(value: object, tp: object) -> Any:
+            try:
+                return fast(value)
+            except MismatchError:
+                return detailed(value, tp)
+
+        return structure_fast_or_detailed
+
+    def exact(self, data: object, cls: type[T]) -> T | None:
+        """*data* structured into *cls* by the generated function alone, or ``None``.
+
+        A result holds no ``float`` that was not checked: typed fields admit none, and
+        the values kept as sent are strings, integers, booleans or null.
+        """
+        fast = self._fast.get(cls, _MISSING)
+        if fast is _MISSING:
+            fast = self.function(cls)
+        if fast is None:
+            return None
+        try:
+            return fast(data)  # type: ignore[operator,no-any-return]  # a generated function
+        except MismatchError:
+            return None
+
+    def function(self, cls: type) -> Callable[[object], Any] | None:
+        """The generated function for *cls*, or ``None`` where there is none."""
+        try:
+            return self._fast[cls]
+        except KeyError:
+            pass
+        self._fast[cls] = None  # while generating; also the answer if generation gives up
+        try:
+            fn = self._generate(cls)
+        except _NoFastPathError:
+            return None
+        self._fast[cls] = fn
+        return fn
+
+    def _generate(self, cls: type) -> Callable[[object], Any]:  # one generator, read top to bottom
+        names: dict[str, object] = {
+            "_Decline": MismatchError,
+            "_MISSING": _MISSING,
+            "_EMPTY": empty_extra(),
+            "_NO_ALIASES": _NO_ALIASES,
+            "_MappingProxyType": MappingProxyType,
+            "_STR_ONLY": _STR_ONLY,
+            "_SCALARS": _SCALARS,
+            "_cls": cls,
+        }
+        fields = attrs.fields(cls)
+        if any(not f.init or f.validator is not None for f in fields):
+            raise _NoFastPathError
+        known: set[str] = set()
+        aliases: set[str] = set()
+        body: list[str] = []
+        values: list[tuple[attrs.Attribute[object], str]] = []
+        has_extra = False
+        for i, field in enumerate(fields):
+            if field.name == EXTRA:
+                has_extra = True
+                values.append((field, "extra"))
+                continue
+            if field.name == ALIASES:
+                values.append((field, "_NO_ALIASES"))
+                continue
+            key = field.metadata[WIRE]
+            known.add(key)
+            aliases.update(field.metadata.get(ALIAS_NAMES, ()))
+            var = f"v{i}"
+            convert, null_is_none = self._convert(field, var, i, names)
+            body.extend(_read(key, var, field, convert, null_is_none=null_is_none, names=names))
+            values.append((field, var))
+        names["_known"] = frozenset(known)
+        names["_aliases"] = frozenset(aliases)
+        head = [
+            "def fast(o):",
+            "    if type(o) is not dict:",
+            "        raise _Decline",
+            "    if _known.issuperset(o):",
+            "        extra = _EMPTY",
+            "    else:",
+        ]
+        if not has_extra:
+            head.append("        raise _Decline")
+        else:
+            head += [
+                "        extra = o.copy()",
+                "        for key in _known.intersection(o):",
+                "            del extra[key]",
+            ]
+            if aliases:
+                head += [
+                    "        if not _aliases.isdisjoint(extra):",
+                    "            raise _Decline",
+                ]
+            head += [
+                "        if not _SCALARS.issuperset(map(type, extra.values())):",
+                "            raise _Decline",
+                "        extra = _MappingProxyType(extra)",
+            ]
+        lines = [*head, *("    " + line for line in (*body, *_build(cls, values, names)))]
+        source = "\n".join(lines) + "\n"
+        filename = f"<superoffice_webhooks fast structure {cls.__module__}.{cls.__qualname__}>"
+        exec(compile(source, filename, "exec"), names)  # noqa: S102  # source built above from field names only
+        linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+        return names["fast"]  # type: ignore[return-value]  # defined by the exec above
+
+    def _convert(
+        self, field: attrs.Attribute[object], var: str, i: int, names: dict[str, object]
+    ) -> tuple[list[str], bool]:
+        """The lines that check and convert *var*, the value of *field*.
+
+        And whether they turn ``null`` into ``None`` (then a missing key is the same).
+        """
+        tp = field.type
+        own = field.metadata.get(HOOK)
+        hook = own if own is not None else self._hook_for(tp)
+        inline = _INLINE.get(tp)
+        nested = tp if isinstance(tp, type) and attrs.has(tp) else _optional_class(tp)
+        if inline is not None and inline[0] is hook:
+            check = f"type({var}) is not {inline[1].__name__}"
+            if tp == inline[1] | None:
+                check = f"{var} is not None and {check}"
+            return [f"if {check}:", "    raise _Decline"], tp != inline[1]
+        if hook is str_tuple:
+            return [
+                f"if type({var}) is not list or not _STR_ONLY.issuperset(map(type, {var})):",
+                "    raise _Decline",
+                f"{var} = tuple({var})",
+            ], False
+        if hook is opt_raw_mapping:
+            return [
+                f"if type({var}) is not dict or not _SCALARS.issuperset(map(type, {var}.values())):",
+                "    raise _Decline",
+                f"{var} = _MappingProxyType({var}.copy())",
+            ], True
+        if nested is not None and own is None:
+            inner = self.function(nested)
+            if inner is None:
+                raise _NoFastPathError
+            names[f"_h{i}"] = inner
+            call = f"{var} = _h{i}({var})"
+            if nested is tp:
+                return [call], False
+            return [f"if {var} is not None:", f"    {call}"], True
+        if getattr(hook, "__module__", None) != _scalars.__name__:
+            raise _NoFastPathError  # a hook that may refuse with another exception
+        names[f"_h{i}"] = hook
+        names[f"_t{i}"] = tp
+        return [f"{var} = _h{i}({var}, _t{i})"], _none_is_none(hook, tp)
+
+
+def _build(
+    cls: type, values: list[tuple[attrs.Attribute[object], str]], names: dict[str, object]
+) -> list[str]:
+    """The lines that make the instance from the field *values*.
+
+    Where the class's ``__init__`` only stores the values (no hooks, no validators,
+    plain callable converters), they are stored through the class's own field slots, as
+    that ``__init__`` does, without its keyword-argument call; otherwise it is called.
+    """
+    direct = (
+        cls.__new__ is object.__new__  # type: ignore[comparison-overlap]  # attrs classes inherit it
+        and not hasattr(cls, "__attrs_pre_init__")
+        and not hasattr(cls, "__attrs_post_init__")
+        and all(f.on_setattr is None for f in attrs.fields(cls))
+    )
+    call_init = [f"return _cls({', '.join(f'{f.alias}={var}' for f, var in values)})"]
+    slots = [getattr(cls, field.name, None) for field, _ in values]
+    if not direct or any(type(slot).__name__ != "member_descriptor" for slot in slots):
+        return call_init
+    names["_new"] = object.__new__
+    lines = ["self = _new(_cls)"]
+    for i, ((field, var), slot) in enumerate(zip(values, slots, strict=True)):
+        names[f"_s{i}"] = slot.__set__  # type: ignore[union-attr]  # a member descriptor
+        value = var
+        if field.converter is not None:
+            if not callable(field.converter) or isinstance(field.converter, attrs.Converter):
+                return call_init
+            names[f"_c{i}"] = field.converter
+            value = f"_c{i}({var})"
+        lines.append(f"_s{i}(self, {value})")
+    return [*lines, "return self"]
+
+
+def _read(  # the parts of one field
+    key: str,
+    var: str,
+    field: attrs.Attribute[object],
+    convert: list[str],
+    *,
+    null_is_none: bool,
+    names: dict[str, object],
+) -> list[str]:
+    """The lines that read *key* into *var*, with its default, and *convert* it."""
+    default = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]  # attrs.Factory is a class at runtime
+        factory: Any = default
+        if factory.takes_self:
+            raise _NoFastPathError
+        default = factory.factory()
+    if default is attrs.NOTHING:
+        return [
+            f"{var} = o.get({key!r}, _MISSING)",
+            f"if {var} is _MISSING:",
+            "    raise _Decline",
+            *convert,
+        ]
+    if default is None and null_is_none:
+        # A missing key and an explicit null give the same value: one lookup.
+        if not convert[0].startswith(f"if {var} is not None"):
+            convert = [f"if {var} is not None:", *("    " + line for line in convert)]
+        return [f"{var} = o.get({key!r})", *convert]
+    names[f"_d{var}"] = default
+    return [
+        f"{var} = o.get({key!r}, _MISSING)",
+        f"if {var} is _MISSING:",
+        f"    {var} = _d{var}",
+        "else:",
+        *("    " + line for line in convert),
+    ]
+
+
+def _optional_class(tp: object) -> type | None:
+    """``X`` for a field type ``X | None`` where X is an attrs class, else ``None``."""
+    args: tuple[object, ...] = getattr(tp, "__args__", ())
+    if len(args) == 2 and args[1] is type(None) and isinstance(args[0], type):  # noqa: PLR2004  # X | None
+        return args[0] if attrs.has(args[0]) else None
+    return None
+
+
+def _none_is_none(hook: Hook, tp: object) -> bool:
+    """Whether *hook* turns ``null`` into ``None``."""
+    try:
+        return hook(None, tp) is None
+    except MismatchError:  # a refusal means: keep missing and null apart
+        return False
