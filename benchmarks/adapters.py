@@ -3,10 +3,10 @@
 The apps of :mod:`benchmarks.server_apps` (ours, the constant 200 and the floor, for
 ASGI and for Flask) are called directly, without a server or a socket: the ASGI apps
 with a scope, a ``receive`` that hands over the 1.5 KB body in one message and a
-``send`` that keeps nothing; the Flask apps as WSGI callables with a fresh environ per
+``send`` that keeps the answer's body; the Flask apps as WSGI callables with a fresh environ per
 request. Our ASGI app's handler is async and nothing in the apps waits, so each ASGI call
 runs to its end in one step, without an event loop. The "ASGI, sync handler" row has a
-sync handler, which runs in a worker thread: its three apps are run to their end on one
+sync handler, which runs in a worker thread: its runners are run to their end on one
 event loop kept for the whole run, so that row's constant includes the loop's own cost
 per call. The rounds of :func:`benchmarks.timing.measure` interleave the three
 apps, and the cost of ours and of the floor is reported as time per request beyond
@@ -85,12 +85,12 @@ class AdapterResult:
         )
 
 
-Coroutine_ = Coroutine[Any, Any, Any]
+AnyCoroutine = Coroutine[Any, Any, Any]
 #: Runs a coroutine to its end and returns its result.
-Driver = Callable[[Coroutine_], object]
+Driver = Callable[[AnyCoroutine], object]
 
 
-def _in_one_step(coroutine: Coroutine_) -> object:
+def _in_one_step(coroutine: AnyCoroutine) -> object:
     """The result of *coroutine*, which must end without waiting for anything."""
     try:
         coroutine.send(None)
@@ -102,8 +102,8 @@ def _in_one_step(coroutine: Coroutine_) -> object:
 
 
 def _asgi_call(
-    app: Callable[..., Coroutine_], p: Payload
-) -> tuple[Callable[[], Coroutine_], list[bytes]]:
+    app: Callable[..., AnyCoroutine], p: Payload
+) -> tuple[Callable[[], AnyCoroutine], list[bytes]]:
     """A function starting one request of *p* to *app*, and the list its answer goes to."""
     scope = {
         "type": "http",
@@ -125,7 +125,7 @@ def _asgi_call(
 
 
 def _asgi_runner(
-    app: Callable[..., Coroutine_], p: Payload, drive: Driver = _in_one_step
+    app: Callable[..., AnyCoroutine], p: Payload, drive: Driver = _in_one_step
 ) -> Runner:
     """One request of *p* to the ASGI *app*, run to its end by *drive*; returns the answer."""
     call, answer = _asgi_call(app, p)
