@@ -12,7 +12,7 @@ import attrs
 
 import superoffice_webhooks as sow
 
-from .payloads import EVENT_ID, SECRET, Payload
+from .payloads import SECRET, Payload, renewed
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -60,7 +60,6 @@ def steady_state(
     dispatcher = sow.Dispatcher()
     dispatcher.on("*")(_noop)
     receiver = sow.Receiver(secret=SECRET, dispatcher=dispatcher)
-    template, marker = p.body, EVENT_ID.encode("ascii")
     step = max(1, events // checkpoints)
     result: list[Checkpoint] = []
     gc.collect()
@@ -68,9 +67,8 @@ def steady_state(
     start = time.perf_counter()
     try:
         for i in range(1, events + 1):
-            body = template.replace(marker, f"{i:08x}-0000-4000-8000-000000000000".encode())
-            headers = {**p.headers, "X-Superoffice-Signature": sow.sign(body, SECRET)}
-            outcome = receiver.receive(body, headers)
+            request = renewed(p, f"{i:08x}-0000-4000-8000-000000000000")
+            outcome = receiver.receive(request.body, request.headers)
             if outcome.status != 200:  # noqa: PLR2004  # handled
                 raise AssertionError(outcome.reason)
             if i % step == 0 or i == events:

@@ -69,14 +69,14 @@ def large(target: int = 64 * 1024) -> bytes:
     return _compact(data)
 
 
-def headers_for(body: bytes, signature: str) -> dict[str, str]:
+def headers_for(body: bytes, signature: str, event_id: str = EVENT_ID) -> dict[str, str]:
     """The headers of a real delivery (tests/data/person.created.headers.txt)."""
     return {
         "Content-Type": "application/json; charset=utf-8",
         "Content-Length": str(len(body)),
         "User-Agent": "NetServer-Webhook/8.8.6684.1719",
         "X-Superoffice-Event": "person.created",
-        "X-Superoffice-Eventid": EVENT_ID,
+        "X-Superoffice-Eventid": event_id,
         "X-Superoffice-Signature": signature,
     }
 
@@ -84,6 +84,13 @@ def headers_for(body: bytes, signature: str) -> dict[str, str]:
 def payload(label: str, body: bytes) -> Payload:
     signature = sign(body, SECRET)
     return Payload(label, body, signature, headers_for(body, signature))
+
+
+def renewed(p: Payload, event_id: str) -> Payload:
+    """*p* as another event: its ``EventId`` replaced by *event_id*, and signed again."""
+    body = p.body.replace(EVENT_ID.encode("ascii"), event_id.encode("ascii"))
+    signature = sign(body, SECRET)
+    return Payload(p.label, body, signature, headers_for(body, signature, event_id))
 
 
 def payloads() -> list[Payload]:

@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--memory] [--server] [--adapters]``: measure, print, write JSON and a chart."""
+"""``python -m benchmarks [--quick] [--memory] [--server] [--adapters] [--inbox]``: measure, print, write JSON and a chart."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import adapters, memory, report, server
+from . import adapters, inbox, memory, report, server
 from .cases import CASES, Case, Runner, UnavailableError
 from .payloads import ROOT, Payload, payloads
 from .timing import Timing, measure
@@ -74,7 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--adapters",
         action="store_true",
-        help="time the --server apps in-process: our adapters' cost per request beyond a constant 200",
+        help="time the --server apps in-process: what our adapters add per request beyond Receiver.receive",
+    )
+    parser.add_argument(
+        "--inbox",
+        action="store_true",
+        help="requests/s and latency with the SQLite inbox (worker) vs the memory store "
+        "(inline) through uvicorn and gunicorn, and the in-process cost of recording an event",
     )
     parser.add_argument(
         "--python-client",
@@ -189,20 +195,81 @@ def _adapters(args: argparse.Namespace, bodies: Sequence[Payload]) -> int:
             "mode": "quick" if args.quick else "full",
             "rounds": rounds,
             "body": medium.label,
+            "adapter_target_us": adapters.ADAPTER_TARGET_US,
             "results": [
                 {
                     "app": r.label,
                     "constant_us": round(r.constant / 1e3, 2),
                     "ours_us": round(r.ours / 1e3, 2),
                     "floor_us": round(r.floor / 1e3, 2),
+                    "receive_us": round(r.receive / 1e3, 2),
+                    "constant_receive_us": round(r.constant_receive / 1e3, 2),
                     "ours_extra_us": round(r.ours_extra / 1e3, 2),
                     "floor_extra_us": round(r.floor_extra / 1e3, 2),
+                    "adapter_us": round(r.adapter / 1e3, 2),
+                    "adapter_met": r.adapter <= adapters.ADAPTER_TARGET_US * 1e3,
                 }
                 for r in results
             ],
         },
     )
     print(f"\nwrote {args.output / 'adapters.json'}")
+    return 0
+
+
+def _inbox(args: argparse.Namespace, bodies: Sequence[Payload]) -> int:
+    medium = next(p for p in bodies if p.label == "1.5 KB")
+    rounds = args.rounds or (15 if args.quick else 150)
+    budget_ns = int((args.budget_ms or (1.0 if args.quick else 4.0)) * 1e6)
+    generator, results = inbox.run_servers(medium, quick=args.quick)
+    print(f"in-process: {rounds} paired rounds")
+    steps = inbox.run_in_process(medium, rounds=rounds, budget_ns=budget_ns)
+    inbox.print_results(results, steps)
+
+    def load(x: server.Load) -> dict[str, float]:
+        return {
+            "requests_per_s": round(x.requests_per_s),
+            "p50_ms": round(x.p50 * 1e3, 3),
+            "p99_ms": round(x.p99 * 1e3, 3),
+        }
+
+    report.write_json(
+        args.output / "inbox.json",
+        {
+            "environment": report.environment(),
+            "mode": "quick" if args.quick else "full",
+            "body": medium.label,
+            "load": generator,
+            "servers": [
+                {
+                    "server": r.label,
+                    "memory_inline": load(r.memory),
+                    "sqlite_inbox_worker": load(r.inbox),
+                    "ratio": round(r.ratio, 3),
+                    "ratio_min": round(r.ratio_min, 3),
+                    "ratio_max": round(r.ratio_max, 3),
+                    "recorded": r.recorded,
+                    "drained_s": round(r.drained_s, 2),
+                }
+                for r in results
+            ],
+            "in_process": {
+                "rounds": rounds,
+                "budget_ms": budget_ns / 1e6,
+                "results": [
+                    {
+                        "name": s.name,
+                        "description": s.description,
+                        "baseline": s.baseline,
+                        "us": round(s.ns / 1e3, 2),
+                        "beyond_baseline_us": round(s.beyond_baseline / 1e3, 2),
+                    }
+                    for s in steps
+                ],
+            },
+        },
+    )
+    print(f"\nwrote {args.output / 'inbox.json'}")
     return 0
 
 
@@ -215,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _server(args, bodies)
     if args.adapters:
         return _adapters(args, bodies)
+    if args.inbox:
+        return _inbox(args, bodies)
     rounds = args.rounds or (15 if args.quick else 150)
     budget_ns = int((args.budget_ms or (1.0 if args.quick else 4.0)) * 1e6)
     cases = _selected(args.only)

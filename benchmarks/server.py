@@ -4,9 +4,10 @@ Each pair runs the same server three times: with our adapter (one no-op handler)
 answering a constant 200 to the same request (the 1.5 KB signed body), and doing only
 the floor's work (verify + ``json.loads``) before that constant 200. The load
 comes from ``wrk`` when it is installed (``apt-get install wrk``), else from a bounded
-Python client (a fixed number of requests over a few keep-alive connections). Rounds
-rotate the order of the three servers, the ratios to the constant server are taken
-within each round, and their medians are reported. Every run is bounded in time and in requests and stops by itself.
+Python client (a fixed number of requests over a few keep-alive connections, each answer
+checked to be the constant text). Rounds rotate the order of the three servers, the
+ratios to the constant server are taken within each round, and their medians are
+reported. Every run is bounded in time and in requests and stops by itself.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import attrs
 from .payloads import ROOT, Payload
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
 START_TIMEOUT = 30.0
 #: Where the apps of :mod:`benchmarks.server_apps` answer.
@@ -60,12 +61,14 @@ class Pair:
     floor: Server
 
 
-def _uvicorn(app: str) -> Server:
+def uvicorn(app: str, module: str = "benchmarks.server_apps", *, factory: bool = False) -> Server:
+    """uvicorn serving *module*'s *app* (made by calling it when *factory*)."""
     return Server(
         app,
         (
             "uvicorn",
-            f"benchmarks.server_apps:{app}",
+            f"{module}:{app}",
+            *(("--factory",) if factory else ()),
             "--host=127.0.0.1",
             "--port={port}",
             "--workers=1",
@@ -76,7 +79,8 @@ def _uvicorn(app: str) -> Server:
     )
 
 
-def _gunicorn(app: str) -> Server:
+def gunicorn(app: str, module: str = "benchmarks.server_apps", *, factory: bool = False) -> Server:
+    """gunicorn (one sync worker) serving *module*'s *app* (made by calling it when *factory*)."""
     return Server(
         app,
         (
@@ -84,18 +88,18 @@ def _gunicorn(app: str) -> Server:
             "--bind=127.0.0.1:{port}",
             "--workers=1",
             "--log-level=warning",
-            f"benchmarks.server_apps:{app}",
+            f"{module}:{app}{'()' if factory else ''}",
         ),
     )
 
 
 PAIRS = (
-    Pair("uvicorn + ASGI", _uvicorn("asgi"), _uvicorn("asgi_constant"), _uvicorn("asgi_floor")),
+    Pair("uvicorn + ASGI", uvicorn("asgi"), uvicorn("asgi_constant"), uvicorn("asgi_floor")),
     Pair(
         "gunicorn + Flask",
-        _gunicorn("flask_app"),
-        _gunicorn("flask_constant"),
-        _gunicorn("flask_floor"),
+        gunicorn("flask_app"),
+        gunicorn("flask_constant"),
+        gunicorn("flask_floor"),
     ),
 )
 
@@ -109,11 +113,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(server: Server) -> Iterator[int]:
-    """Run *server* on a free port until the block ends; yields the port."""
+def serve(server: Server, env: Mapping[str, str] | None = None) -> Iterator[int]:
+    """Run *server* on a free port until the block ends; yields the port.
+
+    *env* adds to the server's environment.
+    """
     port = free_port()
     command = [sys.executable, "-m", *(a.format(port=port) for a in server.args)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(  # noqa: S603  # our own command line
             command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
@@ -209,27 +216,50 @@ def wrk_load(port: int, p: Payload, *, seconds: float, connections: int) -> floa
     return float(match.group(1))
 
 
-def python_load(port: int, p: Payload, *, requests: int, connections: int) -> float:
-    """requests/s of *requests* POSTs over *connections* keep-alive connections (threads)."""
-    per_connection = max(1, requests // connections)
-    failures: list[str] = []
+Request = tuple[bytes, dict[str, str]]
 
-    def client() -> None:
+
+@attrs.frozen
+class Load:
+    """One round of load on one app."""
+
+    requests_per_s: float
+    #: Latency percentiles, in seconds.
+    p50: float
+    p99: float
+
+
+def client_load(port: int, requests: Sequence[Request], *, connections: int, answer: bytes) -> Load:
+    """Send *requests* over *connections* keep-alive connections; each must get *answer*."""
+    per_connection = len(requests) // connections
+    failures: list[str] = []
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+
+    def client(batch: Sequence[Request], into: list[float]) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        clock = time.perf_counter
         try:
-            for _ in range(per_connection):
-                conn.request("POST", PATH, body=p.body, headers=p.headers)
+            for body, headers in batch:
+                start = clock()
+                conn.request("POST", PATH, body=body, headers=headers)
                 response = conn.getresponse()
-                response.read()
-                if response.status != 200:  # noqa: PLR2004  # delivered
-                    failures.append(str(response.status))
+                got = response.read()
+                into.append(clock() - start)
+                if response.status != 200 or got != answer:  # noqa: PLR2004  # delivered
+                    failures.append(f"{response.status} {got[:80]!r}")
                     return
         except OSError as exc:
             failures.append(repr(exc))
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=client) for _ in range(connections)]
+    threads = [
+        threading.Thread(
+            target=client,
+            args=(requests[i * per_connection : (i + 1) * per_connection], latencies[i]),
+        )
+        for i in range(connections)
+    ]
     start = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -238,7 +268,17 @@ def python_load(port: int, p: Payload, *, requests: int, connections: int) -> fl
     elapsed = time.perf_counter() - start
     if failures:
         raise AssertionError(f"failed requests: {failures[:5]}")
-    return per_connection * connections / elapsed
+    every = [t for one in latencies for t in one]
+    cuts = statistics.quantiles(every, n=100, method="inclusive")
+    return Load(len(every) / elapsed, cuts[49], cuts[98])
+
+
+def python_load(port: int, p: Payload, *, requests: int, connections: int) -> float:
+    """requests/s of *requests* POSTs of *p* over *connections* keep-alive connections."""
+    load = client_load(
+        port, [(p.body, p.headers)] * requests, connections=connections, answer=CONSTANT
+    )
+    return load.requests_per_s
 
 
 # --- the run ----------------------------------------------------------------------------

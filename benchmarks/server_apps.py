@@ -55,11 +55,12 @@ async def _async_noop(_: sow.Event) -> None:
     return None
 
 
-_async_dispatcher = sow.Dispatcher()
-_async_dispatcher.on("person.created")(_async_noop)
+#: A dispatcher with one async no-op handler for ``person.created``.
+async_dispatcher = sow.Dispatcher()
+async_dispatcher.on("person.created")(_async_noop)
 
 #: Our ASGI adapter, with an async no-op handler.
-asgi = WebhookApp(**_options(_async_dispatcher))
+asgi = WebhookApp(**_options(async_dispatcher))
 #: Our ASGI adapter, with a sync no-op handler (run in a worker thread).
 asgi_sync_handler = WebhookApp(**_options())
 
@@ -105,9 +106,11 @@ async def _constant_answer(send: Send) -> None:
     await send({"type": "http.response.body", "body": CONSTANT})
 
 
+#: The receiver of our Flask adapter (sync no-op handler).
+flask_receiver = sow.Receiver(**_options())
 #: Our Flask adapter.
 flask_app = flask.Flask("benchmark")
-flask_app.add_url_rule(PATH, view_func=webhook_view(**_options()), methods=["POST"])
+flask_app.add_url_rule(PATH, view_func=webhook_view(flask_receiver), methods=["POST"])
 
 #: The same Flask server answering 200.
 flask_constant = flask.Flask("benchmark-constant")

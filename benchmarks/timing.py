@@ -33,6 +33,8 @@ class Timing:
     ratio: float
     ratio_q1: float
     ratio_q3: float
+    #: The time of one call in each round, in nanoseconds, in the order of the rounds.
+    samples: tuple[float, ...] = ()
 
     @property
     def per_second(self) -> float:
@@ -100,5 +102,11 @@ def measure(
             ratio=statistics.median(ratios),
             ratio_q1=q1,
             ratio_q3=q3,
+            samples=tuple(per_call[name]),
         )
     return result
+
+
+def paired_difference(a: Timing, b: Timing) -> float:
+    """The median over the rounds of *a*'s time minus *b*'s in the same round, in ns."""
+    return statistics.median(x - y for x, y in zip(a.samples, b.samples, strict=True))

@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING
 import attrs
 import pytest
 
-from benchmarks import adapters, server_apps
+import superoffice_webhooks as sow
+from benchmarks import adapters, inbox, inbox_apps, server_apps
 from benchmarks.cases import CASES, FLOOR, FLOOR_HMAC, OWN, Case, StdlibJson
 from benchmarks.payloads import SECRET, medium, payload, payloads
 from benchmarks.run import main
-from benchmarks.server import CONSTANT, PAIRS, _lua_string, check, serve
+from benchmarks.server import CONSTANT, PAIRS, _lua_string, check, client_load, serve
+from benchmarks.timing import Timing, paired_difference
 from superoffice_webhooks import _parse, sign
+from superoffice_webhooks.inbox import SQLiteInbox
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -141,12 +144,36 @@ def test_adapters_run_writes_the_costs(tmp_path: Path) -> None:
     assert main(argv) == 0
     data = json.loads((tmp_path / "adapters.json").read_text(encoding="utf-8"))
     assert [r["app"] for r in data["results"]] == ["ASGI", "ASGI, sync handler", "Flask (WSGI)"]
+    assert data["adapter_target_us"] == 5.0
     for row in data["results"]:
         assert row["constant_us"] > 0
-        assert row["ours_extra_us"] == pytest.approx(row["ours_us"] - row["constant_us"], abs=0.02)
-        assert row["floor_extra_us"] == pytest.approx(
-            row["floor_us"] - row["constant_us"], abs=0.02
-        )
+        assert row["receive_us"] > 0
+        assert row["constant_receive_us"] > 0
+        for key in ("ours_extra_us", "floor_extra_us", "adapter_us"):
+            assert isinstance(row[key], float)
+        assert row["adapter_met"] == (row["adapter_us"] <= 5.0)
+
+
+def test_paired_difference_is_taken_within_rounds() -> None:
+    """The paired difference is the median of per-round differences, not of medians."""
+    a = Timing(ns=0, ratio=1, ratio_q1=1, ratio_q3=1, samples=(10.0, 100.0, 30.0))
+    b = Timing(ns=0, ratio=1, ratio_q1=1, ratio_q3=1, samples=(9.0, 95.0, 28.0))
+    assert paired_difference(a, b) == 2.0
+
+
+def test_adapter_receive_runners_answer_like_the_apps() -> None:
+    """The receive-only runners give the answer the apps send, and a refusal is not it."""
+    p = payload("1.5 KB", medium())
+    for runners in (
+        adapters._asgi_runners(server_apps.asgi, p, adapters._in_one_step),
+        adapters._flask_runners(p),
+    ):
+        assert adapters._answer(runners["receive"]()) == CONSTANT
+        assert adapters._answer(runners["constant+receive"]()) == CONSTANT
+    refused = attrs.evolve(p, headers={**p.headers, "X-Superoffice-Signature": "bad"})
+    answer = adapters._answer(adapters._flask_runners(refused)["receive"]())
+    assert isinstance(answer, sow.Outcome)
+    assert answer.status == 401
 
 
 def test_adapter_runner_refuses_a_wrong_answer() -> None:
@@ -175,3 +202,52 @@ def test_wrk_script_quotes_the_body() -> None:
     assert _lua_string('{"a": "b"}') == '[====[{"a": "b"}]====]'
     with pytest.raises(ValueError, match="]====]"):
         _lua_string("x]====]y")
+
+
+def test_inbox_run_writes_servers_and_costs(tmp_path: Path) -> None:
+    """--inbox --quick serves both apps per server, drains the inbox and writes the costs."""
+    argv = ["--inbox", "--quick", "--rounds", "3", "--budget-ms", "0.2"]
+    assert main([*argv, "--output", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "inbox.json").read_text(encoding="utf-8"))
+    assert [r["server"] for r in data["servers"]] == [f.label for f in inbox.FRAMEWORKS]
+    for row in data["servers"]:
+        for app in ("memory_inline", "sqlite_inbox_worker"):
+            assert row[app]["requests_per_s"] > 0
+            assert 0 < row[app]["p50_ms"] <= row[app]["p99_ms"]
+        assert row["ratio_min"] <= row["ratio"] <= row["ratio_max"]
+        assert row["recorded"] == 3 * 400  # a warm-up round and two measured rounds
+    steps = {s["name"]: s for s in data["in_process"]["results"]}
+    assert set(steps) == {*inbox.IN_PROCESS, inbox.WORKER}
+    assert steps["record, SQLiteInbox"]["baseline"] == "new event"
+    assert all(s["us"] > 0 for s in steps.values())
+
+
+def test_new_requests_are_new_events() -> None:
+    """Each request of the inbox load has its own EventId and a signature that verifies."""
+    requests = inbox.new_requests(PAYLOADS[1], 3)
+    ids = {sow.parse(body).event_id for body, _ in requests}
+    assert len(ids) == 3
+    for body, headers in requests:
+        sow.verify(body, headers["X-Superoffice-Signature"], SECRET)
+        assert headers["X-Superoffice-Eventid"] == str(sow.parse(body).event_id)
+
+
+def test_inbox_load_refuses_a_duplicate_answer(tmp_path: Path) -> None:
+    """The inbox load fails when an answer is not the expected one (a duplicate)."""
+    framework = inbox.FRAMEWORKS[0]
+    requests = inbox.new_requests(PAYLOADS[1], 2)
+    path = tmp_path / "inbox.sqlite3"
+    with serve(framework.inbox, {inbox_apps.INBOX_ENV: str(path)}) as port:
+        load = client_load(port, requests, connections=1, answer=inbox.RECORDED)
+        assert load.requests_per_s > 0
+        with pytest.raises(AssertionError, match="duplicate"):
+            client_load(port, requests, connections=1, answer=inbox.RECORDED)
+        assert inbox.drain(path, 2) >= 0
+
+
+def test_drain_fails_when_events_are_missing(tmp_path: Path) -> None:
+    """drain() gives up with the counts when the inbox never holds the expected events."""
+    path = tmp_path / "inbox.sqlite3"
+    SQLiteInbox(path).close()
+    with pytest.raises(AssertionError, match="did not drain to 1 done"):
+        inbox.drain(path, 1, timeout=0.1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import select
 import socket
@@ -459,6 +460,40 @@ def test_a_chunked_body_within_the_limit_is_read_whole(recorder: Recorder) -> No
 
     response = app.test_client().post(URL, **chunked(Trickle(), signed(body)))
     assert response.status_code == 200
+    assert recorder.events == [sow.parse(body)]
+
+
+class Recording(io.RawIOBase):
+    """A request body that records the size of every read asked of it."""
+
+    def __init__(self, body: bytes) -> None:
+        self.data = io.BytesIO(body)
+        self.asked: list[int] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any, /) -> int:
+        self.asked.append(len(buffer))
+        return self.data.readinto(buffer)
+
+
+def test_a_body_is_read_in_reads_no_larger_than_needed(recorder: Recorder) -> None:
+    """A body is read in reads of at most 64 KiB, and never past its Content-Length."""
+    app = make_app(SECRET=SECRET)
+    SuperOfficeWebhooks(app, dispatcher=recorder.dispatcher)
+    data = json.loads(example("person.created"))
+    data["FieldValues"]["padding"] = "x" * 100_000  # kept in extra
+    body = fresh(json.dumps(data).encode())
+    stream = Recording(body + b"trailing bytes past the declared length")
+    response = app.test_client().post(
+        URL,
+        headers=signed(body),
+        environ_overrides={"wsgi.input": stream, "CONTENT_LENGTH": str(len(body))},
+    )
+    assert response.status_code == 200
+    assert sum(stream.asked) == len(body)
+    assert max(stream.asked) == 64 * 1024
     assert recorder.events == [sow.parse(body)]
 
 

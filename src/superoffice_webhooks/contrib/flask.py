@@ -262,21 +262,27 @@ def _handle(receiver: Receiver) -> Response:
     declared = declared_length(headers.get("content-length"))
     outcome = too_large(declared, receiver)
     if outcome is None:
-        body = _read(receiver.max_body_size)
+        body = _read(receiver.max_body_size + 1 if declared is None else declared)
         outcome = short_body(declared, body, receiver) or receiver.receive(body, headers)
     return _response(outcome)
 
 
-def _read(limit: int) -> bytes:
-    """The body, read no further than *limit* + 1 bytes (the receiver answers 413 to more).
+#: The most a single read asks for: each read allocates a buffer of the size asked.
+_CHUNK = 64 * 1024
 
-    A chunked body has no Content-Length to refuse before reading; this stops reading it
-    at the limit. A body already read with ``request.get_data()`` comes from its cache.
+
+def _read(size: int) -> bytes:
+    """The body, read no further than *size* bytes.
+
+    *size* is the declared Content-Length (within the limit, or the view answered 413
+    before reading), or, for a chunked body, which has none, ``max_body_size + 1``: the
+    receiver answers 413 to a body that reaches it. A body already read with
+    ``request.get_data()`` comes from its cache.
     """
     stream = request.stream
     body = bytearray()
-    while len(body) <= limit:
-        chunk = stream.read(limit + 1 - len(body))
+    while len(body) < size:
+        chunk = stream.read(min(size - len(body), _CHUNK))
         if not chunk:
             break
         body += chunk
