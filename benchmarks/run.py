@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--memory] [--server] [--adapters]``: measure, print, write JSON and a chart."""
+"""``python -m benchmarks [--quick] [--memory] [--server] [--adapters] [--import]``: measure, print, write JSON and a chart."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import adapters, memory, report, server
+from . import adapters, imports, memory, report, server
 from .cases import CASES, Case, Runner, UnavailableError
 from .payloads import ROOT, Payload, payloads
 from .timing import Timing, measure
@@ -75,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
         "--adapters",
         action="store_true",
         help="time the --server apps in-process: our adapters' cost per request beyond a constant 200",
+    )
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="store_true",
+        help="time `import superoffice_webhooks` against `import attrs, cattrs`, fresh each time",
     )
     parser.add_argument(
         "--python-client",
@@ -206,8 +212,30 @@ def _adapters(args: argparse.Namespace, bodies: Sequence[Payload]) -> int:
     return 0
 
 
+def _imports(args: argparse.Namespace) -> int:
+    rounds = args.rounds or (5 if args.quick else 30)
+    print(f"{rounds} fresh imports of each, taking turns")
+    result = imports.run(rounds)
+    imports.print_results(result)
+    report.write_json(
+        args.output / "imports.json",
+        {
+            "environment": report.environment(),
+            "rounds": rounds,
+            "median_ms": {label: round(result.median(label) / 1e3, 1) for label in result.times},
+            "ratio": round(result.ratio, 2),
+            "target_ratio": imports.TARGET,
+            "met": result.ratio <= imports.TARGET,
+        },
+    )
+    print(f"\nwrote {args.output / 'imports.json'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.imports:
+        return _imports(args)
     bodies = payloads()
     if args.memory:
         return _memory(args, bodies)

@@ -175,3 +175,14 @@ def test_wrk_script_quotes_the_body() -> None:
     assert _lua_string('{"a": "b"}') == '[====[{"a": "b"}]====]'
     with pytest.raises(ValueError, match="]====]"):
         _lua_string("x]====]y")
+
+
+def test_import_run_writes_the_times(tmp_path: Path) -> None:
+    """--import times both imports in fresh interpreters and writes their medians and ratio."""
+    assert main(["--import", "--rounds", "3", "--output", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "imports.json").read_text(encoding="utf-8"))
+    assert data["rounds"] == 3
+    assert set(data["median_ms"]) == {"superoffice_webhooks", "attrs + cattrs"}
+    assert all(ms > 0 for ms in data["median_ms"].values())
+    assert data["ratio"] > 0
+    assert data["met"] == (data["ratio"] <= data["target_ratio"])

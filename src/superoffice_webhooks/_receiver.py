@@ -796,7 +796,8 @@ def _tenant(raw: bytes, headers: Mapping[str, str]) -> _Tenant | VerificationErr
     return _Tenant(tenant, name, cast("dict[str, object]", data))
 
 
-# Looked up once: reading an enum member from its class takes 0.1 µs on Python 3.11.
+# Read once here rather than from the enum class on every request, which is a lookup
+# through the enum machinery each time.
 _COMPLETED, _IN_FLIGHT = ClaimState.COMPLETED, ClaimState.IN_FLIGHT
 
 

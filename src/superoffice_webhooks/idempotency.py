@@ -69,7 +69,8 @@ class ClaimState(enum.Enum):
     COMPLETED = "completed"
 
 
-# Looked up once: reading an enum member from its class takes 0.1 µs on Python 3.11.
+# Read once here rather than from the enum class on every request, which is a lookup
+# through the enum machinery each time.
 CLAIMED = ClaimState.CLAIMED
 
 
