@@ -50,6 +50,31 @@ if TYPE_CHECKING:
     from .events import WebhookState as WebhookState
 
     __version__: str
+else:  # type checkers see the names above, not a catch-all
+    #: Names whose modules are imported when first asked for, not with the package: a program
+    #: that only verifies and parses, or a command-line tool that starts often, pays nothing for
+    #: the receiver, the worker and the inbox (and asyncio) or for making ~140 event classes.
+    _LAZY = {
+        "Handoff": "_receiver",
+        "InboxHandoff": "_delivery",
+        "Outcome": "_receiver",
+        "Receiver": "_receiver",
+        "Worker": "_delivery",
+    }
+
+    def __getattr__(name: str) -> object:
+        from importlib import import_module  # noqa: PLC0415  # only when asked for
+
+        if name == "__version__":
+            return import_module("importlib.metadata").version("superoffice-webhooks")
+        if name in _LAZY:
+            return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        events = import_module(".events", __name__)
+        if name in events.__all__:
+            return getattr(events, name)
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+
 
 __all__ = [
     "ConfigurationError",
@@ -84,29 +109,3 @@ __all__ = [
     "verify",
     "verify_and_parse",
 ]
-
-#: Names whose modules are imported when first asked for, not with the package: a program
-#: that only verifies and parses, or a command-line tool that starts often, pays nothing for
-#: the receiver, the worker and the inbox (and asyncio) or for making ~140 event classes.
-_LAZY = {
-    "Handoff": "_receiver",
-    "InboxHandoff": "_delivery",
-    "Outcome": "_receiver",
-    "Receiver": "_receiver",
-    "Worker": "_delivery",
-}
-
-if not TYPE_CHECKING:  # type checkers see the names above, not a catch-all
-
-    def __getattr__(name: str) -> object:
-        from importlib import import_module  # noqa: PLC0415  # only when asked for
-
-        if name == "__version__":
-            return import_module("importlib.metadata").version("superoffice-webhooks")
-        if name in _LAZY:
-            return getattr(import_module(f".{_LAZY[name]}", __name__), name)
-        events = import_module(".events", __name__)
-        if name in events.__all__:
-            return getattr(events, name)
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
