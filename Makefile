@@ -52,14 +52,15 @@ docs: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e . --group docs
 	$(BIN)/sphinx-build -W -n --keep-going -b html docs docs/_build/html
 
-# Rewrites the event classes, the on() overloads and docs/events.md from _catalogue.py.
+# Rewrites the event classes and the typed on() from codegen/catalogue.py (the docs render
+# the event reference from it when they are built).
 generate: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
-	$(BIN)/python -m superoffice_webhooks._generate
+	$(BIN)/python -m codegen.generate
 
 check: lint typecheck docs test
 
-# BENCH_ARGS: --quick (under 30 s) or --memory (about a minute per 10^6 events).
+# BENCH_ARGS: --quick (under 30 s), --import (import time, about a minute) or --memory
+# (about a minute per 10^6 events).
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e . --group bench
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--memory] [--server] [--adapters] [--inbox]``: measure, print, write JSON and a chart."""
+"""``python -m benchmarks [--quick] [--memory] [--server] [--adapters] [--inbox] [--import]``: measure, print, write JSON and a chart."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import adapters, inbox, memory, report, server
+from . import adapters, imports, inbox, memory, report, server
 from .cases import CASES, Case, Runner, UnavailableError
 from .payloads import ROOT, Payload, payloads
 from .timing import Timing, measure
@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="requests/s and latency with the SQLite inbox (worker) vs the memory store "
         "(inline) through uvicorn and gunicorn, and the in-process cost of recording an event",
+    )
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="store_true",
+        help="time `import superoffice_webhooks` against `import attrs, cattrs`, fresh each time",
     )
     parser.add_argument(
         "--python-client",
@@ -273,8 +279,30 @@ def _inbox(args: argparse.Namespace, bodies: Sequence[Payload]) -> int:
     return 0
 
 
+def _imports(args: argparse.Namespace) -> int:
+    rounds = args.rounds or (5 if args.quick else 30)
+    print(f"{rounds} fresh imports of each, taking turns")
+    result = imports.run(rounds)
+    imports.print_results(result)
+    report.write_json(
+        args.output / "imports.json",
+        {
+            "environment": report.environment(),
+            "rounds": rounds,
+            "median_ms": {label: round(result.median(label) / 1e3, 1) for label in result.times},
+            "ratio": round(result.ratio, 2),
+            "target_ratio": imports.TARGET,
+            "met": result.ratio <= imports.TARGET,
+        },
+    )
+    print(f"\nwrote {args.output / 'imports.json'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.imports:
+        return _imports(args)
     bodies = payloads()
     if args.memory:
         return _memory(args, bodies)

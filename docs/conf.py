@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import superoffice_webhooks
+from superoffice_webhooks import events
+from superoffice_webhooks import typing as sow_typing
 
 # -- Project --------------------------------------------------------------------
 
@@ -27,6 +29,7 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "cli_reference",  # docs/_ext: the CLI reference, generated from the argument parser
+    "event_reference",  # docs/_ext: the event tables, from codegen/catalogue.py
 ]
 
 myst_enable_extensions = [
@@ -73,7 +76,7 @@ nitpick_ignore_regex = [
     ("py:class", r"Callable\[\[\]"),
     # Type variables in the signatures of the handler types; not documented objects.
     ("py:class", r"superoffice_webhooks\._dispatch\.[ER]"),
-    ("py:class", r"superoffice_webhooks\.testing\.[EFT]"),
+    ("py:class", r"superoffice_webhooks\.(testing|_factory)\.[EFT]"),
 ]
 
 # -- HTML -----------------------------------------------------------------------
@@ -86,25 +89,28 @@ html_theme_options = {
 
 # -- References to private module paths -----------------------------------------
 
-_PUBLIC = frozenset(superoffice_webhooks.__all__)
+#: Public name -> the module the docs document it in.
+_PUBLIC = {
+    **dict.fromkeys(superoffice_webhooks.__all__, "superoffice_webhooks"),
+    **dict.fromkeys(events.__all__, "superoffice_webhooks.events"),
+    **dict.fromkeys(sow_typing.__all__, "superoffice_webhooks.typing"),
+}
 _PRIVATE_PATH = re.compile(
-    r"(?:superoffice_webhooks\.(?:_\w+|exceptions)|_ge)\.(?P<name>\w+)(?P<rest>(?:\.\w+)*)"
+    r"(?:superoffice_webhooks\.(?:_\w+|exceptions|typing)|_ge)\.(?P<name>\w+)(?P<rest>(?:\.\w+)*)"
 )
 
 
 def _public_target(target: str) -> str | None:
-    """Map ``superoffice_webhooks._events.Event.to_dict`` to ``superoffice_webhooks.Event.to_dict``.
-
-    ``_ge.SaleSold`` (how the ``on()`` overloads name the generated classes) maps too.
+    """Map ``superoffice_webhooks._events.Event.to_dict`` to ``superoffice_webhooks.events.Event.to_dict``.
 
     The public classes live in private modules, so type hints and inherited
     bases name them by their defining module; the docs document them where
-    users import them from: the package root.
+    users import them from: the package root, ``events`` or ``typing``.
     """
     match = _PRIVATE_PATH.fullmatch(target)
     if match is None or match["name"] not in _PUBLIC:
         return None
-    return f"superoffice_webhooks.{match['name']}{match['rest']}"
+    return f"{_PUBLIC[match['name']]}.{match['name']}{match['rest']}"
 
 
 def _resolve_private(app: Any, env: Any, node: Any, contnode: Any) -> Any:

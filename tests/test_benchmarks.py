@@ -251,3 +251,14 @@ def test_drain_fails_when_events_are_missing(tmp_path: Path) -> None:
     SQLiteInbox(path).close()
     with pytest.raises(AssertionError, match="did not drain to 1 done"):
         inbox.drain(path, 1, timeout=0.1)
+
+
+def test_import_run_writes_the_times(tmp_path: Path) -> None:
+    """--import times both imports in fresh interpreters and writes their medians and ratio."""
+    assert main(["--import", "--rounds", "3", "--output", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "imports.json").read_text(encoding="utf-8"))
+    assert data["rounds"] == 3
+    assert set(data["median_ms"]) == {"superoffice_webhooks", "attrs + cattrs"}
+    assert all(ms > 0 for ms in data["median_ms"].values())
+    assert data["ratio"] > 0
+    assert data["met"] == (data["ratio"] <= data["target_ratio"])

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import superoffice_webhooks as sow
+from codegen.catalogue import ENTITIES, Entity, Key
 from conftest import example, example_json, example_names, examples
-from superoffice_webhooks._catalogue import ENTITIES, Entity, Key
 
 #: Every test here runs with the standard library's JSON parser and with orjson.
 pytestmark = pytest.mark.usefixtures("json_parser")

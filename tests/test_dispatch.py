@@ -12,6 +12,7 @@ import threading
 import warnings
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -79,14 +80,79 @@ def test_on_exact_name(d: Dispatcher, rec: Recorder) -> None:
 
 
 def test_on_event_class(d: Dispatcher, rec: Recorder) -> None:
-    """on(PersonConsented) registers for the class's event name."""
+    """on(PersonConsented) runs for events of that class."""
     d.on(sow.PersonConsented)(rec.handler("h"))
 
     d.dispatch(event("person.unconsented"))
     d.dispatch(event("person.consented"))
 
     assert rec.calls == ["h"]
-    assert d.patterns() == ("person.consented",)
+    assert d.patterns() == ("PersonConsented",)
+
+
+def test_on_base_class_matches_its_subclasses(d: Dispatcher, rec: Recorder) -> None:
+    """on(PersonEvent) runs for every person event class, and not for other entities."""
+    d.on(sow.PersonEvent)(rec.handler("person"))
+
+    d.dispatch(event("person.consented"))
+    d.dispatch(event("person.deleted"))
+    d.dispatch(event("contact.created"))
+    d.dispatch(named("person.renamed"))  # an UnknownEvent, not a PersonEvent
+
+    assert rec.calls == ["person", "person"]
+
+
+def test_on_family_classes(d: Dispatcher, rec: Recorder) -> None:
+    """on(ListItemCreated) and on(ExtraTableEvent) match events whose names no table holds."""
+    d.on(sow.ListItemCreated)(rec.handler("list-created"))
+    d.on(sow.ExtraTableEvent)(rec.handler("extra"))
+
+    d.dispatch(named("list.category.created"))
+    d.dispatch(named("list.110.created"))
+    d.dispatch(named("list.category.changed"))
+    d.dispatch(named("y_table.created"))
+    d.dispatch(named("y_other.deleted"))
+
+    assert rec.calls == ["list-created", "list-created", "extra", "extra"]
+
+
+def test_class_handlers_run_most_specific_first(d: Dispatcher, rec: Recorder) -> None:
+    """Exact names first, then classes along the MRO (most specific first), then patterns."""
+    d.on("person.*")(rec.handler("prefix"))
+    d.on(sow.PersonEvent)(rec.handler("base"))
+    d.on(sow.PersonConsented)(rec.handler("class"))
+    d.on("person.consented")(rec.handler("exact"))
+
+    d.dispatch(event("person.consented"))
+
+    assert rec.calls == ["exact", "class", "base", "prefix"]
+
+
+def test_an_event_subclass_of_your_own_is_routed_by_its_bases(d: Dispatcher, rec: Recorder) -> None:
+    """A handler for a class also runs for events of a subclass defined later."""
+    d.on(sow.PersonCreated)(rec.handler("created"))
+    d.dispatch(event("person.created"))
+
+    @attrs.frozen(kw_only=True)
+    class AuditedPersonCreated(sow.PersonCreated):
+        pass
+
+    d.dispatch(AuditedPersonCreated(**attrs.asdict(event("person.created"), recurse=False)))
+
+    assert rec.calls == ["created", "created"]
+
+
+def test_class_routing_is_cached_per_class(d: Dispatcher, rec: Recorder) -> None:
+    """The same name resolves differently for different classes, and a new handler is seen."""
+    d.on(sow.PersonCreated)(rec.handler("created"))
+    unknown = sow.UnknownEvent(**attrs.asdict(event("person.created"), recurse=False))
+    d.dispatch(event("person.created"))
+    d.dispatch(unknown)
+    d.on(sow.UnknownEvent)(rec.handler("unknown"))
+    d.dispatch(unknown)
+
+    assert rec.calls == ["created", "unknown"]
+    assert d.handlers_for("person.created", sow.UnknownEvent) == d.handlers_for("x.y")
 
 
 def test_prefix_pattern(d: Dispatcher, rec: Recorder) -> None:
@@ -199,7 +265,7 @@ def test_order_exact_prefix_suffix_catch_all(d: Dispatcher, rec: Recorder) -> No
     d.on("person.consented")(rec.handler("exact-1"))
     d.on("*")(rec.handler("any-2"))
     d.on("*.consented")(rec.handler("suffix-2"))
-    d.on(sow.PersonConsented)(rec.handler("exact-2"))
+    d.on("person.consented")(rec.handler("exact-2"))
     d.on("person.*")(rec.handler("prefix-2"))
 
     d.dispatch(event("person.consented"))
@@ -281,9 +347,9 @@ def test_invalid_patterns(d: Dispatcher, target: str) -> None:
     assert d.patterns() == ()
 
 
-@pytest.mark.parametrize("target", [42, None, b"person.created", sow.PersonEvent, sow.UnknownEvent])
+@pytest.mark.parametrize("target", [42, None, b"person.created", int, sow.FieldValues])
 def test_invalid_targets(d: Dispatcher, target: Any) -> None:
-    """Non-strings and event classes standing for no single name are rejected."""
+    """Targets other than names, patterns and Event classes are rejected."""
     with pytest.raises(ConfigurationError):
         d.on(target)
     assert d.patterns() == ()
@@ -700,7 +766,7 @@ def test_remove_from_every_pattern(d: Dispatcher, rec: Recorder) -> None:
     """remove(handler) unregisters it from all names and patterns; others stay."""
     gone = rec.handler("gone")
     kept = rec.handler("kept")
-    d.on("person.created", "person.*", "*.created", "*")(gone)
+    d.on("person.created", "person.*", "*.created", "*", sow.PersonEvent)(gone)
     d.on("person.created")(kept)
     d.dispatch(event("person.created"))  # fill any lookup cache first
     rec.calls.clear()
@@ -808,12 +874,13 @@ def test_patterns_lists_own_and_included(d: Dispatcher, rec: Recorder) -> None:
     d.on("*.deleted")(rec.handler("b"))
     other.on("contact.created", "person.created")(rec.handler("c"))
     other.on("*")(rec.handler("d"))
+    other.on(sow.ListItemEvent)(rec.handler("e"))
     d.include(other)
 
     found = d.patterns()
 
     assert sorted(found) == sorted(
-        ["person.created", "person.*", "*.deleted", "contact.created", "*"]
+        ["person.created", "person.*", "*.deleted", "contact.created", "*", "ListItemEvent"]
     )
     assert len(found) == len(set(found))
     assert Dispatcher().patterns() == ()
@@ -824,8 +891,10 @@ def test_handlers_for(d: Dispatcher, rec: Recorder) -> None:
     any_ = d.on("*")(rec.handler("any"))
     exact = d.on("person.deleted")(rec.handler("exact"))
     suffix = d.on("*.deleted")(rec.handler("suffix"))
+    person = d.on(sow.PersonEvent)(rec.handler("person"))
 
-    assert d.handlers_for("person.deleted") == (exact, suffix, any_)
+    assert d.handlers_for("person.deleted") == (exact, person, suffix, any_)
+    assert d.handlers_for("person.deleted", sow.UnknownEvent) == (exact, suffix, any_)
     assert d.handlers_for("contact.deleted") == (suffix, any_)
     assert d.handlers_for("contact.created") == (any_,)
     assert rec.calls == []

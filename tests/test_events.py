@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import superoffice_webhooks as sow
+from codegen.catalogue import ENTITIES
 from conftest import example, example_json, example_names, examples
 from superoffice_webhooks import (
     EVENT_CLASSES,
@@ -33,7 +34,6 @@ from superoffice_webhooks import (
     UnknownEvent,
     parse,
 )
-from superoffice_webhooks._catalogue import ENTITIES
 from superoffice_webhooks.testing import make_payload
 
 if TYPE_CHECKING:

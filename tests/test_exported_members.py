@@ -6,46 +6,32 @@ import importlib.metadata
 import json
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
 import superoffice_webhooks
-from superoffice_webhooks import exceptions
+from superoffice_webhooks import events, exceptions, typing
 
 EXPECTED_PUBLIC_API = {
-    "EVENT_CLASSES",
     "ConfigurationError",
     "DispatchResult",
     "Dispatcher",
     "Event",
     "EventInFlightError",
-    "FailureHook",
-    "FieldValues",
-    "Handler",
-    "Handoff",
     "HandlerError",
+    "Handoff",
     "InboxError",
     "InboxHandoff",
-    "InvalidPayloadHook",
     "InvalidSignatureError",
     "MissingSignatureError",
     "Outcome",
     "PayloadError",
     "PayloadTooLargeError",
-    "PersonChanged",
-    "PersonConsented",
-    "PersonCreated",
-    "PersonDeleted",
-    "PersonEvent",
-    "PersonFieldValues",
-    "PersonSoftDeleted",
-    "PersonUnconsented",
     "Receiver",
     "Registrar",
-    "SecretResolver",
     "StaleEventError",
     "SuperOfficeWebhookError",
-    "TestEvent",
     "UnknownEvent",
     "UnknownTenantError",
     "VerificationError",
@@ -178,16 +164,42 @@ EVENT_CLASS_NAMES = {
     "WebhookStarted",
     "WebhookStopped",
 }
-EXPECTED_PUBLIC_API |= EVENT_CLASS_NAMES | {"DeletedValues", "WebhookState"}
+EXPECTED_EVENTS_API = EVENT_CLASS_NAMES | {
+    "EVENT_CLASSES",
+    "DeletedValues",
+    "Event",
+    "FieldValues",
+    "TestEvent",
+    "UnknownEvent",
+    "WebhookState",
+}
+EXPECTED_TYPING_API = {
+    "FailureHook",
+    "InvalidPayloadHook",
+    "Secret",
+    "SecretResolver",
+    "Secrets",
+    "SyncRunner",
+}
 
 FRAMEWORKS = ("django", "flask", "starlette", "redis", "celery", "kombu")
+TEST_EVENT = {
+    "EventId": "4b5ce038-50f2-4796-bdb2-f96908cf31c2",
+    "Timestamp": "2018-04-24T08:52:59.0005158Z",
+    "Changes": [],
+    "Event": "test",
+    "PrimaryKey": 0,
+    "ContextIdentifier": "Default",
+    "ChangedByAssociateId": 316,
+    "WebhookName": "Name you provided",
+}
 
 
 def test_event_class_names_follow_the_naming_rule() -> None:
     """Every event class is named entity prefix + CamelCase verb and is exported."""
-    for name, cls in superoffice_webhooks.EVENT_CLASSES.items():
+    for name, cls in events.EVENT_CLASSES.items():
         if name == "test":
-            assert cls is superoffice_webhooks.TestEvent
+            assert cls is events.TestEvent
             continue
         assert cls.__name__ in EVENT_CLASS_NAMES
         verb = name.rsplit(".", 1)[1]
@@ -206,6 +218,38 @@ def test_public_api_is_exactly_the_expected_set() -> None:
     """__all__ is exactly the documented public API, without duplicates."""
     assert set(superoffice_webhooks.__all__) == EXPECTED_PUBLIC_API
     assert len(superoffice_webhooks.__all__) == len(EXPECTED_PUBLIC_API)
+
+
+def test_events_module_all() -> None:
+    """superoffice_webhooks.events exports the event classes, their bases and EVENT_CLASSES."""
+    assert set(events.__all__) == EXPECTED_EVENTS_API
+    assert len(events.__all__) == len(EXPECTED_EVENTS_API)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_EVENTS_API))
+def test_event_classes_are_importable_from_the_root(name: str) -> None:
+    """Each name of superoffice_webhooks.events is also an attribute of the package root."""
+    assert getattr(superoffice_webhooks, name) is getattr(events, name)
+
+
+def test_event_classes_table_is_read_only() -> None:
+    """EVENT_CLASSES cannot be changed: parse() and every dispatcher rely on it."""
+    with pytest.raises(TypeError):
+        events.EVENT_CLASSES["person.consented"] = events.PersonCreated  # type: ignore[index]
+
+
+def test_typing_module_all() -> None:
+    """superoffice_webhooks.typing exports the type aliases, none of them from the root."""
+    assert set(typing.__all__) == EXPECTED_TYPING_API
+    for name in typing.__all__:
+        assert getattr(typing, name) is not None
+        assert not hasattr(superoffice_webhooks, name)
+
+
+def test_handler_alias_is_gone() -> None:
+    """The unused Handler alias is not exported anywhere."""
+    assert not hasattr(superoffice_webhooks, "Handler")
+    assert not hasattr(typing, "Handler")
 
 
 def test_star_import_gives_the_public_api() -> None:
@@ -264,18 +308,7 @@ def test_handler_error_is_an_exception_group() -> None:
     sow = superoffice_webhooks
     assert issubclass(sow.HandlerError, ExceptionGroup)
     assert issubclass(sow.HandlerError, sow.SuperOfficeWebhookError)
-    event = sow.parse(
-        {
-            "EventId": "4b5ce038-50f2-4796-bdb2-f96908cf31c2",
-            "Timestamp": "2018-04-24T08:52:59.0005158Z",
-            "Changes": [],
-            "Event": "test",
-            "PrimaryKey": 0,
-            "ContextIdentifier": "Default",
-            "ChangedByAssociateId": 316,
-            "WebhookName": "Name you provided",
-        }
-    )
+    event = sow.parse(TEST_EVENT)
     first, second = ValueError("a"), KeyError("b")
     group = sow.HandlerError("handlers failed", [first, second], event=event)
     assert isinstance(group, ExceptionGroup)
@@ -311,22 +344,12 @@ def test_version_is_a_string() -> None:
 def test_unknown_attribute_raises_attribute_error() -> None:
     """An unknown module attribute is an AttributeError (module __getattr__ does not hide it)."""
     with pytest.raises(AttributeError):
-        _ = superoffice_webhooks.no_such_name
+        _ = superoffice_webhooks.no_such_name  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
     "name",
-    sorted(
-        EXPECTED_PUBLIC_API
-        - {
-            "EVENT_CLASSES",
-            "default_dispatcher",
-            "Handler",
-            "FailureHook",
-            "InvalidPayloadHook",
-            "SecretResolver",
-        }
-    ),
+    sorted((EXPECTED_PUBLIC_API | EXPECTED_EVENTS_API) - {"EVENT_CLASSES", "default_dispatcher"}),
 )
 def test_public_objects_are_defined_in_the_package(name: str) -> None:
     """Exported classes and functions come from the package itself."""
@@ -348,6 +371,40 @@ def test_import_does_not_pull_in_web_frameworks() -> None:
     report = json.loads(result.stdout)
     assert report["ok"] is True
     assert report["loaded"] == []
+
+
+#: What importing the package leaves for later: the parsing engine and the event classes
+#: (first parse), the receiver, worker and inbox (first use), asyncio (first async call).
+LATER = (
+    "asyncio",
+    "cattrs",
+    "superoffice_webhooks._converter",
+    "superoffice_webhooks._generated_events",
+    "superoffice_webhooks._receiver",
+    "superoffice_webhooks._delivery",
+    "superoffice_webhooks.inbox",
+)
+
+
+def test_import_leaves_the_heavy_parts_for_later() -> None:
+    """A fresh import loads none of LATER; a parse, a Receiver and adispatch load them all."""
+    code = textwrap.dedent(
+        f"""
+        import json, sys
+        import superoffice_webhooks as sow
+        later = {list(LATER)!r}
+        first = [m for m in later if m in sys.modules]
+        event = sow.parse({json.dumps(TEST_EVENT)!r})
+        sow.Receiver(allow_unsigned=True)
+        import asyncio
+        asyncio.run(sow.Dispatcher().adispatch(event))
+        print(json.dumps([first, [m for m in later if m not in sys.modules]]))
+        """
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert json.loads(result.stdout) == [[], []]
 
 
 EXPECTED_TESTING_API = {

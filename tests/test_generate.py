@@ -1,4 +1,4 @@
-"""The generated files are what the catalogue says: classes, on() overloads, reference page."""
+"""The generated files are what the catalogue says: the classes, the typed on(), the reference."""
 
 from __future__ import annotations
 
@@ -10,26 +10,22 @@ from pathlib import Path
 import attrs
 import pytest
 
-import superoffice_webhooks as sow
-from superoffice_webhooks import _generate
-from superoffice_webhooks._catalogue import ENTITIES, snake
+from codegen import generate
+from codegen.catalogue import ENTITIES, snake
+from superoffice_webhooks import events
 
 ROOT = Path(__file__).resolve().parents[1]
-FIX = "run `python -m superoffice_webhooks._generate` (or `make generate`) and commit the result"
+FIX = "run `python -m codegen.generate` (or `make generate`) and commit the result"
 
 
 @pytest.mark.parametrize(
     "relative",
-    [
-        "src/superoffice_webhooks/_generated_events.py",
-        "src/superoffice_webhooks/_dispatch.py",
-        "docs/events.md",
-    ],
+    ["src/superoffice_webhooks/_generated_events.py", "src/superoffice_webhooks/_on.pyi"],
 )
 def test_generated_files_are_up_to_date(relative: str) -> None:
     """Each generated file equals what the generator writes from the catalogue now."""
     path = ROOT / relative
-    expected = _generate.targets(ROOT)[path]
+    expected = generate.targets(ROOT)[path]
     assert path.read_text(encoding="utf-8") == expected, f"{relative} is out of date: {FIX}"
 
 
@@ -38,7 +34,7 @@ def test_main_writes_nothing_when_up_to_date(
 ) -> None:
     """The generator, run in the repository, finds nothing to change."""
     monkeypatch.chdir(ROOT)
-    assert _generate.main() == 0
+    assert generate.main() == 0
     assert capsys.readouterr().out == ""
 
 
@@ -47,41 +43,48 @@ def test_main_refuses_outside_the_repository(
 ) -> None:
     """Run elsewhere, the generator writes nothing and says where to run it."""
     monkeypatch.chdir(tmp_path)
-    assert _generate.main() == 1
+    assert generate.main() == 1
     assert list(tmp_path.iterdir()) == []
 
 
 def test_every_catalogue_entry_has_its_classes() -> None:
     """Each entity of the catalogue has a base, a FieldValues class and a class per verb."""
     for entity in ENTITIES:
-        base = getattr(sow, f"{entity.prefix}Event")
-        fields = getattr(sow, f"{entity.prefix}FieldValues")
+        base = getattr(events, f"{entity.prefix}Event")
+        fields = getattr(events, f"{entity.prefix}FieldValues")
         assert {k.attr for k in entity.keys} == {
             a.name for a in attrs.fields(fields) if "wire" in a.metadata
         }
         for verb in entity.verbs:
-            cls = getattr(sow, entity.class_name(verb))
+            cls = getattr(events, entity.class_name(verb))
             assert issubclass(cls, base)
             if entity.family in ("fixed", "state"):
-                assert sow.EVENT_CLASSES[entity.event_name(verb)] is cls
+                assert events.EVENT_CLASSES[entity.event_name(verb)] is cls
+                assert cls.event_name == entity.event_name(verb)
             else:
                 assert cls.event_name is None
         if entity.deleted_values:
-            values = getattr(sow, f"{entity.prefix}DeletedValues")
+            values = getattr(events, f"{entity.prefix}DeletedValues")
             instance = values(dict.fromkeys(entity.deleted_values, 7))
             for key in entity.deleted_values:
                 assert getattr(instance, key) == 7
+                assert getattr(values({}), key) is None
 
 
-def test_reference_page_lists_every_event_and_key() -> None:
-    """docs/events.md names every event class and every FieldValues key of the catalogue."""
-    text = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
+def test_reference_tables_list_every_event_and_key() -> None:
+    """The reference tables name every event class and every FieldValues key of the catalogue."""
+    text = generate.render_docs()
     for entity in ENTITIES:
         for verb in entity.verbs:
-            assert f"superoffice_webhooks.{entity.class_name(verb)}`" in text
+            assert f"superoffice_webhooks.events.{entity.class_name(verb)}`" in text
         for key in entity.keys:
             assert f"`{key.wire}`" in text
-    assert "Where the SuperOffice docs disagree" in text
+
+
+def test_generated_docstrings_take_the_right_article() -> None:
+    """Generated text says "an Activity" and "a Person"."""
+    assert "an Activity delete event" in (events.ActivityDeletedValues.__doc__ or "")
+    assert "a Person delete event" in (events.PersonDeletedValues.__doc__ or "")
 
 
 @pytest.mark.parametrize(
@@ -100,14 +103,12 @@ def test_snake_case_attribute_names(wire: str, attr: str) -> None:
 
 
 def test_module_run_rewrites_stale_and_missing_files(tmp_path: Path) -> None:
-    """`python -m superoffice_webhooks._generate` writes each out-of-date or missing file, once."""
+    """`python -m codegen.generate` writes each out-of-date or missing file, once."""
     package = tmp_path / "src" / "superoffice_webhooks"
     package.mkdir(parents=True)
-    (tmp_path / "docs").mkdir()
-    source = ROOT / "src" / "superoffice_webhooks"
-    shutil.copy(source / "_catalogue.py", package / "_catalogue.py")
-    (package / "_dispatch.py").write_text(
-        (source / "_dispatch.py")
+    shutil.copytree(ROOT / "codegen", tmp_path / "codegen")
+    (package / "_on.pyi").write_text(
+        (ROOT / "src" / "superoffice_webhooks" / "_on.pyi")
         .read_text(encoding="utf-8")
         .replace("@overload", "@overload  # stale", 1),
         encoding="utf-8",
@@ -115,7 +116,7 @@ def test_module_run_rewrites_stale_and_missing_files(tmp_path: Path) -> None:
 
     def run() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "superoffice_webhooks._generate"],
+            [sys.executable, "-m", "codegen.generate"],
             cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
 
@@ -123,10 +124,9 @@ def test_module_run_rewrites_stale_and_missing_files(tmp_path: Path) -> None:
 
     assert first.returncode == 0, first.stderr
     assert sorted(first.stdout.splitlines()) == [
-        "wrote docs/events.md",
-        "wrote src/superoffice_webhooks/_dispatch.py",
         "wrote src/superoffice_webhooks/_generated_events.py",
+        "wrote src/superoffice_webhooks/_on.pyi",
     ]
-    for path, text in _generate.targets(ROOT).items():
+    for path, text in generate.targets(ROOT).items():
         assert (tmp_path / path.relative_to(ROOT)).read_text(encoding="utf-8") == text
     assert (second.returncode, second.stdout) == (0, "")

@@ -80,10 +80,14 @@ def test_any_list_name_is_a_list_event() -> None:
         assert event.list_name == list_name
 
 
-def test_on_list_item_class_is_refused() -> None:
-    """ListItemCreated stands for many names: on() refuses it and says what to register."""
-    with pytest.raises(sow.ConfigurationError, match="pattern"):
-        sow.Dispatcher().on(sow.ListItemCreated)
+def test_on_list_item_class_matches_every_list() -> None:
+    """on(ListItemCreated) runs for an item added to any list, by name or by id."""
+    dispatcher = sow.Dispatcher()
+    seen: list[str] = []
+    dispatcher.on(sow.ListItemCreated)(lambda e: seen.append(e.event))
+    for name in ("list.category.created", "list.110.created", "list.category.changed"):
+        dispatcher.dispatch(sow.parse({**example_json("list.110.changed"), "Event": name}))
+    assert seen == ["list.category.created", "list.110.created"]
 
 
 # --- extra tables ---------------------------------------------------------------------------

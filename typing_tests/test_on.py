@@ -322,3 +322,17 @@ def new_mismatches_are_reported(dispatcher: sow.Dispatcher) -> None:
 
     @dispatcher.on("y_table.created")  # type: ignore[arg-type]
     def extra_tables_are_events_to_the_checker(e: sow.ExtraTableCreated) -> None: ...
+
+
+def on_base_and_family_classes(dispatcher: sow.Dispatcher) -> None:
+    """on(a base or family class) gives a registrar for that class and its subclasses."""
+    assert_type(dispatcher.on(sow.PersonEvent), sow.Registrar[sow.PersonEvent])
+    assert_type(dispatcher.on(sow.ListItemCreated), sow.Registrar[sow.ListItemCreated])
+    assert_type(dispatcher.on(sow.ExtraTableEvent), sow.Registrar[sow.ExtraTableEvent])
+
+    @dispatcher.on(sow.ExtraTableEvent)
+    def any_extra_table_row(e: sow.ExtraTableEvent) -> None:
+        assert_type(e.table, str)
+
+    @dispatcher.on(sow.PersonEvent)  # type: ignore[arg-type]
+    def too_narrow_for_the_class(e: sow.PersonConsented) -> None: ...

@@ -27,6 +27,7 @@ from ._delivery import Worker
 from ._dispatch import Dispatcher, default_dispatcher
 from ._events import Event, FieldValues, UnknownEvent
 from ._explain import explain
+from ._factory import make_payload
 from ._generated_events import EVENT_CLASSES, PersonEvent
 from ._log import logger
 from ._parse import parse
@@ -34,7 +35,6 @@ from ._receiver import Receiver
 from ._verify import sign, verify
 from .exceptions import ConfigurationError, PayloadError, VerificationError
 from .inbox import Entry, Inbox, RetryPolicy, SQLiteInbox, State, split_id
-from .testing import make_payload
 
 if TYPE_CHECKING:
     from types import ModuleType

@@ -7,7 +7,6 @@ through :class:`Delivery`. What to record after an attempt is decided by a pure 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Literal, ParamSpec, Protocol, TypeVar, cast, r
 from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
 from ._log import logger, printable
 from ._parse import load_json, parse
+from ._threads import runner, to_thread
 from .exceptions import ConfigurationError, HandlerError, PayloadError
 from .inbox import (
     DEFAULT_LEASE,
@@ -38,11 +38,12 @@ from .inbox import (
 )
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Awaitable, Callable, Iterator
     from types import FrameType, TracebackType
 
     from ._events import Event
-    from ._receiver import FailureHook, SyncRunner
+    from .typing import FailureHook, SyncRunner
 
 __all__ = ["Delivery", "InboxHandoff", "Worker", "settlement"]
 
@@ -361,7 +362,7 @@ class Delivery:
         if not self.blocking:
             return function(*args, **kwargs)
         if self._run_sync is None:
-            return await asyncio.to_thread(function, *args, **kwargs)
+            return await to_thread(function, *args, **kwargs)
         return cast("T", await self._run_sync(functools.partial(function, *args, **kwargs)))
 
     def _failed(self, entry: Entry, owner: str, event: Event, exc: Exception) -> Exception:
@@ -599,7 +600,7 @@ class Worker:
 
     def _dispatch(self, event: Event) -> DispatchResult:
         if self._runner is None:
-            self._runner = asyncio.Runner()
+            self._runner = runner()
         return self._runner.run(self.delivery.dispatcher.adispatch(event))
 
 

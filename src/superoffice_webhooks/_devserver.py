@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from .testing import signed_request
+from ._factory import signed_request
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

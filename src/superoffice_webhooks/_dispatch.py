@@ -1,27 +1,25 @@
-"""Dispatcher: route a parsed event to the handlers registered for its name."""
+"""Dispatcher: route a parsed event to the handlers registered for its name or class."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import attrs
 
 from ._events import Event
+from ._threads import to_thread
 from .exceptions import ConfigurationError, HandlerError
 
 if TYPE_CHECKING:
-    from . import _generated_events as _ge
-    from ._events import TestEvent, UnknownEvent
+    from ._on import On
 
 __all__ = [
     "DispatchResult",
     "Dispatcher",
-    "Handler",
     "Registrar",
     "adispatch",
     "default_dispatcher",
@@ -33,11 +31,8 @@ __all__ = [
 E = TypeVar("E", bound=Event)
 R = TypeVar("R")
 
-#: A handler: a callable taking the event; it may be ``async``.
-Handler = Callable[[E], object] | Callable[[E], Awaitable[object]]
-
 _CACHE_LIMIT = 1024
-#: What a name resolves to: its handlers, whether any is a coroutine function, and
+#: What an event name and class resolve to: its handlers, whether any is a coroutine function, and
 #: for each whether adispatch awaits it on the loop.
 _Resolved = tuple[tuple[Callable[..., object], ...], bool, tuple[bool, ...]]
 #: A state-event subscription name; the body of such an event says ``webhook.<verb>``.
@@ -81,17 +76,15 @@ def _handler_name(handler: Callable[..., object]) -> str:
     return getattr(handler, "__qualname__", None) or repr(handler)
 
 
-def _pattern_of(target: object) -> str:
+def _typed(on: Callable[..., Registrar[Any]]) -> On:
+    """*on* as type checkers see it: typed by event name, class and pattern (``_on.pyi``)."""
+    return cast("On", on)
+
+
+def _target_of(target: object) -> str | type[Event]:
+    """*target* checked: a name, a pattern, or an event class (``Event`` itself is ``"*"``)."""
     if isinstance(target, type) and issubclass(target, Event):
-        if target is Event:
-            return "*"
-        if target.event_name is None:
-            msg = (
-                f"{target.__name__} stands for no single event name. Register a name or "
-                'a pattern instead, e.g. on("person.*").'
-            )
-            raise ConfigurationError(msg)
-        return target.event_name
+        return "*" if target is Event else target
     if isinstance(target, str) and _SUBSCRIPTION_NAME.fullmatch(target):
         verb = target.rsplit(".", 1)[1]
         msg = (
@@ -116,13 +109,15 @@ def _pattern_of(target: object) -> str:
 
 
 class Dispatcher:
-    """Routes events to handlers by event name.
+    """Routes events to handlers by event name or class.
 
-    Register with :meth:`on`. For an event named ``"person.consented"`` the handlers run
-    in this order: exact-name handlers, then prefix patterns (``"person.*"``), then
-    suffix patterns (``"*.consented"``), then catch-alls (``"*"``); in registration order
-    within each group, this dispatcher's own before those of included dispatchers.
-    A handler registered under several matching patterns runs once.
+    Register with :meth:`on`. For a :class:`~superoffice_webhooks.events.PersonConsented`
+    event the handlers run in this order: exact-name handlers (``"person.consented"``),
+    then class handlers from the most specific class to the least (``PersonConsented``,
+    then ``PersonEvent``), then prefix patterns (``"person.*"``), then suffix patterns
+    (``"*.consented"``), then catch-alls (``"*"``); in registration order within each
+    group, this dispatcher's own before those of included dispatchers. A handler
+    registered under several matching names, classes or patterns runs once.
     """
 
     def __init__(self) -> None:
@@ -130,178 +125,38 @@ class Dispatcher:
         self._prefix: list[tuple[str, Callable[..., object]]] = []
         self._suffix: list[tuple[str, Callable[..., object]]] = []
         self._any: list[Callable[..., object]] = []
+        self._classes: list[tuple[type[Event], Callable[..., object]]] = []
         self._included: list[Dispatcher] = []
         self._parents: list[Dispatcher] = []
-        self._cache: dict[str, _Resolved] = {}
+        # Event class -> event name -> what they resolve to.
+        self._cache: dict[type[Event], dict[str, _Resolved]] = {}
 
     # --- registration ---------------------------------------------------------
 
-    # fmt: off
-    # --- generated on() overloads: begin (python -m superoffice_webhooks._generate)
-    @overload
-    def on(self, name: Literal["test"], /) -> Registrar[TestEvent]: ...
-    @overload
-    def on(self, name: Literal["activity.created"], /) -> Registrar[_ge.ActivityCreated]: ...
-    @overload
-    def on(self, name: Literal["activity.changed"], /) -> Registrar[_ge.ActivityChanged]: ...
-    @overload
-    def on(self, name: Literal["activity.deleted"], /) -> Registrar[_ge.ActivityDeleted]: ...
-    @overload
-    def on(self, name: Literal["associate.created"], /) -> Registrar[_ge.AssociateCreated]: ...
-    @overload
-    def on(self, name: Literal["associate.changed"], /) -> Registrar[_ge.AssociateChanged]: ...
-    @overload
-    def on(self, name: Literal["associate.deleted"], /) -> Registrar[_ge.AssociateDeleted]: ...
-    @overload
-    def on(self, name: Literal["chatsession.created"], /) -> Registrar[_ge.ChatSessionCreated]: ...
-    @overload
-    def on(self, name: Literal["chatsession.message"], /) -> Registrar[_ge.ChatSessionMessage]: ...
-    @overload
-    def on(self, name: Literal["chatsession.changed"], /) -> Registrar[_ge.ChatSessionChanged]: ...
-    @overload
-    def on(self, name: Literal["contact.created"], /) -> Registrar[_ge.ContactCreated]: ...
-    @overload
-    def on(self, name: Literal["contact.changed"], /) -> Registrar[_ge.ContactChanged]: ...
-    @overload
-    def on(self, name: Literal["contact.deleted"], /) -> Registrar[_ge.ContactDeleted]: ...
-    @overload
-    def on(self, name: Literal["contact.softdeleted"], /) -> Registrar[_ge.ContactSoftDeleted]: ...
-    @overload
-    def on(self, name: Literal["document.created"], /) -> Registrar[_ge.DocumentCreated]: ...
-    @overload
-    def on(self, name: Literal["document.changed"], /) -> Registrar[_ge.DocumentChanged]: ...
-    @overload
-    def on(self, name: Literal["document.deleted"], /) -> Registrar[_ge.DocumentDeleted]: ...
-    @overload
-    def on(self, name: Literal["document.edited"], /) -> Registrar[_ge.DocumentEdited]: ...
-    @overload
-    def on(self, name: Literal["person.created"], /) -> Registrar[_ge.PersonCreated]: ...
-    @overload
-    def on(self, name: Literal["person.changed"], /) -> Registrar[_ge.PersonChanged]: ...
-    @overload
-    def on(self, name: Literal["person.softdeleted"], /) -> Registrar[_ge.PersonSoftDeleted]: ...
-    @overload
-    def on(self, name: Literal["person.deleted"], /) -> Registrar[_ge.PersonDeleted]: ...
-    @overload
-    def on(self, name: Literal["person.consented"], /) -> Registrar[_ge.PersonConsented]: ...
-    @overload
-    def on(self, name: Literal["person.unconsented"], /) -> Registrar[_ge.PersonUnconsented]: ...
-    @overload
-    def on(self, name: Literal["project.created"], /) -> Registrar[_ge.ProjectCreated]: ...
-    @overload
-    def on(self, name: Literal["project.changed"], /) -> Registrar[_ge.ProjectChanged]: ...
-    @overload
-    def on(self, name: Literal["project.deleted"], /) -> Registrar[_ge.ProjectDeleted]: ...
-    @overload
-    def on(self, name: Literal["projectmember.created"], /) -> Registrar[_ge.ProjectMemberCreated]: ...
-    @overload
-    def on(self, name: Literal["projectmember.changed"], /) -> Registrar[_ge.ProjectMemberChanged]: ...
-    @overload
-    def on(self, name: Literal["projectmember.deleted"], /) -> Registrar[_ge.ProjectMemberDeleted]: ...
-    @overload
-    def on(self, name: Literal["quote.approved"], /) -> Registrar[_ge.QuoteApproved]: ...
-    @overload
-    def on(self, name: Literal["quote.rejected"], /) -> Registrar[_ge.QuoteRejected]: ...
-    @overload
-    def on(self, name: Literal["quote.sent"], /) -> Registrar[_ge.QuoteSent]: ...
-    @overload
-    def on(self, name: Literal["quote.ordered"], /) -> Registrar[_ge.QuoteOrdered]: ...
-    @overload
-    def on(self, name: Literal["relation.created"], /) -> Registrar[_ge.RelationCreated]: ...
-    @overload
-    def on(self, name: Literal["relation.changed"], /) -> Registrar[_ge.RelationChanged]: ...
-    @overload
-    def on(self, name: Literal["relation.deleted"], /) -> Registrar[_ge.RelationDeleted]: ...
-    @overload
-    def on(self, name: Literal["sale.created"], /) -> Registrar[_ge.SaleCreated]: ...
-    @overload
-    def on(self, name: Literal["sale.changed"], /) -> Registrar[_ge.SaleChanged]: ...
-    @overload
-    def on(self, name: Literal["sale.deleted"], /) -> Registrar[_ge.SaleDeleted]: ...
-    @overload
-    def on(self, name: Literal["sale.sold"], /) -> Registrar[_ge.SaleSold]: ...
-    @overload
-    def on(self, name: Literal["sale.lost"], /) -> Registrar[_ge.SaleLost]: ...
-    @overload
-    def on(self, name: Literal["sale.completed"], /) -> Registrar[_ge.SaleCompleted]: ...
-    @overload
-    def on(self, name: Literal["salestakeholder.created"], /) -> Registrar[_ge.SaleStakeholderCreated]: ...
-    @overload
-    def on(self, name: Literal["salestakeholder.changed"], /) -> Registrar[_ge.SaleStakeholderChanged]: ...
-    @overload
-    def on(self, name: Literal["salestakeholder.deleted"], /) -> Registrar[_ge.SaleStakeholderDeleted]: ...
-    @overload
-    def on(self, name: Literal["ticket.created"], /) -> Registrar[_ge.TicketCreated]: ...
-    @overload
-    def on(self, name: Literal["ticket.changed"], /) -> Registrar[_ge.TicketChanged]: ...
-    @overload
-    def on(self, name: Literal["list.amountclass.created", "list.associate.created", "list.business.created", "list.category.created", "list.comptr.created", "list.contint.created", "list.country.created", "list.credited.created", "list.currency.created", "list.deliveryterms.created", "list.deliverytype.created", "list.doctmpl.created", "list.extapp.created", "list.intent.created", "list.mrmrs.created", "list.paymentterms.created", "list.paymenttype.created", "list.persint.created", "list.perspos.created", "list.pmembtype.created", "list.priceunit.created", "list.priority.created", "list.prob.created", "list.productcategory.created", "list.productfamily.created", "list.producttype.created", "list.projstatus.created", "list.projtype.created", "list.quoteapprreason.created", "list.quotedenyreason.created", "list.reason.created", "list.reasonsold.created", "list.reasonstalled.created", "list.rejectreason.created", "list.relationdefinition.created", "list.saletype.created", "list.saletypecat.created", "list.salutation.created", "list.searchcat.created", "list.source.created", "list.stakeholderrole.created", "list.subscriptionunit.created", "list.tags.created", "list.task.created", "list.taskmenu.created", "list.udlist.created", "list.consentpurpose.created", "list.consentsource.created", "list.legalbase.created", "list.pricelist.created", "list.saletypestagelink.created", "list.ejcategory.created", "list.ticketpriority.created", "list.ticketstatus.created", "list.tickettype.created", "list.usergroup.created", "list.udlistdefinition.created"], /) -> Registrar[_ge.ListItemCreated]: ...
-    @overload
-    def on(self, name: Literal["list.amountclass.changed", "list.associate.changed", "list.business.changed", "list.category.changed", "list.comptr.changed", "list.contint.changed", "list.country.changed", "list.credited.changed", "list.currency.changed", "list.deliveryterms.changed", "list.deliverytype.changed", "list.doctmpl.changed", "list.extapp.changed", "list.intent.changed", "list.mrmrs.changed", "list.paymentterms.changed", "list.paymenttype.changed", "list.persint.changed", "list.perspos.changed", "list.pmembtype.changed", "list.priceunit.changed", "list.priority.changed", "list.prob.changed", "list.productcategory.changed", "list.productfamily.changed", "list.producttype.changed", "list.projstatus.changed", "list.projtype.changed", "list.quoteapprreason.changed", "list.quotedenyreason.changed", "list.reason.changed", "list.reasonsold.changed", "list.reasonstalled.changed", "list.rejectreason.changed", "list.relationdefinition.changed", "list.saletype.changed", "list.saletypecat.changed", "list.salutation.changed", "list.searchcat.changed", "list.source.changed", "list.stakeholderrole.changed", "list.subscriptionunit.changed", "list.tags.changed", "list.task.changed", "list.taskmenu.changed", "list.udlist.changed", "list.consentpurpose.changed", "list.consentsource.changed", "list.legalbase.changed", "list.pricelist.changed", "list.saletypestagelink.changed", "list.ejcategory.changed", "list.ticketpriority.changed", "list.ticketstatus.changed", "list.tickettype.changed", "list.usergroup.changed", "list.udlistdefinition.changed"], /) -> Registrar[_ge.ListItemChanged]: ...
-    @overload
-    def on(self, name: Literal["list.amountclass.softdeleted", "list.associate.softdeleted", "list.business.softdeleted", "list.category.softdeleted", "list.comptr.softdeleted", "list.contint.softdeleted", "list.country.softdeleted", "list.credited.softdeleted", "list.currency.softdeleted", "list.deliveryterms.softdeleted", "list.deliverytype.softdeleted", "list.doctmpl.softdeleted", "list.extapp.softdeleted", "list.intent.softdeleted", "list.mrmrs.softdeleted", "list.paymentterms.softdeleted", "list.paymenttype.softdeleted", "list.persint.softdeleted", "list.perspos.softdeleted", "list.pmembtype.softdeleted", "list.priceunit.softdeleted", "list.priority.softdeleted", "list.prob.softdeleted", "list.productcategory.softdeleted", "list.productfamily.softdeleted", "list.producttype.softdeleted", "list.projstatus.softdeleted", "list.projtype.softdeleted", "list.quoteapprreason.softdeleted", "list.quotedenyreason.softdeleted", "list.reason.softdeleted", "list.reasonsold.softdeleted", "list.reasonstalled.softdeleted", "list.rejectreason.softdeleted", "list.relationdefinition.softdeleted", "list.saletype.softdeleted", "list.saletypecat.softdeleted", "list.salutation.softdeleted", "list.searchcat.softdeleted", "list.source.softdeleted", "list.stakeholderrole.softdeleted", "list.subscriptionunit.softdeleted", "list.tags.softdeleted", "list.task.softdeleted", "list.taskmenu.softdeleted", "list.udlist.softdeleted", "list.consentpurpose.softdeleted", "list.consentsource.softdeleted", "list.legalbase.softdeleted", "list.pricelist.softdeleted", "list.saletypestagelink.softdeleted", "list.ejcategory.softdeleted", "list.ticketpriority.softdeleted", "list.ticketstatus.softdeleted", "list.tickettype.softdeleted", "list.usergroup.softdeleted", "list.udlistdefinition.softdeleted"], /) -> Registrar[_ge.ListItemSoftDeleted]: ...
-    @overload
-    def on(self, name: Literal["webhook.started"], /) -> Registrar[_ge.WebhookStarted]: ...
-    @overload
-    def on(self, name: Literal["webhook.stopped"], /) -> Registrar[_ge.WebhookStopped]: ...
-    @overload
-    def on(self, name: Literal["webhook.errors"], /) -> Registrar[_ge.WebhookErrors]: ...
-    @overload
-    def on(self, name: Literal["activity.*"], /) -> Registrar[_ge.ActivityEvent | UnknownEvent]: ...
-    @overload
-    def on(self, name: Literal["associate.*"], /) -> Registrar[_ge.AssociateEvent | UnknownEvent]: ...
-    @overload
-    def on(self, name: Literal["chatsession.*"], /) -> Registrar[_ge.ChatSessionEvent | UnknownEvent]: ...
-    @overload
-    def on(self, name: Literal["contact.*"], /) -> Registrar[_ge.ContactEvent | UnknownEvent]: ...
-    @overload
-    def on(self, name: Literal["document.*"], /) -> Registrar[_ge.DocumentEvent | UnknownEvent]: ...
-    @overload
-    def on(self, name: Literal["person.*"], /) -> Registrar[_ge.PersonEvent | UnknownEvent]: ...
-    @overload
-    def on(self, name: Literal["project.*"], /) -> Registrar[_ge.ProjectEvent | UnknownEvent]: ...
-    @overload
-    def on(self, name: Literal["projectmember.*"], /) -> Registrar[_ge.ProjectMemberEvent | UnknownEvent]: ...
-    @overload
-    def on(self, name: Literal["quote.*"], /) -> Registrar[_ge.QuoteEvent | UnknownEvent]: ...
-    @overload
-    def on(self, name: Literal["relation.*"], /) -> Registrar[_ge.RelationEvent | UnknownEvent]: ...
-    @overload
-    def on(self, name: Literal["sale.*"], /) -> Registrar[_ge.SaleEvent | UnknownEvent]: ...
-    @overload
-    def on(self, name: Literal["salestakeholder.*"], /) -> Registrar[_ge.SaleStakeholderEvent | UnknownEvent]: ...
-    @overload
-    def on(self, name: Literal["ticket.*"], /) -> Registrar[_ge.TicketEvent | UnknownEvent]: ...
-    @overload
-    def on(self, name: Literal["list.*"], /) -> Registrar[_ge.ListItemEvent | UnknownEvent]: ...
-    @overload
-    def on(self, name: Literal["webhook.*"], /) -> Registrar[_ge.WebhookEvent | UnknownEvent]: ...
-    # --- generated on() overloads: end
-    # fmt: on
-    @overload
-    def on(self, event_class: type[E], /) -> Registrar[E]: ...
-    @overload
-    def on(self, *targets: str | type[Event]) -> Registrar[Event]: ...
-
+    @_typed
     def on(self, *targets: str | type[Event]) -> Registrar[Any]:
         """Register the decorated function for one or more event names, patterns or classes.
 
-        ``"person.consented"`` or :class:`~superoffice_webhooks.PersonConsented` match
-        that event; ``"person.*"`` any event whose name starts with ``person.``;
-        ``"*.deleted"`` any whose last segment is ``deleted``; ``"*"`` every event.
+        ``"person.consented"`` matches that event; ``"person.*"`` any event whose name
+        starts with ``person.``; ``"*.deleted"`` any whose last segment is ``deleted``;
+        ``"*"`` every event. An event class matches its events and those of its
+        subclasses: :class:`~superoffice_webhooks.events.PersonConsented` the
+        ``person.consented`` event, :class:`~superoffice_webhooks.events.PersonEvent`
+        every documented person event, :class:`~superoffice_webhooks.events.ListItemCreated`
+        the item-added event of any list, :class:`~superoffice_webhooks.events.Event` every event.
         Returns the function unchanged.
         """
         if not targets:
             msg = 'on() needs at least one event name, pattern or class, e.g. on("person.*").'
             raise ConfigurationError(msg)
-        patterns = [_pattern_of(t) for t in targets]
+        checked = [_target_of(t) for t in targets]
 
         def register(handler: Callable[[Any], R]) -> Callable[[Any], R]:
             if not callable(handler):
                 msg = f"A handler must be callable, not {type(handler).__name__}."
                 raise ConfigurationError(msg)
-            for pattern in patterns:
-                self._add(pattern, handler)
+            for target in checked:
+                self._add(target, handler)
             return handler
 
         return register
@@ -310,8 +165,10 @@ class Dispatcher:
         """Register *handler* for every event (the same as ``on("*")``)."""
         return self.on("*")(handler)
 
-    def _add(self, pattern: str, handler: Callable[..., object]) -> None:
-        if pattern == "*":
+    def _add(self, pattern: str | type[Event], handler: Callable[..., object]) -> None:
+        if not isinstance(pattern, str):
+            self._classes.append((pattern, handler))
+        elif pattern == "*":
             self._any.append(handler)
         elif pattern.endswith(".*"):
             self._prefix.append((pattern[:-1], handler))
@@ -322,7 +179,7 @@ class Dispatcher:
         self._changed()
 
     def remove(self, handler: Callable[..., object]) -> None:
-        """Unregister *handler* from every name and pattern of this dispatcher.
+        """Unregister *handler* from every name, class and pattern of this dispatcher.
 
         :raises ConfigurationError: the handler is not registered here.
         """
@@ -335,9 +192,9 @@ class Dispatcher:
                 self._exact[name] = kept
             else:
                 del self._exact[name]
-        for tier in (self._prefix, self._suffix):
+        for tier in (self._prefix, self._suffix, self._classes):
             found |= any(h == handler for _, h in tier)
-            tier[:] = [(p, h) for p, h in tier if h != handler]
+            tier[:] = [(p, h) for p, h in tier if h != handler]  # type: ignore[misc]  # each tier keeps its own pair type
         if not found:
             msg = f"{_handler_name(handler)} is not registered on this dispatcher."
             raise ConfigurationError(msg)
@@ -371,28 +228,40 @@ class Dispatcher:
     # --- lookup ---------------------------------------------------------------
 
     def patterns(self) -> tuple[str, ...]:
-        """Every registered name and pattern, with those of included dispatchers."""
+        """Every registered name, pattern and class name, with those of included dispatchers."""
         seen: dict[str, None] = {}
         for dispatcher in (self, *self._descendants()):
             seen.update(dict.fromkeys(dispatcher._exact))
+            seen.update(dict.fromkeys(c.__name__ for c, _ in dispatcher._classes))
             seen.update(dict.fromkeys(p + "*" for p, _ in dispatcher._prefix))
             seen.update(dict.fromkeys("*" + s for s, _ in dispatcher._suffix))
             if dispatcher._any:
                 seen["*"] = None
         return tuple(seen)
 
-    def handlers_for(self, name: str) -> tuple[Callable[..., object], ...]:
-        """The handlers an event named *name* would run, in order."""
-        return self._resolve(name)[0]
+    def handlers_for(
+        self, name: str, event_class: type[Event] | None = None
+    ) -> tuple[Callable[..., object], ...]:
+        """The handlers an event named *name* would run, in order.
 
-    def _resolve(self, name: str) -> _Resolved:
-        cached = self._cache.get(name)
-        if cached is not None:
-            return cached
+        The event is of *event_class*, or else of the class :func:`~superoffice_webhooks.parse`
+        gives that name.
+        """
+        if event_class is None:
+            from ._parse import event_class as class_of  # noqa: PLC0415  # dispatch needs no parser
+
+            event_class = class_of(name)
+        return self._resolve(name, event_class)[0]
+
+    def _resolve(self, name: str, cls: type[Event]) -> _Resolved:
         every = (self, *self._descendants())
         found: list[Callable[..., object]] = []
         for dispatcher in every:
             found.extend(dispatcher._exact.get(name, ()))
+        # Most specific class first; each is compared by identity, as the MRO lists it.
+        for klass in cls.__mro__:
+            for dispatcher in every:
+                found.extend(h for c, h in dispatcher._classes if c is klass)
         for dispatcher in every:
             found.extend(h for p, h in dispatcher._prefix if name.startswith(p))
         for dispatcher in every:
@@ -408,9 +277,10 @@ class Dispatcher:
         handlers = tuple(ordered)
         has_async = any(inspect.iscoroutinefunction(h) for h in handlers)
         on_loop = tuple(_awaited_on_loop(h) for h in handlers)
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        resolved = self._cache[name] = (handlers, has_async, on_loop)
+        by_name = self._cache.setdefault(cls, {})
+        if len(by_name) >= _CACHE_LIMIT:
+            by_name.clear()
+        resolved = by_name[name] = (handlers, has_async, on_loop)
         return resolved
 
     # --- dispatch -------------------------------------------------------------
@@ -456,7 +326,7 @@ class Dispatcher:
         self,
         event: Event,
         *,
-        run_sync: Callable[[Callable[[], object]], Awaitable[object]] = asyncio.to_thread,
+        run_sync: Callable[[Callable[[], object]], Awaitable[object]] = to_thread,
     ) -> DispatchResult:
         """Like :meth:`dispatch`, awaiting async handlers and running sync ones off the loop.
 
@@ -493,7 +363,12 @@ class Dispatcher:
         if not isinstance(event, Event):
             msg = f"dispatch() takes an Event (from parse()), not {type(event).__name__}."
             raise ConfigurationError(msg)
-        return self._resolve(event.event)
+        by_name = self._cache.get(type(event))
+        if by_name is not None:
+            cached = by_name.get(event.event)
+            if cached is not None:
+                return cached
+        return self._resolve(event.event, type(event))
 
     @staticmethod
     def _finish(

@@ -1,16 +1,17 @@
 """The hand-written bases of the event classes; the classes themselves are generated.
 
-``_generated_events`` holds one class per documented event, written from the table in
-``_catalogue`` by ``python -m superoffice_webhooks._generate``. This module has what they
-build on: :class:`Event`, :class:`FieldValues`, :class:`DeletedValues`, the catch-all
-classes, :class:`WebhookState`, and the few properties that are more than a lookup.
+``_generated_events`` holds one class per documented event, written from the table in the
+repository's ``codegen/catalogue.py`` by ``python -m codegen.generate``. This module has
+what they build on: :class:`Event`, :class:`FieldValues`, :class:`DeletedValues` and its
+:class:`IdKey`, the catch-all classes, :class:`WebhookState`, and the few properties that
+are more than a lookup.
 """
 
 import enum
 import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Self, overload
 from uuid import UUID
 
 import attrs
@@ -22,6 +23,7 @@ __all__ = [
     "Event",
     "ExtraTableAccessors",
     "FieldValues",
+    "IdKey",
     "ListItemAccessors",
     "PersonAccessors",
     "TestEvent",
@@ -53,7 +55,7 @@ class FieldValues:
 class DeletedValues(Mapping[str, int]):
     """The ``Values`` of a delete event: a read-only mapping of id column -> id.
 
-    The classes for each entity (:class:`PersonDeletedValues`, ...) add a typed property
+    The classes for each entity (:class:`PersonDeletedValues`, ...) add a typed attribute
     per documented key, ``None`` when the key was not sent. It compares equal to a
     ``dict`` with the same items.
     """
@@ -74,6 +76,25 @@ class DeletedValues(Mapping[str, int]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._ids!r})"
+
+
+class IdKey:
+    """A documented id key of a :class:`DeletedValues` class, read as an attribute of the
+    same name: the id, or ``None`` if SuperOffice did not send it."""
+
+    __slots__ = ("_key",)
+
+    def __set_name__(self, owner: type[DeletedValues], name: str) -> None:
+        self._key = name
+
+    @overload
+    def __get__(self, values: None, owner: type[DeletedValues]) -> Self: ...
+    @overload
+    def __get__(self, values: DeletedValues, owner: type[DeletedValues]) -> int | None: ...
+    def __get__(
+        self, values: DeletedValues | None, owner: type[DeletedValues]
+    ) -> Self | int | None:
+        return self if values is None else values.get(self._key)
 
 
 @attrs.frozen(kw_only=True)

@@ -1,11 +1,11 @@
 """Event classes for every documented SuperOffice event.
 
-Generated from _catalogue.py by `python -m superoffice_webhooks._generate`; do not edit.
+Generated from codegen/catalogue.py by `python -m codegen.generate`; do not edit.
 """
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import ClassVar
+from types import MappingProxyType
 
 import attrs
 
@@ -14,6 +14,7 @@ from ._events import (
     Event,
     ExtraTableAccessors,
     FieldValues,
+    IdKey,
     ListItemAccessors,
     PersonAccessors,
     TestEvent,
@@ -161,34 +162,15 @@ class ActivityFieldValues(FieldValues):
 
 
 class ActivityDeletedValues(DeletedValues):
-    """The ``Values`` of a Activity delete event: the ids of the deleted row."""
+    """The ``Values`` of an Activity delete event: the ids of the deleted row."""
 
     __slots__ = ()
 
-    @property
-    def appointment_id(self) -> int | None:
-        """``appointment_id``, or ``None`` if not sent."""
-        return self._ids.get("appointment_id")
-
-    @property
-    def contact_id(self) -> int | None:
-        """``contact_id``, or ``None`` if not sent."""
-        return self._ids.get("contact_id")
-
-    @property
-    def person_id(self) -> int | None:
-        """``person_id``, or ``None`` if not sent."""
-        return self._ids.get("person_id")
-
-    @property
-    def project_id(self) -> int | None:
-        """``project_id``, or ``None`` if not sent."""
-        return self._ids.get("project_id")
-
-    @property
-    def sale_id(self) -> int | None:
-        """``sale_id``, or ``None`` if not sent."""
-        return self._ids.get("sale_id")
+    appointment_id = IdKey()
+    contact_id = IdKey()
+    person_id = IdKey()
+    project_id = IdKey()
+    sale_id = IdKey()
 
 
 @attrs.frozen(kw_only=True)
@@ -213,21 +195,15 @@ class ActivityEvent(Event):
 class ActivityCreated(ActivityEvent):
     """``activity.created``: a row was added."""
 
-    event_name: ClassVar[str | None] = "activity.created"
-
 
 @attrs.frozen(kw_only=True)
 class ActivityChanged(ActivityEvent):
     """``activity.changed``: a row was updated."""
 
-    event_name: ClassVar[str | None] = "activity.changed"
-
 
 @attrs.frozen(kw_only=True)
 class ActivityDeleted(ActivityEvent):
     """``activity.deleted``: a row was deleted; its ids are in ``values``."""
-
-    event_name: ClassVar[str | None] = "activity.deleted"
 
 
 # --- Associate ----------------------------------------------------------------
@@ -248,19 +224,12 @@ class AssociateFieldValues(FieldValues):
 
 
 class AssociateDeletedValues(DeletedValues):
-    """The ``Values`` of a Associate delete event: the ids of the deleted row."""
+    """The ``Values`` of an Associate delete event: the ids of the deleted row."""
 
     __slots__ = ()
 
-    @property
-    def associate_id(self) -> int | None:
-        """``associate_id``, or ``None`` if not sent."""
-        return self._ids.get("associate_id")
-
-    @property
-    def person_id(self) -> int | None:
-        """``person_id``, or ``None`` if not sent."""
-        return self._ids.get("person_id")
+    associate_id = IdKey()
+    person_id = IdKey()
 
 
 @attrs.frozen(kw_only=True)
@@ -285,21 +254,15 @@ class AssociateEvent(Event):
 class AssociateCreated(AssociateEvent):
     """``associate.created``: a row was added."""
 
-    event_name: ClassVar[str | None] = "associate.created"
-
 
 @attrs.frozen(kw_only=True)
 class AssociateChanged(AssociateEvent):
     """``associate.changed``: a row was updated."""
 
-    event_name: ClassVar[str | None] = "associate.changed"
-
 
 @attrs.frozen(kw_only=True)
 class AssociateDeleted(AssociateEvent):
     """``associate.deleted``: a row was deleted; its ids are in ``values``."""
-
-    event_name: ClassVar[str | None] = "associate.deleted"
 
 
 # --- ChatSession --------------------------------------------------------------
@@ -340,21 +303,15 @@ class ChatSessionEvent(Event):
 class ChatSessionCreated(ChatSessionEvent):
     """``chatsession.created``: a chat session started."""
 
-    event_name: ClassVar[str | None] = "chatsession.created"
-
 
 @attrs.frozen(kw_only=True)
 class ChatSessionMessage(ChatSessionEvent):
     """``chatsession.message``: a message was added to a chat session."""
 
-    event_name: ClassVar[str | None] = "chatsession.message"
-
 
 @attrs.frozen(kw_only=True)
 class ChatSessionChanged(ChatSessionEvent):
     """``chatsession.changed``: the state of a chat session changed."""
-
-    event_name: ClassVar[str | None] = "chatsession.changed"
 
 
 # --- Contact ------------------------------------------------------------------
@@ -384,15 +341,8 @@ class ContactDeletedValues(DeletedValues):
 
     __slots__ = ()
 
-    @property
-    def associate_id(self) -> int | None:
-        """``associate_id``, or ``None`` if not sent."""
-        return self._ids.get("associate_id")
-
-    @property
-    def contact_id(self) -> int | None:
-        """``contact_id``, or ``None`` if not sent."""
-        return self._ids.get("contact_id")
+    associate_id = IdKey()
+    contact_id = IdKey()
 
 
 @attrs.frozen(kw_only=True)
@@ -417,28 +367,20 @@ class ContactEvent(Event):
 class ContactCreated(ContactEvent):
     """``contact.created``: a row was added."""
 
-    event_name: ClassVar[str | None] = "contact.created"
-
 
 @attrs.frozen(kw_only=True)
 class ContactChanged(ContactEvent):
     """``contact.changed``: a row was updated."""
-
-    event_name: ClassVar[str | None] = "contact.changed"
 
 
 @attrs.frozen(kw_only=True)
 class ContactDeleted(ContactEvent):
     """``contact.deleted``: a row was deleted; its ids are in ``values``."""
 
-    event_name: ClassVar[str | None] = "contact.deleted"
-
 
 @attrs.frozen(kw_only=True)
 class ContactSoftDeleted(ContactEvent):
     """``contact.softdeleted``: a contact was deleted in the user interface."""
-
-    event_name: ClassVar[str | None] = "contact.softdeleted"
 
 
 # --- Document -----------------------------------------------------------------
@@ -464,15 +406,8 @@ class DocumentDeletedValues(DeletedValues):
 
     __slots__ = ()
 
-    @property
-    def document_id(self) -> int | None:
-        """``document_id``, or ``None`` if not sent."""
-        return self._ids.get("document_id")
-
-    @property
-    def appointment_id(self) -> int | None:
-        """``appointment_id``, or ``None`` if not sent."""
-        return self._ids.get("appointment_id")
+    document_id = IdKey()
+    appointment_id = IdKey()
 
 
 @attrs.frozen(kw_only=True)
@@ -497,28 +432,20 @@ class DocumentEvent(Event):
 class DocumentCreated(DocumentEvent):
     """``document.created``: a row was added."""
 
-    event_name: ClassVar[str | None] = "document.created"
-
 
 @attrs.frozen(kw_only=True)
 class DocumentChanged(DocumentEvent):
     """``document.changed``: a row was updated."""
-
-    event_name: ClassVar[str | None] = "document.changed"
 
 
 @attrs.frozen(kw_only=True)
 class DocumentDeleted(DocumentEvent):
     """``document.deleted``: a row was deleted; its ids are in ``values``."""
 
-    event_name: ClassVar[str | None] = "document.deleted"
-
 
 @attrs.frozen(kw_only=True)
 class DocumentEdited(DocumentEvent):
     """``document.edited``: the content of a document changed."""
-
-    event_name: ClassVar[str | None] = "document.edited"
 
 
 # --- Person -------------------------------------------------------------------
@@ -553,20 +480,9 @@ class PersonDeletedValues(DeletedValues):
 
     __slots__ = ()
 
-    @property
-    def associate_id(self) -> int | None:
-        """``associate_id``, or ``None`` if not sent."""
-        return self._ids.get("associate_id")
-
-    @property
-    def contact_id(self) -> int | None:
-        """``contact_id``, or ``None`` if not sent."""
-        return self._ids.get("contact_id")
-
-    @property
-    def person_id(self) -> int | None:
-        """``person_id``, or ``None`` if not sent."""
-        return self._ids.get("person_id")
+    associate_id = IdKey()
+    contact_id = IdKey()
+    person_id = IdKey()
 
 
 @attrs.frozen(kw_only=True)
@@ -591,42 +507,30 @@ class PersonEvent(PersonAccessors, Event):
 class PersonCreated(PersonEvent):
     """``person.created``: a person row was added."""
 
-    event_name: ClassVar[str | None] = "person.created"
-
 
 @attrs.frozen(kw_only=True)
 class PersonChanged(PersonEvent):
     """``person.changed``: a person row was updated."""
-
-    event_name: ClassVar[str | None] = "person.changed"
 
 
 @attrs.frozen(kw_only=True)
 class PersonSoftDeleted(PersonEvent):
     """``person.softdeleted``: a person was deleted in the user interface."""
 
-    event_name: ClassVar[str | None] = "person.softdeleted"
-
 
 @attrs.frozen(kw_only=True)
 class PersonDeleted(PersonEvent):
     """``person.deleted``: a person was permanently deleted; ids are in ``values``."""
-
-    event_name: ClassVar[str | None] = "person.deleted"
 
 
 @attrs.frozen(kw_only=True)
 class PersonConsented(PersonEvent):
     """``person.consented``: consent was added or changed."""
 
-    event_name: ClassVar[str | None] = "person.consented"
-
 
 @attrs.frozen(kw_only=True)
 class PersonUnconsented(PersonEvent):
     """``person.unconsented``: consent was removed or marked as withdrawn."""
-
-    event_name: ClassVar[str | None] = "person.unconsented"
 
 
 # --- Project ------------------------------------------------------------------
@@ -654,15 +558,8 @@ class ProjectDeletedValues(DeletedValues):
 
     __slots__ = ()
 
-    @property
-    def associate_id(self) -> int | None:
-        """``associate_id``, or ``None`` if not sent."""
-        return self._ids.get("associate_id")
-
-    @property
-    def project_id(self) -> int | None:
-        """``project_id``, or ``None`` if not sent."""
-        return self._ids.get("project_id")
+    associate_id = IdKey()
+    project_id = IdKey()
 
 
 @attrs.frozen(kw_only=True)
@@ -687,21 +584,15 @@ class ProjectEvent(Event):
 class ProjectCreated(ProjectEvent):
     """``project.created``: a row was added."""
 
-    event_name: ClassVar[str | None] = "project.created"
-
 
 @attrs.frozen(kw_only=True)
 class ProjectChanged(ProjectEvent):
     """``project.changed``: a row was updated."""
 
-    event_name: ClassVar[str | None] = "project.changed"
-
 
 @attrs.frozen(kw_only=True)
 class ProjectDeleted(ProjectEvent):
     """``project.deleted``: a row was deleted; its ids are in ``values``."""
-
-    event_name: ClassVar[str | None] = "project.deleted"
 
 
 # --- ProjectMember ------------------------------------------------------------
@@ -727,15 +618,8 @@ class ProjectMemberDeletedValues(DeletedValues):
 
     __slots__ = ()
 
-    @property
-    def associate_id(self) -> int | None:
-        """``associate_id``, or ``None`` if not sent."""
-        return self._ids.get("associate_id")
-
-    @property
-    def project_id(self) -> int | None:
-        """``project_id``, or ``None`` if not sent."""
-        return self._ids.get("project_id")
+    associate_id = IdKey()
+    project_id = IdKey()
 
 
 @attrs.frozen(kw_only=True)
@@ -760,21 +644,15 @@ class ProjectMemberEvent(Event):
 class ProjectMemberCreated(ProjectMemberEvent):
     """``projectmember.created``: a row was added."""
 
-    event_name: ClassVar[str | None] = "projectmember.created"
-
 
 @attrs.frozen(kw_only=True)
 class ProjectMemberChanged(ProjectMemberEvent):
     """``projectmember.changed``: a row was updated."""
 
-    event_name: ClassVar[str | None] = "projectmember.changed"
-
 
 @attrs.frozen(kw_only=True)
 class ProjectMemberDeleted(ProjectMemberEvent):
     """``projectmember.deleted``: a row was deleted; its ids are in ``values``."""
-
-    event_name: ClassVar[str | None] = "projectmember.deleted"
 
 
 # --- Quote --------------------------------------------------------------------
@@ -796,28 +674,20 @@ class QuoteEvent(Event):
 class QuoteApproved(QuoteEvent):
     """``quote.approved``: a quote was approved."""
 
-    event_name: ClassVar[str | None] = "quote.approved"
-
 
 @attrs.frozen(kw_only=True)
 class QuoteRejected(QuoteEvent):
     """``quote.rejected``: a quote was rejected."""
-
-    event_name: ClassVar[str | None] = "quote.rejected"
 
 
 @attrs.frozen(kw_only=True)
 class QuoteSent(QuoteEvent):
     """``quote.sent``: a quote version was sent."""
 
-    event_name: ClassVar[str | None] = "quote.sent"
-
 
 @attrs.frozen(kw_only=True)
 class QuoteOrdered(QuoteEvent):
     """``quote.ordered``: an order was placed for a quote."""
-
-    event_name: ClassVar[str | None] = "quote.ordered"
 
 
 # --- Relation -----------------------------------------------------------------
@@ -844,25 +714,10 @@ class RelationDeletedValues(DeletedValues):
 
     __slots__ = ()
 
-    @property
-    def associate_id(self) -> int | None:
-        """``associate_id``, or ``None`` if not sent."""
-        return self._ids.get("associate_id")
-
-    @property
-    def relation_id(self) -> int | None:
-        """``relation_id``, or ``None`` if not sent."""
-        return self._ids.get("relation_id")
-
-    @property
-    def registered_associate_id(self) -> int | None:
-        """``registered_associate_id``, or ``None`` if not sent."""
-        return self._ids.get("registered_associate_id")
-
-    @property
-    def updated_associate_id(self) -> int | None:
-        """``updated_associate_id``, or ``None`` if not sent."""
-        return self._ids.get("updated_associate_id")
+    associate_id = IdKey()
+    relation_id = IdKey()
+    registered_associate_id = IdKey()
+    updated_associate_id = IdKey()
 
 
 @attrs.frozen(kw_only=True)
@@ -887,21 +742,15 @@ class RelationEvent(Event):
 class RelationCreated(RelationEvent):
     """``relation.created``: a row was added."""
 
-    event_name: ClassVar[str | None] = "relation.created"
-
 
 @attrs.frozen(kw_only=True)
 class RelationChanged(RelationEvent):
     """``relation.changed``: a row was updated."""
 
-    event_name: ClassVar[str | None] = "relation.changed"
-
 
 @attrs.frozen(kw_only=True)
 class RelationDeleted(RelationEvent):
     """``relation.deleted``: a row was deleted; its ids are in ``values``."""
-
-    event_name: ClassVar[str | None] = "relation.deleted"
 
 
 # --- Sale ---------------------------------------------------------------------
@@ -944,30 +793,11 @@ class SaleDeletedValues(DeletedValues):
 
     __slots__ = ()
 
-    @property
-    def associate_id(self) -> int | None:
-        """``associate_id``, or ``None`` if not sent."""
-        return self._ids.get("associate_id")
-
-    @property
-    def sale_id(self) -> int | None:
-        """``sale_id``, or ``None`` if not sent."""
-        return self._ids.get("sale_id")
-
-    @property
-    def contact_id(self) -> int | None:
-        """``contact_id``, or ``None`` if not sent."""
-        return self._ids.get("contact_id")
-
-    @property
-    def person_id(self) -> int | None:
-        """``person_id``, or ``None`` if not sent."""
-        return self._ids.get("person_id")
-
-    @property
-    def project_id(self) -> int | None:
-        """``project_id``, or ``None`` if not sent."""
-        return self._ids.get("project_id")
+    associate_id = IdKey()
+    sale_id = IdKey()
+    contact_id = IdKey()
+    person_id = IdKey()
+    project_id = IdKey()
 
 
 @attrs.frozen(kw_only=True)
@@ -992,42 +822,30 @@ class SaleEvent(Event):
 class SaleCreated(SaleEvent):
     """``sale.created``: a row was added."""
 
-    event_name: ClassVar[str | None] = "sale.created"
-
 
 @attrs.frozen(kw_only=True)
 class SaleChanged(SaleEvent):
     """``sale.changed``: a row was updated."""
-
-    event_name: ClassVar[str | None] = "sale.changed"
 
 
 @attrs.frozen(kw_only=True)
 class SaleDeleted(SaleEvent):
     """``sale.deleted``: a row was deleted; its ids are in ``values``."""
 
-    event_name: ClassVar[str | None] = "sale.deleted"
-
 
 @attrs.frozen(kw_only=True)
 class SaleSold(SaleEvent):
     """``sale.sold``: a sale was marked as sold (no ``FieldValues``)."""
-
-    event_name: ClassVar[str | None] = "sale.sold"
 
 
 @attrs.frozen(kw_only=True)
 class SaleLost(SaleEvent):
     """``sale.lost``: a sale was marked as lost (no ``FieldValues``)."""
 
-    event_name: ClassVar[str | None] = "sale.lost"
-
 
 @attrs.frozen(kw_only=True)
 class SaleCompleted(SaleEvent):
     """``sale.completed``: a sale was completed (no ``FieldValues``)."""
-
-    event_name: ClassVar[str | None] = "sale.completed"
 
 
 # --- SaleStakeholder ----------------------------------------------------------
@@ -1052,10 +870,7 @@ class SaleStakeholderDeletedValues(DeletedValues):
 
     __slots__ = ()
 
-    @property
-    def sale_id(self) -> int | None:
-        """``sale_id``, or ``None`` if not sent."""
-        return self._ids.get("sale_id")
+    sale_id = IdKey()
 
 
 @attrs.frozen(kw_only=True)
@@ -1080,21 +895,15 @@ class SaleStakeholderEvent(Event):
 class SaleStakeholderCreated(SaleStakeholderEvent):
     """``salestakeholder.created``: a row was added."""
 
-    event_name: ClassVar[str | None] = "salestakeholder.created"
-
 
 @attrs.frozen(kw_only=True)
 class SaleStakeholderChanged(SaleStakeholderEvent):
     """``salestakeholder.changed``: a row was updated."""
 
-    event_name: ClassVar[str | None] = "salestakeholder.changed"
-
 
 @attrs.frozen(kw_only=True)
 class SaleStakeholderDeleted(SaleStakeholderEvent):
     """``salestakeholder.deleted``: a row was deleted; its ids are in ``values``."""
-
-    event_name: ClassVar[str | None] = "salestakeholder.deleted"
 
 
 # --- Ticket -------------------------------------------------------------------
@@ -1137,14 +946,10 @@ class TicketEvent(Event):
 class TicketCreated(TicketEvent):
     """``ticket.created``: a row was added."""
 
-    event_name: ClassVar[str | None] = "ticket.created"
-
 
 @attrs.frozen(kw_only=True)
 class TicketChanged(TicketEvent):
     """``ticket.changed``: a row was updated."""
-
-    event_name: ClassVar[str | None] = "ticket.changed"
 
 
 # --- ListItem -----------------------------------------------------------------
@@ -1254,86 +1059,93 @@ class WebhookEvent(WebhookAccessors, Event):
 class WebhookStarted(WebhookEvent):
     """``webhook.started``: a webhook became active."""
 
-    event_name: ClassVar[str | None] = "webhook.started"
-
 
 @attrs.frozen(kw_only=True)
 class WebhookStopped(WebhookEvent):
     """``webhook.stopped``: a webhook was stopped."""
-
-    event_name: ClassVar[str | None] = "webhook.stopped"
 
 
 @attrs.frozen(kw_only=True)
 class WebhookErrors(WebhookEvent):
     """``webhook.errors``: a webhook was disabled after too many errors or an HTTP 410."""
 
-    event_name: ClassVar[str | None] = "webhook.errors"
 
-#: Event name -> class. :func:`parse` uses it, then the list and extra-table rules;
-#: names it does not know parse to :class:`UnknownEvent`.
-EVENT_CLASSES: Mapping[str, type[Event]] = {
-    "test": TestEvent,
-    "activity.created": ActivityCreated,
-    "activity.changed": ActivityChanged,
-    "activity.deleted": ActivityDeleted,
-    "associate.created": AssociateCreated,
-    "associate.changed": AssociateChanged,
-    "associate.deleted": AssociateDeleted,
-    "chatsession.created": ChatSessionCreated,
-    "chatsession.message": ChatSessionMessage,
-    "chatsession.changed": ChatSessionChanged,
-    "contact.created": ContactCreated,
-    "contact.changed": ContactChanged,
-    "contact.deleted": ContactDeleted,
-    "contact.softdeleted": ContactSoftDeleted,
-    "document.created": DocumentCreated,
-    "document.changed": DocumentChanged,
-    "document.deleted": DocumentDeleted,
-    "document.edited": DocumentEdited,
-    "person.created": PersonCreated,
-    "person.changed": PersonChanged,
-    "person.softdeleted": PersonSoftDeleted,
-    "person.deleted": PersonDeleted,
-    "person.consented": PersonConsented,
-    "person.unconsented": PersonUnconsented,
-    "project.created": ProjectCreated,
-    "project.changed": ProjectChanged,
-    "project.deleted": ProjectDeleted,
-    "projectmember.created": ProjectMemberCreated,
-    "projectmember.changed": ProjectMemberChanged,
-    "projectmember.deleted": ProjectMemberDeleted,
-    "quote.approved": QuoteApproved,
-    "quote.rejected": QuoteRejected,
-    "quote.sent": QuoteSent,
-    "quote.ordered": QuoteOrdered,
-    "relation.created": RelationCreated,
-    "relation.changed": RelationChanged,
-    "relation.deleted": RelationDeleted,
-    "sale.created": SaleCreated,
-    "sale.changed": SaleChanged,
-    "sale.deleted": SaleDeleted,
-    "sale.sold": SaleSold,
-    "sale.lost": SaleLost,
-    "sale.completed": SaleCompleted,
-    "salestakeholder.created": SaleStakeholderCreated,
-    "salestakeholder.changed": SaleStakeholderChanged,
-    "salestakeholder.deleted": SaleStakeholderDeleted,
-    "ticket.created": TicketCreated,
-    "ticket.changed": TicketChanged,
-    "webhook.started": WebhookStarted,
-    "webhook.stopped": WebhookStopped,
-    "webhook.errors": WebhookErrors,
-}
+def _named(classes: dict[str, type[Event]]) -> Mapping[str, type[Event]]:
+    for name, cls in classes.items():
+        cls.event_name = name
+    return MappingProxyType(classes)
+
+
+#: Event name -> class, read-only. :func:`parse` uses it, then the list and
+#: extra-table rules; names it does not know parse to :class:`UnknownEvent`.
+EVENT_CLASSES = _named(
+    {
+        "test": TestEvent,
+        "activity.created": ActivityCreated,
+        "activity.changed": ActivityChanged,
+        "activity.deleted": ActivityDeleted,
+        "associate.created": AssociateCreated,
+        "associate.changed": AssociateChanged,
+        "associate.deleted": AssociateDeleted,
+        "chatsession.created": ChatSessionCreated,
+        "chatsession.message": ChatSessionMessage,
+        "chatsession.changed": ChatSessionChanged,
+        "contact.created": ContactCreated,
+        "contact.changed": ContactChanged,
+        "contact.deleted": ContactDeleted,
+        "contact.softdeleted": ContactSoftDeleted,
+        "document.created": DocumentCreated,
+        "document.changed": DocumentChanged,
+        "document.deleted": DocumentDeleted,
+        "document.edited": DocumentEdited,
+        "person.created": PersonCreated,
+        "person.changed": PersonChanged,
+        "person.softdeleted": PersonSoftDeleted,
+        "person.deleted": PersonDeleted,
+        "person.consented": PersonConsented,
+        "person.unconsented": PersonUnconsented,
+        "project.created": ProjectCreated,
+        "project.changed": ProjectChanged,
+        "project.deleted": ProjectDeleted,
+        "projectmember.created": ProjectMemberCreated,
+        "projectmember.changed": ProjectMemberChanged,
+        "projectmember.deleted": ProjectMemberDeleted,
+        "quote.approved": QuoteApproved,
+        "quote.rejected": QuoteRejected,
+        "quote.sent": QuoteSent,
+        "quote.ordered": QuoteOrdered,
+        "relation.created": RelationCreated,
+        "relation.changed": RelationChanged,
+        "relation.deleted": RelationDeleted,
+        "sale.created": SaleCreated,
+        "sale.changed": SaleChanged,
+        "sale.deleted": SaleDeleted,
+        "sale.sold": SaleSold,
+        "sale.lost": SaleLost,
+        "sale.completed": SaleCompleted,
+        "salestakeholder.created": SaleStakeholderCreated,
+        "salestakeholder.changed": SaleStakeholderChanged,
+        "salestakeholder.deleted": SaleStakeholderDeleted,
+        "ticket.created": TicketCreated,
+        "ticket.changed": TicketChanged,
+        "webhook.started": WebhookStarted,
+        "webhook.stopped": WebhookStopped,
+        "webhook.errors": WebhookErrors,
+    }
+)
 #: Verb -> class for list.<name|id>.<verb> event names.
-LIST_ITEM_CLASSES: Mapping[str, type[ListItemEvent]] = {
-    "created": ListItemCreated,
-    "changed": ListItemChanged,
-    "softdeleted": ListItemSoftDeleted,
-}
+LIST_ITEM_CLASSES: Mapping[str, type[ListItemEvent]] = MappingProxyType(
+    {
+        "created": ListItemCreated,
+        "changed": ListItemChanged,
+        "softdeleted": ListItemSoftDeleted,
+    }
+)
 #: Verb -> class for y_<table>.<verb> event names.
-EXTRA_TABLE_CLASSES: Mapping[str, type[ExtraTableEvent]] = {
-    "created": ExtraTableCreated,
-    "changed": ExtraTableChanged,
-    "deleted": ExtraTableDeleted,
-}
+EXTRA_TABLE_CLASSES: Mapping[str, type[ExtraTableEvent]] = MappingProxyType(
+    {
+        "created": ExtraTableCreated,
+        "changed": ExtraTableChanged,
+        "deleted": ExtraTableDeleted,
+    }
+)

@@ -1,33 +1,70 @@
 """parse(): a notification body -> the typed event for its name."""
 
+import functools
 import json
 import math
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, NamedTuple
 
-from ._converter import structure, structure_exact
 from ._events import Event, UnknownEvent
-from ._generated_events import EVENT_CLASSES, EXTRA_TABLE_CLASSES, LIST_ITEM_CLASSES
+from ._verify import Secrets, verify
 from .exceptions import PayloadError
 
-__all__ = ["event_class", "parse"]
+if TYPE_CHECKING:
+    from ._generated_events import ExtraTableEvent, ListItemEvent
+
+__all__ = ["event_class", "parse", "verify_and_parse"]
+
+
+class _Engine(NamedTuple):
+    """What parsing needs beyond the standard library: the converter and the name tables."""
+
+    structure: Callable[[Mapping[str, object], type[Event]], Event]
+    structure_exact: Callable[[object, type[Event]], Event | None]
+    fixed: Mapping[str, type[Event]]
+    list_items: Mapping[str, type["ListItemEvent"]]
+    extra_tables: Mapping[str, type["ExtraTableEvent"]]
+
+
+@functools.cache
+def _engine() -> _Engine:
+    """The engine, made on the first parse rather than when the package is imported: cattrs
+    and the ~140 event classes are most of what importing the package would cost, and a
+    program may import it without parsing (a command-line tool, a test run, a worker that
+    only reads its inbox at first)."""
+    from . import _converter  # noqa: PLC0415  # see the docstring
+    from . import _generated_events as made  # noqa: PLC0415  # see the docstring
+
+    return _Engine(
+        _converter.structure,
+        _converter.structure_exact,
+        made.EVENT_CLASSES,
+        made.LIST_ITEM_CLASSES,
+        made.EXTRA_TABLE_CLASSES,
+    )
 
 
 def event_class(name: str) -> type[Event]:
     """The class :func:`parse` uses for an event named *name*.
 
-    Fixed names come from :data:`EVENT_CLASSES`. Two families have names no table can
-    hold: list events ``list.<name|id>.<verb>`` (three segments) and extra-table events
-    ``y_<table>.<verb>`` (SuperOffice names every extra table ``y_...``). Anything else,
-    including a known family with an unknown verb, is an :class:`UnknownEvent`.
+    Fixed names come from :data:`~superoffice_webhooks.events.EVENT_CLASSES`. Two families
+    have names no table can hold: list events ``list.<name|id>.<verb>`` (three segments)
+    and extra-table events ``y_<table>.<verb>`` (SuperOffice names every extra table
+    ``y_...``). Anything else, including a known family with an unknown verb, is an
+    :class:`~superoffice_webhooks.events.UnknownEvent`.
     """
-    cls = EVENT_CLASSES.get(name)
+    return _class_in(_engine(), name)
+
+
+def _class_in(engine: _Engine, name: str) -> type[Event]:
+    cls = engine.fixed.get(name)
     if cls is not None:
         return cls
     head, _, verb = name.rpartition(".")
     if head.startswith("list.") and head.count(".") == 1 and len(head) > len("list."):
-        return LIST_ITEM_CLASSES.get(verb, UnknownEvent)
+        return engine.list_items.get(verb, UnknownEvent)
     if head.startswith("y_") and len(head) > len("y_") and "." not in head:
-        return EXTRA_TABLE_CLASSES.get(verb, UnknownEvent)
+        return engine.extra_tables.get(verb, UnknownEvent)
     return UnknownEvent
 
 
@@ -78,9 +115,10 @@ def parse(body: bytes | str | Mapping[str, object]) -> Event:
     """Parse a notification body into its typed event.
 
     *body* is the raw body (bytes or str) or an already decoded JSON object. The
-    class is chosen by the body's ``Event`` name: :data:`EVENT_CLASSES`, then list
+    class is chosen by the body's ``Event`` name:
+    :data:`~superoffice_webhooks.events.EVENT_CLASSES`, then list
     (``list.<name|id>.<verb>``) and extra-table (``y_<table>.<verb>``) names; names this
-    version does not know give an :class:`UnknownEvent`. Parsing does not verify: call
+    version does not know give an :class:`~superoffice_webhooks.events.UnknownEvent`. Parsing does not verify: call
     :func:`~superoffice_webhooks.verify` first, or use
     :func:`~superoffice_webhooks.verify_and_parse`.
 
@@ -108,7 +146,8 @@ def parse(body: bytes | str | Mapping[str, object]) -> Event:
         reason = "must be a string" if "Event" in data else "is required but missing"
         msg = f"Invalid SuperOffice payload: Event {reason}."
         raise PayloadError(msg, field="Event")
-    return structure(data, event_class(name))
+    engine = _engine()
+    return engine.structure(data, _class_in(engine, name))
 
 
 def _parse_fast(body: bytes | str, loads: Callable[[bytes | str], object]) -> Event | None:
@@ -130,4 +169,16 @@ def _parse_fast(body: bytes | str, loads: Callable[[bytes | str], object]) -> Ev
     name = data.get("Event")
     if type(name) is not str:
         return None
-    return structure_exact(data, event_class(name))
+    engine = _engine()
+    return engine.structure_exact(data, _class_in(engine, name))
+
+
+def verify_and_parse(body: bytes | str, signature: str | None, secret: Secrets) -> Event:
+    """:func:`~superoffice_webhooks.verify` the body, then :func:`parse` it.
+
+    :raises ConfigurationError: the secret is empty or of the wrong type.
+    :raises VerificationError: the signature is missing or does not match.
+    :raises PayloadError: the verified body is not a valid notification.
+    """
+    verify(body, signature, secret)
+    return parse(body)

@@ -20,7 +20,9 @@ __all__ = [
     "verify",
 ]
 
+#: A webhook secret, as text or bytes.
 Secret = str | bytes
+#: One secret, or several (during a rotation, every one is tried).
 Secrets = Secret | Sequence[Secret]
 
 #: 32 bytes of HMAC-SHA256 in padded standard base64: 43 characters and one "=".

@@ -57,8 +57,8 @@ if TYPE_CHECKING:
 
     from superoffice_webhooks._dispatch import Dispatcher, DispatchResult
     from superoffice_webhooks._events import Event
-    from superoffice_webhooks._receiver import FailureHook
     from superoffice_webhooks.inbox import Entry
+    from superoffice_webhooks.typing import FailureHook
 
 __all__ = ["DEFAULT_TASK_NAME", "CeleryHandoff"]
 

@@ -1,0 +1,1 @@
+"""Writes the event classes and the typed ``on()`` from the event catalogue (not shipped)."""

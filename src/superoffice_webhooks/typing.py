@@ -1,0 +1,23 @@
+"""The types of the callables and values you hand to a :class:`~superoffice_webhooks.Receiver`
+or a :class:`~superoffice_webhooks.Worker`, to annotate your own code with.
+
+>>> from superoffice_webhooks.typing import SecretResolver
+"""
+
+from collections.abc import Awaitable, Callable
+
+from ._events import Event
+from ._verify import Secret, Secrets
+from .exceptions import HandlerError, PayloadError
+
+__all__ = ["FailureHook", "InvalidPayloadHook", "Secret", "SecretResolver", "Secrets", "SyncRunner"]
+
+#: ``(context_identifier, webhook_name) -> secret | [secrets] | None``, sync or async.
+SecretResolver = Callable[[str, str], Secrets | Awaitable[Secrets | None] | None]
+#: ``(event, error) -> None``, sync or async: told about every handler failure.
+FailureHook = Callable[[Event, HandlerError], object]
+#: ``(body, error) -> None``, sync or async: given each verified body that
+#: :func:`~superoffice_webhooks.parse` refused.
+InvalidPayloadHook = Callable[[bytes, PayloadError], object]
+#: Runs a function of no arguments off the event loop: ``asyncio.to_thread`` and the like.
+SyncRunner = Callable[[Callable[[], object]], Awaitable[object]]
