@@ -61,12 +61,18 @@ _NOTIFICATION_SCHEMA: dict[str, Any] = {
 
 #: The answers the route gives, for the OpenAPI schema (see the status policy).
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "Handled, a duplicate, a test ping, or no handler for the event."},
-    400: {"description": "The signed body is not a valid notification, or was read before."},
+    200: {
+        "description": "Handled, recorded in the inbox, a duplicate, a test ping, no handler "
+        "for the event, or a signed body that cannot be read and was kept."
+    },
+    400: {
+        "description": "The body is not a valid notification (and was not kept), or was read before."
+    },
     401: {"description": "The signature is missing or wrong, or the tenant is unknown."},
     409: {"description": "Another delivery of this EventId is running its handlers."},
     413: {"description": "The body is larger than the receiver's max_body_size."},
     500: {"description": "A handler raised; SuperOffice will retry."},
+    503: {"description": "The inbox could not record the event; SuperOffice will retry."},
 }
 
 _OPENAPI_EXTRA: dict[str, Any] = {
@@ -155,7 +161,8 @@ class SuperOfficeEvent:
     Whenever the receiver would answer by itself, the route does not run and
     ``HTTPException`` carries the receiver's status and reason: 413, 401,
     400 (also for a body something read first), and 200 for SuperOffice's ``test``
-    ping. No handlers are dispatched: your route is the handler.
+    ping and for a signed body that cannot be read (kept by the receiver's
+    ``on_invalid_payload``). No handlers are dispatched: your route is the handler.
     """
 
     def __init__(self, receiver: Receiver | None = None, **receiver_options: Any) -> None:
