@@ -9,7 +9,7 @@ describer meets the cattrs error shapes that valid and invalid payloads do not p
 from __future__ import annotations
 
 from collections.abc import Mapping  # noqa: TC003  # attrs.resolve_types reads it at runtime
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
@@ -18,7 +18,7 @@ import pytest
 from cattrs.errors import AttributeValidationNote, ClassValidationError
 
 from conftest import example, example_json
-from superoffice_webhooks import PayloadError, PersonCreated, UnknownEvent, parse
+from superoffice_webhooks import PayloadError, PersonCreated, PersonFieldValues, UnknownEvent, parse
 from superoffice_webhooks._converter import (
     _describe,
     _factory,
@@ -449,8 +449,8 @@ def test_wire_names_of_fields_without_one_are_their_attribute_names() -> None:
     assert _wire_name(PersonCreated, "primary_key") == ("PrimaryKey", None)
 
 
-def test_a_class_that_says_nothing_omits_empty_optional_keys_like_events() -> None:
-    """Without ``_omit_none_on_wire`` a class omits empty optional keys on the way out."""
+def test_a_class_without_values_as_sent_omits_empty_optional_keys_like_events() -> None:
+    """A class that keeps no values as sent omits empty optional keys on the way out."""
 
     @attrs.frozen(kw_only=True)
     class Plain:
@@ -463,12 +463,20 @@ def test_a_class_that_says_nothing_omits_empty_optional_keys_like_events() -> No
     assert unstructure(Plain(number=1, note="n")) == {"Number": 1, "Note": "n"}
 
 
-def test_utc_is_written_as_z_and_other_offsets_as_sent() -> None:
-    """Dates go back on the wire with ``Z`` for UTC and any other offset as it was."""
+def test_utc_is_written_as_z_and_other_offsets_as_they_are() -> None:
+    """Changed dates go on the wire with ``Z`` for UTC and any other offset as it is."""
     event = parse(example("person.created"))
-    written = event.to_dict()
-    assert written["Timestamp"] == "2018-04-24T08:01:15.850693Z"
-    assert written["FieldValues"]["updated"] == "2025-05-14T14:43:04.383290+02:00"  # type: ignore[index]
+    assert isinstance(event.field_values, PersonFieldValues)
+    assert event.field_values.updated is not None
+    later = timedelta(microseconds=1)
+    changed = attrs.evolve(
+        event,
+        timestamp=event.timestamp + later,
+        field_values=attrs.evolve(event.field_values, updated=event.field_values.updated + later),
+    )
+    written = changed.to_dict()
+    assert written["Timestamp"] == "2018-04-24T08:01:15.850694Z"
+    assert written["FieldValues"]["updated"] == "2025-05-14T14:43:04.383291+02:00"  # type: ignore[index]
 
 
 #: 0001-01-01T00:00:00 with a fraction of zero or any offset is "not set".

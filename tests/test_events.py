@@ -60,6 +60,8 @@ PERSON_CLASSES: list[type[PersonEvent]] = [
     PersonUnconsented,
 ]
 NO_EVENT_ID = "sale.deleted.reference-index"
+#: The EventId of the person.created example.
+EVENT_ID = "576086e3-5261-426b-a84b-26ca7f5b65e8"
 PARSEABLE_EXAMPLES = [n for n in example_names() if n != NO_EVENT_ID]
 #: Every documented example, sent under a name no class knows (a custom event, an
 #: unknown verb of a known entity or family): each must parse to UnknownEvent losslessly.
@@ -444,11 +446,181 @@ def test_to_dict_uses_wire_names_and_json_types() -> None:
     assert utc_from_text(out["Timestamp"]) == utc_from_text(str(data["Timestamp"]))
     fv = out["FieldValues"]
     assert isinstance(fv, dict)
-    assert fv["DeletedDate"] is None
     documented = data["FieldValues"]
+    assert isinstance(documented, dict)
+    assert fv["DeletedDate"] == documented["DeletedDate"] == "0001-01-01T00:00:00"
     assert isinstance(documented, dict)
     assert fv["contact_id"] == documented["contact_id"]
     assert fv["activeInterests"] == documented["activeInterests"]
+
+
+# --- the wire form as sent -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PARSEABLE_EXAMPLES)
+def test_every_example_comes_back_as_sent(name: str) -> None:
+    """to_json() gives back the JSON SuperOffice sent, key order aside, for every example."""
+    assert json.loads(parse(example(name)).to_json()) == json.loads(example(name))
+
+
+def test_keys_not_sent_stay_out_and_nulls_stay_in() -> None:
+    """Only the keys sent are written: a key sent as null comes back as null."""
+    values = {"contact_id": 7, "updated": None, "DeletedDate": "0001-01-01T00:00:00"}
+    data = {**example_json("person.created"), "Entity": None, "FieldValues": values}
+    assert parse(json.dumps(data)).to_dict() == data
+    del data["Entity"]
+    data["FieldValues"] = {"contact_id": 7}
+    assert parse(json.dumps(data)).to_dict() == data
+
+
+def test_extra_table_values_come_back_encoded() -> None:
+    """Extra-table columns are typed when read and written back in their [I:]/[DT:] form."""
+    event = parse(example("y_table.created"))
+    assert isinstance(event.field_values, sow.ExtraTableFieldValues)
+    assert event.field_values.id == 6
+    assert event.field_values.dbi_last_modified is None
+    values = event.to_dict()["FieldValues"]
+    assert isinstance(values, dict)
+    assert values["id"] == "[I:6]"
+    assert values["dbi_last_modified"] == "[DT:01/01/0001 00:00:00.0000000]"
+
+
+def test_guid_case_and_timestamp_offset_come_back_as_sent() -> None:
+    """An upper-case EventId and a Timestamp with an offset are written as they came."""
+    text = "2018-04-24T10:01:15.8506935+02:00"
+    body = body_with("person.created", EventId=EVENT_ID.upper(), Timestamp=text)
+    event = parse(body)
+    assert event.event_id == UUID(EVENT_ID)
+    assert event.timestamp == datetime(2018, 4, 24, 8, 1, 15, 850693, tzinfo=UTC)
+    assert (event.to_dict()["EventId"], event.to_dict()["Timestamp"]) == (EVENT_ID.upper(), text)
+
+
+def test_values_as_sent_are_not_part_of_equality() -> None:
+    """Events that differ only in digits beyond the microsecond are equal, hash alike, show alike."""
+    first = parse(body_with("test", Timestamp="2018-04-24T08:52:59.0005158Z"))
+    second = parse(body_with("test", Timestamp="2018-04-24T08:52:59.0005150Z"))
+    assert first == second
+    assert hash(first) == hash(second)
+    assert repr(first) == repr(second)
+    assert "0005158" not in repr(first)
+    assert first.to_json() != second.to_json()
+
+
+def test_changed_values_are_written_as_they_are_now() -> None:
+    """A value changed with attrs.evolve is written in plain JSON; the others as sent."""
+    event = parse(example("y_table.created"))
+    values = event.field_values
+    assert isinstance(values, sow.ExtraTableFieldValues)
+    changed = attrs.evolve(event, field_values=attrs.evolve(values, id=7, last_changed=None))
+    written = changed.to_dict()["FieldValues"]
+    assert isinstance(written, dict)
+    assert written["id"] == 7
+    assert "last_changed" not in written  # None, like a key that was not sent
+    assert written["dbi_agent_id"] == "[I:-1]"
+    assert written["dbi_last_modified"] == "[DT:01/01/0001 00:00:00.0000000]"
+    assert parse(changed.to_json()) == changed
+
+
+def test_a_date_moved_to_another_offset_is_written_at_its_offset() -> None:
+    """The same instant at another offset is not the value sent: it is written as it is."""
+    event = parse(example("person.created"))
+    values = event.field_values
+    assert isinstance(values, PersonFieldValues)
+    assert values.updated is not None
+    in_utc = values.updated.astimezone(UTC)
+    changed = attrs.evolve(event, field_values=attrs.evolve(values, updated=in_utc))
+    written = changed.to_dict()["FieldValues"]
+    assert isinstance(written, dict)
+    assert written["updated"] == "2025-05-14T12:43:04.383290Z"
+
+
+_FRACTION_DIGITS = st.integers(min_value=5, max_value=7)
+_OFFSETS = st.sampled_from(["Z", "+02:00", "-05:30", "+00:00"])
+#: Naive bounds, as hypothesis wants them; the dates drawn are naive unless a zone is given.
+_FROM, _TO = datetime(1900, 1, 1), datetime(2100, 1, 1)  # noqa: DTZ001
+_INSTANTS = st.datetimes(min_value=_FROM, max_value=_TO)
+
+
+def _dotnet_text(moment: datetime, digits: int, ticks: int, offset: str) -> str:
+    """*moment* as .NET writes it, with *digits* fractional digits taken from *ticks*."""
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{ticks:07d}"[: 20 + digits] + offset
+
+
+@settings(max_examples=examples(200), suppress_health_check=[HealthCheck.too_slow])
+@given(
+    moment=_INSTANTS,
+    digits=_FRACTION_DIGITS,
+    ticks=st.integers(min_value=0, max_value=9_999_999),
+    offset=_OFFSETS,
+    naive=st.booleans(),
+)
+def test_property_dates_keep_all_their_fractional_digits(
+    moment: datetime, digits: int, ticks: int, offset: str, naive: bool
+) -> None:
+    """Timestamps and FieldValues dates with 5 to 7 fractional digits come back digit for digit."""
+    timestamp = _dotnet_text(moment, digits, ticks, offset)
+    updated = _dotnet_text(moment, digits, ticks, "" if naive else offset)
+    data = example_json("person.created")
+    data["Timestamp"] = timestamp
+    data["FieldValues"] = {**person_field_values(), "updated": updated}
+    event = parse(json.dumps(data))
+    written = event.to_dict()
+    assert written["Timestamp"] == timestamp
+    assert written["FieldValues"]["updated"] == updated  # type: ignore[index]
+    assert json.loads(event.to_json()) == data
+    assert parse(event.to_json()) == event
+
+
+_EVOLVED_DATES = st.none() | st.datetimes(
+    min_value=_FROM,
+    max_value=_TO,
+    timezones=st.none() | st.sampled_from([UTC, timezone(timedelta(hours=2))]),
+)
+
+
+@settings(max_examples=examples(200), suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(["person.created", "sale.created", "y_table.created", "relation.created"]),
+    timestamp=st.datetimes(min_value=_FROM, max_value=_TO, timezones=st.just(UTC)),
+    date=_EVOLVED_DATES,
+    number=st.none() | st.integers(min_value=-(2**31), max_value=2**31),
+    data=st.data(),
+)
+def test_property_evolved_events_write_their_new_values(
+    name: str,
+    timestamp: datetime,
+    date: datetime | None,
+    number: int | None,
+    data: st.DataObject,
+) -> None:
+    """An event changed with attrs.evolve reads back as the changed event; untouched keys as sent."""
+    event = parse(example(name))
+    values = event.field_values
+    assert isinstance(values, sow.FieldValues)
+    fields = {f.name: f for f in attrs.fields(type(values)) if "wire" in f.metadata}
+    dates = sorted(n for n, f in fields.items() if f.type == datetime | None)
+    numbers = sorted(n for n, f in fields.items() if f.type == int | None)
+    date_name, number_name = data.draw(st.sampled_from(dates)), data.draw(st.sampled_from(numbers))
+    changes: dict[str, Any] = {date_name: date, number_name: number}
+    changed = attrs.evolve(event, timestamp=timestamp, field_values=attrs.evolve(values, **changes))
+    assert parse(changed.to_json()) == changed
+    original, written = example_json(name), changed.to_dict()
+    touched = {"Timestamp", "FieldValues"}
+    assert {k: v for k, v in written.items() if k not in touched} == {
+        k: v for k, v in original.items() if k not in touched
+    }
+    sent = original["FieldValues"]
+    out = written["FieldValues"]
+    assert isinstance(sent, dict)
+    assert isinstance(out, dict)
+    touched = {
+        key
+        for f in (fields[date_name], fields[number_name])
+        for key in (f.metadata["wire"], *f.metadata.get("aliases", ()))
+    }
+    assert {k: v for k, v in out.items() if k not in touched} == {
+        k: v for k, v in sent.items() if k not in touched
+    }
 
 
 @pytest.mark.parametrize("name", ["person.created", "test", "sale.deleted"])

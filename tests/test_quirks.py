@@ -256,7 +256,7 @@ def test_chat_both_spellings_keeps_both() -> None:
     assert fv.extra == {"contactId": "99"}
     out = event.to_dict()["FieldValues"]
     assert isinstance(out, dict)
-    assert out["ContactId"] == 21
+    assert out["ContactId"] == "21"  # as sent
     assert out["contactId"] == "99"
 
 

@@ -2,7 +2,8 @@
 
 Every attrs class the converter handles names its wire key in field metadata
 (``_wire``); the converter owns the renaming both ways. Unknown keys are kept in the
-class's ``extra`` field and written back on the way out. A failure is re-raised by
+class's ``extra`` field and written back on the way out, and so are the values as sent
+that the fields cannot give back (``_wire.AS_SENT``). A failure is re-raised by
 :func:`structure` as a :class:`~superoffice_webhooks.PayloadError` that names the wire
 field. Classes are structured by the functions ``_fast`` generates, which fall back to
 the detailed hooks below for a body they do not take whole.
@@ -21,6 +22,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from ._fast import FastStructure
 from ._scalars import (
+    REWRITTEN,
     MismatchError,
     datetime_out,
     extra_mapping,
@@ -35,7 +37,7 @@ from ._scalars import (
     strict_str,
     timestamp,
 )
-from ._wire import ALIAS_NAMES, ALIASES, EXTRA, HOOK, WIRE, IdValues, RawMapping
+from ._wire import ALIAS_NAMES, ALIASES, AS_SENT, EXTRA, HOOK, WIRE, IdValues, RawMapping
 from .exceptions import PayloadError
 
 if TYPE_CHECKING:
@@ -45,9 +47,12 @@ __all__ = ["structure", "structure_exact", "unstructure"]
 
 T = TypeVar("T")
 
-#: The keys the detailed class hook hands cattrs the unknown keys and the aliases under.
+#: The keys the detailed class hook hands cattrs the unknown keys, the aliases and the
+#: values as sent under.
 _EXTRA_KEY = "\x00extra"
 _ALIASES_KEY = "\x00aliases"
+_AS_SENT_KEY = "\x00as sent"
+_HIDDEN_KEYS = {EXTRA: _EXTRA_KEY, ALIASES: _ALIASES_KEY, AS_SENT: _AS_SENT_KEY}
 
 
 # --- the converter -------------------------------------------------------------
@@ -81,15 +86,20 @@ converter.register_unstructure_hook_func(
 )
 
 
+def _field_hook(field: attrs.Attribute[object]) -> Callable[[object, object], object]:
+    """The hook that reads *field*: its own, or the converter's for its type."""
+    own: Callable[[object, object], object] | None = field.metadata.get(HOOK)
+    return own if own is not None else converter.get_structure_hook(field.type)
+
+
 def _class_structure(cls: type[T]) -> Callable[[object, object], T]:
     overrides = {}
     known: set[str] = set()
     aliases: dict[str, str] = {}  # alias -> wire name
     for field in attrs.fields(cls):  # type: ignore[arg-type]  # only called for attrs classes
-        if field.name == EXTRA:
-            overrides[EXTRA] = override(rename=_EXTRA_KEY)
-        elif field.name == ALIASES:
-            overrides[ALIASES] = override(rename=_ALIASES_KEY)
+        hidden = _HIDDEN_KEYS.get(field.name)
+        if hidden is not None:
+            overrides[field.name] = override(rename=hidden)
         else:
             name = field.metadata[WIRE]
             overrides[field.name] = override(rename=name, struct_hook=field.metadata.get(HOOK))
@@ -99,6 +109,8 @@ def _class_structure(cls: type[T]) -> Callable[[object, object], T]:
     build = make_dict_structure_fn(cls, converter, **overrides)  # type: ignore[arg-type]  # cattrs types **overrides loosely
     known_keys = frozenset(known)
     records_aliases = ALIASES in overrides
+    records = AS_SENT in overrides
+    rewritten = _rewritten(cls)
 
     def structure_class(value: object, _: object) -> T:
         if type(value) is not dict:
@@ -108,9 +120,30 @@ def _class_structure(cls: type[T]) -> Callable[[object, object], T]:
             value = {**value, _EXTRA_KEY: unknown}
             if records_aliases:
                 value[_ALIASES_KEY] = _rename_aliases(value, unknown, aliases)
+        if records:
+            value = {**value, _AS_SENT_KEY: _as_sent(value, rewritten, known_keys)}
         return build(value)
 
     return structure_class
+
+
+def _rewritten(cls: type) -> frozenset[str]:
+    """The wire names of the fields of *cls* whose hook rewrites what was sent."""
+    return frozenset(
+        field.metadata[WIRE]
+        for field in attrs.fields(cls)
+        if WIRE in field.metadata and _field_hook(field) in REWRITTEN
+    )
+
+
+def _as_sent(
+    value: Mapping[str, object], rewritten: frozenset[str], known: frozenset[str]
+) -> dict[str, object]:
+    """The values of *value* to keep as sent, as the generated functions keep them.
+
+    Those of the *rewritten* keys, and the *known* keys sent as ``null``.
+    """
+    return {k: v for k, v in value.items() if k in rewritten or (v is None and k in known)}
 
 
 def _rename_aliases(
@@ -126,27 +159,61 @@ def _rename_aliases(
     return frozenset(used)
 
 
+def _same(read: object, current: object) -> bool:
+    """Whether *read* is *current*: equal, of one type, and for dates at one offset."""
+    if type(read) is not type(current) or read != current:
+        return False
+    if isinstance(read, datetime) and isinstance(current, datetime):
+        return read.utcoffset() == current.utcoffset()
+    return True
+
+
+def _write_as_sent(
+    out: dict[str, object],
+    value: object,
+    readers: Mapping[str, tuple[str, Callable[[object, object], object], object]],
+) -> None:
+    """Put into *out* each value *value* keeps as sent that still reads as its field's value.
+
+    *readers* gives, by wire name, the field's name, its hook and its type.
+    """
+    as_sent: Mapping[str, object] = getattr(value, AS_SENT)
+    for key, sent in as_sent.items():
+        name, hook, tp = readers[key]
+        current = getattr(value, name)
+        # A null needs no reading (and nested classes have no hook of one value).
+        still = current is None if sent is None else _same(hook(sent, tp), current)
+        if still:
+            out[key] = sent
+
+
 def _class_unstructure(cls: type[T]) -> Callable[[T], dict[str, object]]:
-    # Events omit empty optional keys (state events have no Entity); field-value
-    # classes write every documented key, null when unknown, so no key is lost.
-    all_keys = not getattr(cls, "_omit_none_on_wire", True)
+    # A key whose value is its default (an optional key left empty) is written only if
+    # it was sent: as sent, if reading that gives the value the field holds now.
     overrides = {}
     wire_names: dict[str, str] = {}  # alias -> wire name
+    readers: dict[str, tuple[str, Callable[[object, object], object], object]] = {}
     for field in attrs.fields(cls):  # type: ignore[arg-type]  # only called for attrs classes
-        if field.name in (EXTRA, ALIASES):
+        if field.name in _HIDDEN_KEYS:
             overrides[field.name] = override(omit=True)
         else:
-            keep = all_keys or field.default is attrs.NOTHING
-            overrides[field.name] = override(rename=field.metadata[WIRE], omit_if_default=not keep)
+            name = field.metadata[WIRE]
+            keep = field.default is attrs.NOTHING
+            overrides[field.name] = override(rename=name, omit_if_default=not keep)
+            readers[name] = (field.name, _field_hook(field), field.type)
             for alias in field.metadata.get(ALIAS_NAMES, ()):
-                wire_names[alias] = field.metadata[WIRE]
+                wire_names[alias] = name
     build = make_dict_unstructure_fn(cls, converter, _cattrs_omit_if_default=True, **overrides)  # type: ignore[arg-type]  # as above
+    records = AS_SENT in overrides
 
     def unstructure_class(value: T) -> dict[str, object]:
         out = build(value)
+        if records:
+            _write_as_sent(out, value, readers)
         if wire_names:
             for alias in getattr(value, ALIASES):  # written back as they were sent
-                out[alias] = out.pop(wire_names[alias])
+                if wire_names[alias] in out:
+                    out[alias] = out.pop(wire_names[alias])
         extra: Mapping[str, object] = getattr(value, EXTRA)
         if extra:
             out.update(extra)

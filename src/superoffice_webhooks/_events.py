@@ -16,7 +16,16 @@ from uuid import UUID
 
 import attrs
 
-from ._wire import WIRE, IdValues, RawMapping, decode_culture_value, empty_extra, id_values, wire
+from ._wire import (
+    AS_SENT,
+    WIRE,
+    IdValues,
+    RawMapping,
+    decode_culture_value,
+    empty_extra,
+    id_values,
+    wire,
+)
 
 __all__ = [
     "DeletedValues",
@@ -37,11 +46,17 @@ def _extra_field() -> Mapping[str, object]:
     return attrs.field(factory=empty_extra, hash=False, kw_only=True)
 
 
+def _as_sent_field() -> Mapping[str, object]:
+    # Hidden bookkeeping for the wire form (see ``_wire.AS_SENT``): not compared, not
+    # hashed, not shown, and given to __init__ under its private name only.
+    return attrs.field(
+        factory=empty_extra, eq=False, hash=False, repr=False, kw_only=True, alias=AS_SENT
+    )
+
+
 @attrs.frozen(kw_only=True)
 class FieldValues:
     """Base of the typed ``FieldValues`` classes: keys it does not know land in ``extra``."""
-
-    _omit_none_on_wire: ClassVar[bool] = False
 
     #: Keys SuperOffice sent that this class does not declare, with their JSON values.
     extra: Mapping[str, object] = _extra_field()
@@ -50,6 +65,7 @@ class FieldValues:
     _wire_aliases: frozenset[str] = attrs.field(
         factory=frozenset, eq=False, hash=False, repr=False, kw_only=True, alias="_wire_aliases"
     )
+    _wire_as_sent: Mapping[str, object] = _as_sent_field()
 
 
 class DeletedValues(Mapping[str, int]):
@@ -105,7 +121,6 @@ class Event:
     snake_case versions of the wire names; :meth:`to_dict` gives the wire form back.
     """
 
-    _omit_none_on_wire: ClassVar[bool] = True
     #: The ``Event`` name this class stands for (``None`` for catch-all classes).
     event_name: ClassVar[str | None] = None
 
@@ -136,15 +151,21 @@ class Event:
     #: Top-level keys SuperOffice sent that this class does not declare (e.g. the
     #: webhook's custom Properties), with their JSON values.
     extra: Mapping[str, object] = _extra_field()
+    _wire_as_sent: Mapping[str, object] = _as_sent_field()
 
     def to_dict(self) -> dict[str, object]:
-        """The wire form: PascalCase keys and JSON types, so ``parse(e.to_dict()) == e``."""
+        """The wire form: the JSON object SuperOffice sent, so ``parse(e.to_dict()) == e``.
+
+        Values come back as they were sent (all fractional digits of a date, "not set"
+        dates, ``"[I:6]"``); keys that were not sent stay out. A value changed since
+        (``attrs.evolve``) is written in its plain JSON form.
+        """
         from ._converter import unstructure  # noqa: PLC0415  # models import no converter
 
         return unstructure(self)
 
     def to_json(self) -> str:
-        """The wire form as compact JSON text, so ``parse(e.to_json()) == e``."""
+        """The wire form (:meth:`to_dict`) as compact JSON text, so ``parse(e.to_json()) == e``."""
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 

@@ -26,6 +26,7 @@ import attrs
 
 from . import _scalars
 from ._scalars import (
+    REWRITTEN,
     MismatchError,
     opt_int,
     opt_raw_mapping,
@@ -34,7 +35,7 @@ from ._scalars import (
     strict_int,
     strict_str,
 )
-from ._wire import ALIAS_NAMES, ALIASES, EXTRA, HOOK, WIRE, empty_extra
+from ._wire import ALIAS_NAMES, ALIASES, AS_SENT, EXTRA, HOOK, WIRE, empty_extra
 
 __all__ = ["FastStructure"]
 
@@ -138,6 +139,7 @@ class FastStructure:
         body: list[str] = []
         values: list[tuple[attrs.Attribute[object], str]] = []
         has_extra = False
+        records = any(f.name == AS_SENT for f in fields)
         for i, field in enumerate(fields):
             if field.name == EXTRA:
                 has_extra = True
@@ -146,12 +148,25 @@ class FastStructure:
             if field.name == ALIASES:
                 values.append((field, "_NO_ALIASES"))
                 continue
+            if field.name == AS_SENT:
+                values.append((field, "(sent or _EMPTY)"))
+                continue
             key = field.metadata[WIRE]
             known.add(key)
             aliases.update(field.metadata.get(ALIAS_NAMES, ()))
             var = f"v{i}"
-            convert, null_is_none = self._convert(field, var, i, names)
-            body.extend(_read(key, var, field, convert, null_is_none=null_is_none, names=names))
+            convert, null_is_none = self._convert(field, var, i, names, records=records)
+            body.extend(
+                _read(
+                    key,
+                    var,
+                    field,
+                    convert,
+                    null_is_none=null_is_none,
+                    records=records,
+                    names=names,
+                )
+            )
             values.append((field, var))
         names["_known"] = frozenset(known)
         names["_aliases"] = frozenset(aliases)
@@ -159,6 +174,7 @@ class FastStructure:
             "def fast(o):",
             "    if type(o) is not dict:",
             "        raise _Decline",
+            *(["    sent = {}"] if records else []),
             "    if _known.issuperset(o):",
             "        extra = _EMPTY",
             "    else:",
@@ -189,11 +205,19 @@ class FastStructure:
         return names["fast"]  # type: ignore[return-value]  # defined by the exec above
 
     def _convert(
-        self, field: attrs.Attribute[object], var: str, i: int, names: dict[str, object]
+        self,
+        field: attrs.Attribute[object],
+        var: str,
+        i: int,
+        names: dict[str, object],
+        *,
+        records: bool,
     ) -> tuple[list[str], bool]:
         """The lines that check and convert *var*, the value of *field*.
 
-        And whether they turn ``null`` into ``None`` (then a missing key is the same).
+        And whether the field's reading turns ``null`` into ``None``: then the lines are
+        for a value other than ``null``, and a missing key is the same as ``null``. Where
+        *records*, a value its hook rewrites is kept as sent in ``sent``.
         """
         tp = field.type
         own = field.metadata.get(HOOK)
@@ -202,8 +226,6 @@ class FastStructure:
         nested = tp if isinstance(tp, type) and attrs.has(tp) else _optional_class(tp)
         if inline is not None and inline[0] is hook:
             check = f"type({var}) is not {inline[1].__name__}"
-            if tp == inline[1] | None:
-                check = f"{var} is not None and {check}"
             return [f"if {check}:", "    raise _Decline"], tp != inline[1]
         if hook is str_tuple:
             return [
@@ -222,15 +244,13 @@ class FastStructure:
             if inner is None:
                 raise _NoFastPathError
             names[f"_h{i}"] = inner
-            call = f"{var} = _h{i}({var})"
-            if nested is tp:
-                return [call], False
-            return [f"if {var} is not None:", f"    {call}"], True
+            return [f"{var} = _h{i}({var})"], nested is not tp
         if getattr(hook, "__module__", None) != _scalars.__name__:
             raise _NoFastPathError  # a hook that may refuse with another exception
         names[f"_h{i}"] = hook
         names[f"_t{i}"] = tp
-        return [f"{var} = _h{i}({var}, _t{i})"], _none_is_none(hook, tp)
+        keep = [f"sent[{field.metadata[WIRE]!r}] = {var}"] if records and hook in REWRITTEN else []
+        return [*keep, f"{var} = _h{i}({var}, _t{i})"], _none_is_none(hook, tp)
 
 
 def _build(
@@ -273,15 +293,22 @@ def _read(  # the parts of one field
     convert: list[str],
     *,
     null_is_none: bool,
+    records: bool,
     names: dict[str, object],
 ) -> list[str]:
-    """The lines that read *key* into *var*, with its default, and *convert* it."""
+    """The lines that read *key* into *var*, with its default, and *convert* it.
+
+    Where *records*, a key sent as ``null`` is noted in ``sent``.
+    """
     default = field.default
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]  # attrs.Factory is a class at runtime
         factory: Any = default
         if factory.takes_self:
             raise _NoFastPathError
         default = factory.factory()
+    if null_is_none:
+        noted = [f"elif {key!r} in o:", f"    sent[{key!r}] = None"] if records else []
+        convert = [f"if {var} is not None:", *("    " + line for line in convert), *noted]
     if default is attrs.NOTHING:
         return [
             f"{var} = o.get({key!r}, _MISSING)",
@@ -291,8 +318,6 @@ def _read(  # the parts of one field
         ]
     if default is None and null_is_none:
         # A missing key and an explicit null give the same value: one lookup.
-        if not convert[0].startswith(f"if {var} is not None"):
-            convert = [f"if {var} is not None:", *("    " + line for line in convert)]
         return [f"{var} = o.get({key!r})", *convert]
     names[f"_d{var}"] = default
     return [

@@ -19,6 +19,7 @@ from typing import TypeVar
 from uuid import UUID
 
 __all__ = [
+    "REWRITTEN",
     "MismatchError",
     "datetime_out",
     "decode_culture_value",
@@ -293,6 +294,15 @@ def opt_raw_mapping(value: object, _: object) -> Mapping[str, object] | None:
 
 def extra_mapping(value: object, _: object) -> Mapping[str, object]:
     return MappingProxyType(value)  # type: ignore[arg-type]  # built by the converter's class hook
+
+
+#: The hooks whose value is written back in another form than it was sent: all seven
+#: fractional digits of a .NET date become six, "0001-01-01T00:00:00" becomes None, a
+#: GUID's case is lost, "21" becomes 21 and "[I:6]" becomes 6. The converter keeps the JSON
+#: value as sent beside what they read, so that the wire form can give it back.
+REWRITTEN = frozenset(
+    {guid, timestamp, field_datetime, lenient_int, lenient_bool, encoded_int, encoded_datetime}
+)
 
 
 # --- unstructure hooks ---------------------------------------------------------

@@ -27,6 +27,7 @@ from ._scalars import (
 __all__ = [
     "ALIASES",
     "ALIAS_NAMES",
+    "AS_SENT",
     "EXTRA",
     "HOOK",
     "WIRE",
@@ -54,6 +55,10 @@ HOOK = "hook"
 EXTRA = "extra"
 #: Name of the hidden field recording which alias spellings a payload used.
 ALIASES = "_wire_aliases"
+#: Name of the hidden field holding, by wire name, the JSON values that the wire form
+#: cannot make again from the fields: values a hook rewrites (``_scalars.REWRITTEN``) and
+#: keys sent as ``null``.
+AS_SENT = "_wire_as_sent"
 
 #: Typed aliases the converter's hooks are registered for (compared by equality).
 IdValues = Mapping[str, int]
