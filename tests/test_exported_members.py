@@ -175,6 +175,7 @@ EXPECTED_EVENTS_API = EVENT_CLASS_NAMES | {
 }
 EXPECTED_TYPING_API = {
     "FailureHook",
+    "Headers",
     "InvalidPayloadHook",
     "Secret",
     "SecretResolver",

@@ -49,3 +49,15 @@ def app_factory(webhooks: SuperOfficeWebhooks) -> Flask:
 def app_factory_extension() -> SuperOfficeWebhooks:
     """The extension made without an app, for init_app; url=None routes nothing."""
     return SuperOfficeWebhooks(url=None, max_body_size=64 * 1024)
+
+
+def own_view(app: Flask) -> None:
+    """A view of the user's own passing Flask's request.headers to the receiver, as the quickstart does."""
+    from flask import request  # noqa: PLC0415  # as a view module would import it
+
+    receiver = sow.Receiver(secret=KEY)
+
+    @app.post("/superoffice/own")
+    def webhook() -> tuple[str, int]:
+        outcome = receiver.receive(request.get_data(), request.headers)
+        return outcome.reason, outcome.status

@@ -39,11 +39,16 @@ from .idempotency import (
     is_async_store,
 )
 from .inbox import DEFAULT_LEASE, DEFAULT_RETRY, Inbox, RetryPolicy
-from .typing import FailureHook, InvalidPayloadHook, SecretResolver, SyncRunner  # noqa: TC001  # the docs read them
+from .typing import (  # noqa: TC001  # the docs read them
+    FailureHook,
+    Headers,
+    InvalidPayloadHook,
+    SecretResolver,
+    SyncRunner,
+)
 
 if TYPE_CHECKING:
     import uuid
-    from collections.abc import Mapping
 
 
 T = TypeVar("T")
@@ -257,7 +262,7 @@ class Receiver:
         # The same store, typed for _deliver, which refuses async ones first.
         self._sync_store = cast("IdempotencyStore | None", self.store)
 
-    def receive(self, body: bytes, headers: Mapping[str, str]) -> Outcome:
+    def receive(self, body: bytes, headers: Headers) -> Outcome:
         """Verify, parse, record or claim, and dispatch one request with sync handlers.
 
         :raises ConfigurationError: misuse (a ``str`` body, an async handler, resolver,
@@ -271,7 +276,7 @@ class Receiver:
             return self._deliver(event)
         return self._record(self.delivery, event, raw)
 
-    async def areceive(self, body: bytes, headers: Mapping[str, str]) -> Outcome:
+    async def areceive(self, body: bytes, headers: Headers) -> Outcome:
         """Like :meth:`receive`, awaiting async handlers, resolvers, hooks and stores."""
         checked = await self._averified(body, headers)
         if not isinstance(checked, tuple):
@@ -281,7 +286,7 @@ class Receiver:
             return await self._adeliver(event)
         return await self._arecord(self.delivery, event, raw)
 
-    def accept(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
+    def accept(self, body: bytes, headers: Headers) -> Event | Outcome:
         """Verify and parse one request without dispatching it.
 
         Returns the event for your own code to handle, or the :class:`Outcome` to answer
@@ -297,7 +302,7 @@ class Receiver:
             return checked[0]
         return self._keep(checked) if isinstance(checked, _Invalid) else checked
 
-    async def aaccept(self, body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
+    async def aaccept(self, body: bytes, headers: Headers) -> Event | Outcome:
         """Like :meth:`accept`, awaiting an async secret resolver and invalid-payload hook."""
         checked = await self._averified(body, headers)
         if isinstance(checked, tuple):
@@ -306,7 +311,7 @@ class Receiver:
 
     # --- steps ----------------------------------------------------------------
 
-    def _verified(self, body: bytes, headers: Mapping[str, str]) -> _Checked:
+    def _verified(self, body: bytes, headers: Headers) -> _Checked:
         raw = self._raw(body)
         if isinstance(raw, Outcome):
             return raw
@@ -320,7 +325,7 @@ class Receiver:
         )
         return self._prepare(raw, headers, keys, tenant.data)
 
-    async def _averified(self, body: bytes, headers: Mapping[str, str]) -> _Checked:
+    async def _averified(self, body: bytes, headers: Headers) -> _Checked:
         raw = self._raw(body)
         if isinstance(raw, Outcome):
             return raw
@@ -484,7 +489,7 @@ class Receiver:
     def _prepare(
         self,
         raw: bytes,
-        headers: Mapping[str, str],
+        headers: Headers,
         keys: tuple[bytes, ...] | VerificationError | None,
         decoded: dict[str, object] | None = None,
     ) -> _Checked:
@@ -508,7 +513,7 @@ class Receiver:
         return event, raw
 
     def _check(
-        self, raw: bytes, headers: Mapping[str, str], keys: tuple[bytes, ...] | VerificationError
+        self, raw: bytes, headers: Headers, keys: tuple[bytes, ...] | VerificationError
     ) -> Outcome | None:
         """``None`` when *raw* verifies with *keys*, else the answer: 401, or 200 for a ping."""
         try:
@@ -543,7 +548,7 @@ class Receiver:
             )
         return None
 
-    def _unverified_ping(self, raw: bytes, headers: Mapping[str, str]) -> Outcome | None:
+    def _unverified_ping(self, raw: bytes, headers: Headers) -> Outcome | None:
         if (
             not self.ack_unverified_test
             or len(raw) > PING_SIZE_LIMIT
@@ -685,7 +690,7 @@ def _check_delivery_options(max_age: object, clock: object, on_failure: object) 
         raise ConfigurationError(msg)
 
 
-def header(headers: Mapping[str, str], name: str) -> str | None:
+def header(headers: Headers, name: str) -> str | None:
     """The value of the header field *name* (lower case), whatever the case of the keys.
 
     Adapters pass lower-case keys, and frameworks' header objects look up any case, so
@@ -778,7 +783,7 @@ class _Tenant(NamedTuple):
     data: dict[str, object]
 
 
-def _tenant(raw: bytes, headers: Mapping[str, str]) -> _Tenant | VerificationError:
+def _tenant(raw: bytes, headers: Headers) -> _Tenant | VerificationError:
     """The unverified (ContextIdentifier, WebhookName) to ask the resolver about."""
     try:
         signature_bytes(header(headers, SIGNATURE_HEADER))  # no resolver call for unsigned junk

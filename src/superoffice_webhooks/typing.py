@@ -4,13 +4,22 @@ or a :class:`~superoffice_webhooks.Worker`, to annotate your own code with.
 >>> from superoffice_webhooks.typing import SecretResolver
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol
 
 from ._events import Event
 from ._verify import Secret, Secrets
 from .exceptions import HandlerError, PayloadError
 
-__all__ = ["FailureHook", "InvalidPayloadHook", "Secret", "SecretResolver", "Secrets", "SyncRunner"]
+__all__ = [
+    "FailureHook",
+    "Headers",
+    "InvalidPayloadHook",
+    "Secret",
+    "SecretResolver",
+    "Secrets",
+    "SyncRunner",
+]
 
 #: ``(context_identifier, webhook_name) -> secret | [secrets] | None``, sync or async.
 SecretResolver = Callable[[str, str], Secrets | Awaitable[Secrets | None] | None]
@@ -21,3 +30,17 @@ FailureHook = Callable[[Event, HandlerError], object]
 InvalidPayloadHook = Callable[[bytes, PayloadError], object]
 #: Runs a function of no arguments off the event loop: ``asyncio.to_thread`` and the like.
 SyncRunner = Callable[[Callable[[], object]], Awaitable[object]]
+
+
+class Headers(Protocol):
+    """A request's headers as web frameworks give them: any mapping of names to values, or
+    an object with ``get`` and ``items`` (Werkzeug's ``Headers``, Django's
+    ``request.headers``). Names are looked up whatever their case."""
+
+    def get(self, key: str, /) -> str | None:
+        """The value of the header *key*, or ``None``."""
+        ...
+
+    def items(self) -> Iterable[tuple[str, str]]:
+        """Every header as ``(name, value)``."""
+        ...
