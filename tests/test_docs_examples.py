@@ -116,10 +116,11 @@ def namespace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[
         "dispatcher": sow.Dispatcher(),
     }
     yield names
-    for value in list(names.values()):  # workers the page started, inboxes it opened
+    for value in list(names.values()):  # workers the page started, then the inboxes
         if isinstance(value, sow.Worker):
             value.stop(timeout=10)
-        elif isinstance(value, SQLiteInbox):
+    for value in list(names.values()):
+        if isinstance(value, SQLiteInbox):
             value.close()
     for value in list(names.values()):  # the handlers the page registered with @sow.on
         if callable(value):

@@ -428,3 +428,29 @@ def _waiting(thread: threading.Thread) -> bool:
     """Whether *thread* is blocked (here: on the opening lock)."""
     frame = sys._current_frames().get(thread.ident or 0)
     return frame is not None and frame.f_code.co_name == "_connection"
+
+
+def test_close_waits_for_a_transaction_of_another_thread(tmp_path: Path, clock: Clock) -> None:
+    """close() while another thread is inside a transaction lets it commit, then closes."""
+    inbox = SQLiteInbox(tmp_path / "inbox.sqlite3", clock=clock)
+    inside = threading.Event()
+    errors: list[BaseException] = []
+
+    def hold() -> None:
+        try:
+            with inbox._file.transaction() as db:
+                db.execute("SELECT count(*) FROM superoffice_webhooks_inbox")
+                inside.set()
+                time.sleep(0.2)  # close() is called meanwhile
+        except BaseException as exc:  # noqa: BLE001  # the assertion below reports it
+            errors.append(exc)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert inside.wait(10)
+    inbox.close()
+    thread.join(10)
+
+    assert errors == []
+    assert inbox.add(entry(clock)) is True  # the next call opens a new connection
+    inbox.close()

@@ -132,7 +132,12 @@ class SQLiteFile:
             yield db
 
     def close(self) -> None:
-        """Close this process's connection; the next call opens a new one."""
-        if self._pid == os.getpid():
-            self._db.close()
-            self._pid = 0
+        """Close this process's connection; the next call opens a new one.
+
+        A transaction of another thread finishes first: SQLite must not close a
+        connection while a call on it is running.
+        """
+        with self._lock:
+            if self._pid == os.getpid():
+                self._db.close()
+                self._pid = 0
