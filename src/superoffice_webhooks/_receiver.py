@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -855,12 +856,14 @@ def _completed(event: Event, *, held: bool) -> None:
 
 
 def _log(event: Event, outcome: Outcome) -> Outcome:
-    logger.debug(
-        "%s event %s (tenant %s): %s %s",
-        printable(event.event),
-        event.event_id,
-        printable(event.context_identifier),
-        outcome.status,
-        outcome.reason,
-    )
+    # Asked first: escaping the values for a record nobody reads is work on every request.
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s event %s (tenant %s): %s %s",
+            printable(event.event),
+            event.event_id,
+            printable(event.context_identifier),
+            outcome.status,
+            outcome.reason,
+        )
     return outcome
