@@ -14,7 +14,7 @@ the constant app's, which is what the server benchmark's ratios are made of, wit
 the load generator's noise.
 
 Two more runners in the same rounds measure what the adapter adds beyond the receiver:
-``receive`` calls our app's own receiver directly (``Receiver.areceive`` for ASGI,
+``receive`` calls our app's own receiver directly (``AsyncReceiver.areceive`` for ASGI,
 ``Receiver.receive`` for Flask) with the body and the header mapping the adapter would
 build; ``constant + receive`` answers one request with the constant app and then calls
 the receiver, in one call. The receiver is slower after a framework has handled a

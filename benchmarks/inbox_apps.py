@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from typing import Any
 
 import flask
 
@@ -37,11 +38,11 @@ INBOX_ENV = "SUPEROFFICE_WEBHOOKS_BENCH_INBOX"
 POLL = timedelta(milliseconds=20)
 
 
-def _inbox_receiver(dispatcher: sow.Dispatcher) -> sow.Receiver:
-    """A receiver recording in the SQLite inbox, and a started Worker thread draining it."""
+def _inbox_options(dispatcher: sow.Dispatcher) -> dict[str, Any]:
+    """Receiver options recording in the SQLite inbox, and a started Worker thread draining it."""
     inbox = SQLiteInbox(os.environ[INBOX_ENV])
     sow.Worker(inbox, dispatcher, poll_interval=POLL).start()
-    return sow.Receiver(secret=SECRET, dispatcher=dispatcher, inbox=inbox, run_handlers="worker")
+    return {"secret": SECRET, "dispatcher": dispatcher, "inbox": inbox, "run_handlers": "worker"}
 
 
 def asgi_memory() -> WebhookApp:
@@ -51,7 +52,7 @@ def asgi_memory() -> WebhookApp:
 
 def asgi_inbox() -> WebhookApp:
     """Our ASGI adapter, SQLite inbox, handlers in a Worker thread."""
-    return WebhookApp(_inbox_receiver(async_dispatcher))
+    return WebhookApp(sow.AsyncReceiver(**_inbox_options(async_dispatcher)))
 
 
 def _flask(receiver: sow.Receiver) -> flask.Flask:
@@ -67,4 +68,4 @@ def flask_memory() -> flask.Flask:
 
 def flask_inbox() -> flask.Flask:
     """Our Flask adapter, SQLite inbox, handlers in a Worker thread."""
-    return _flask(_inbox_receiver(noop_dispatcher()))
+    return _flask(sow.Receiver(**_inbox_options(noop_dispatcher())))

@@ -30,7 +30,7 @@ import flask
 import superoffice_webhooks as sow
 from superoffice_webhooks.contrib.asgi import Receive, Scope, Send, WebhookApp
 from superoffice_webhooks.contrib.flask import webhook_view
-from superoffice_webhooks.idempotency import MemoryStore
+from superoffice_webhooks.idempotency import AsyncMemoryStore, MemoryStore
 
 from .cases import bare_ok, noop_dispatcher
 from .payloads import SECRET
@@ -41,9 +41,12 @@ _KEY = SECRET.encode("utf-8")
 _SIGNATURE = b"x-superoffice-signature"
 
 
-def _options(dispatcher: sow.Dispatcher | None = None) -> dict[str, Any]:
+def _options(
+    dispatcher: sow.Dispatcher | None = None, *, for_async: bool = False
+) -> dict[str, Any]:
     """One no-op handler; every delivery of the repeated body handled anew."""
-    store = MemoryStore(ttl=timedelta(microseconds=1))
+    ttl = timedelta(microseconds=1)
+    store = AsyncMemoryStore(MemoryStore(ttl=ttl)) if for_async else MemoryStore(ttl=ttl)
     return {
         "secret": SECRET,
         "dispatcher": dispatcher or noop_dispatcher(),
@@ -60,9 +63,9 @@ async_dispatcher = sow.Dispatcher()
 async_dispatcher.on("person.created")(_async_noop)
 
 #: Our ASGI adapter, with an async no-op handler.
-asgi = WebhookApp(**_options(async_dispatcher))
+asgi = WebhookApp(**_options(async_dispatcher, for_async=True))
 #: Our ASGI adapter, with a sync no-op handler (run in a worker thread).
-asgi_sync_handler = WebhookApp(**_options())
+asgi_sync_handler = WebhookApp(**_options(for_async=True))
 
 
 def floor(body: bytes, signature: bytes) -> None:

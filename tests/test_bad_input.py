@@ -342,9 +342,17 @@ def joined(headers: Headers) -> dict[str, str]:
 
 
 def receiver() -> sow.Receiver:
+    return sow.Receiver(**_options())
+
+
+def async_receiver() -> sow.AsyncReceiver:
+    return sow.AsyncReceiver(**_options())
+
+
+def _options() -> dict[str, Any]:
     dispatcher = sow.Dispatcher()
     dispatcher.on_any(lambda event: None)
-    return sow.Receiver(secret=SECRET, dispatcher=dispatcher, max_body_size=LIMIT)
+    return {"secret": SECRET, "dispatcher": dispatcher, "max_body_size": LIMIT}
 
 
 def error_name(error: object) -> str:
@@ -424,7 +432,7 @@ def test_asgi(row: Row, records: list[logging.LogRecord]) -> None:
     raw = [
         (k.encode(), v if isinstance(v, bytes) else v.encode()) for k, v in row.headers(row.body)
     ]
-    with TestClient(WebhookApp(receiver())) as client:
+    with TestClient(WebhookApp(async_receiver())) as client:
         response = client.post("/", content=row.body, headers=raw)
     assert response.status_code == row.status
     assert_nothing_leaked(records, row, response.content)

@@ -15,6 +15,7 @@ import pytest
 import superoffice_webhooks as sow
 from conftest import SECRET, example, example_json
 from superoffice_webhooks import (
+    AsyncReceiver,
     ConfigurationError,
     Dispatcher,
     Event,
@@ -25,7 +26,13 @@ from superoffice_webhooks import (
     UnknownTenantError,
 )
 from superoffice_webhooks.contrib.redis import AsyncRedisStore
-from superoffice_webhooks.idempotency import AsyncSQLiteStore, ClaimState, MemoryStore, SQLiteStore
+from superoffice_webhooks.idempotency import (
+    AsyncMemoryStore,
+    AsyncSQLiteStore,
+    ClaimState,
+    MemoryStore,
+    SQLiteStore,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -256,16 +263,16 @@ def test_failing_hook_releases_the_claim_and_propagates(policy: str) -> None:
 
 
 def test_async_hook_in_receive_is_a_configuration_error() -> None:
-    """receive() refuses an async on_failure hook (and releases the claim)."""
+    """receive() refuses an async on_failure hook (and releases the claim); so do type checkers."""
 
     async def hook(event: Event, exc: HandlerError) -> None:
         pass
 
     calls = Calls(failures=1)
-    receiver = Receiver(secret=SECRET, dispatcher=calls.dispatcher, on_failure=hook)
+    receiver = Receiver(secret=SECRET, dispatcher=calls.dispatcher, on_failure=hook)  # type: ignore[arg-type]  # the misuse under test
     body = body_for()
 
-    with pytest.raises(ConfigurationError, match="areceive"):
+    with pytest.raises(ConfigurationError, match="Use an AsyncReceiver"):
         receiver.receive(body, signed(body))
     assert receiver.receive(body, signed(body)).status == 200
 
@@ -278,7 +285,7 @@ def test_areceive_awaits_async_hook_and_store(tmp_path: Path, closing: Closer) -
         told.append(event)
 
     calls = Calls(failures=1)
-    receiver = Receiver(
+    receiver = AsyncReceiver(
         secret=SECRET,
         dispatcher=calls.dispatcher,
         idempotency=closing(AsyncSQLiteStore(tmp_path / "claims.sqlite3")),
@@ -301,7 +308,7 @@ def test_areceive_with_async_redis_store(redis_url: str, redis_prefix: str) -> N
 
     async def deliveries() -> list[int]:
         store = AsyncRedisStore.from_url(redis_url, prefix=redis_prefix)
-        receiver = Receiver(secret=SECRET, dispatcher=calls.dispatcher, idempotency=store)
+        receiver = AsyncReceiver(secret=SECRET, dispatcher=calls.dispatcher, idempotency=store)
         try:
             return [(await receiver.areceive(body, signed(body))).status for _ in range(2)]
         finally:
@@ -311,14 +318,43 @@ def test_areceive_with_async_redis_store(redis_url: str, redis_prefix: str) -> N
     assert len(calls.events) == 1
 
 
-def test_async_store_in_receive_is_a_configuration_error(tmp_path: Path, closing: Closer) -> None:
-    """receive() with an async-only store raises ConfigurationError pointing to areceive."""
+def test_async_store_in_a_receiver_is_a_configuration_error(
+    tmp_path: Path, closing: Closer
+) -> None:
+    """A Receiver refuses an async store when it is made, pointing to AsyncReceiver."""
     store = closing(AsyncSQLiteStore(tmp_path / "c.sqlite3"))
-    receiver = Receiver(secret=SECRET, idempotency=store)
+
+    with pytest.raises(
+        ConfigurationError, match="AsyncSQLiteStore is an async store: give it to an AsyncReceiver"
+    ):
+        Receiver(secret=SECRET, idempotency=store)  # type: ignore[arg-type]  # the misuse under test
+
+
+def test_sync_store_in_an_async_receiver_is_a_configuration_error(
+    tmp_path: Path, closing: Closer
+) -> None:
+    """An AsyncReceiver refuses a sync store when it is made, naming the async stores."""
+    store = closing(SQLiteStore(tmp_path / "c.sqlite3"))
+
+    with pytest.raises(ConfigurationError, match=r"AsyncSQLiteStore.*not SQLiteStore"):
+        AsyncReceiver(secret=SECRET, idempotency=store)  # type: ignore[arg-type]  # the misuse under test
+
+
+def test_an_async_receiver_remembers_events_in_memory_by_default() -> None:
+    """An AsyncReceiver's default store is an AsyncMemoryStore: a duplicate is not handled again."""
+    calls = Calls()
+    receiver = AsyncReceiver(secret=SECRET, dispatcher=calls.dispatcher)
     body = body_for()
 
-    with pytest.raises(ConfigurationError, match="areceive"):
-        receiver.receive(body, signed(body))
+    async def twice() -> list[str]:
+        return [(await receiver.areceive(body, signed(body))).reason for _ in range(2)]
+
+    assert isinstance(receiver.store, AsyncMemoryStore)
+    assert asyncio.run(twice()) == [
+        "handled by 1 handler(s)",
+        "duplicate of an event already handled",
+    ]
+    assert len(calls.events) == 1
 
 
 @pytest.mark.parametrize("value", ["sqlite", 42, object()])
@@ -384,7 +420,7 @@ def test_areceive_refuses_an_unsigned_request_before_asking_the_resolver() -> No
         asked.append(tenant)
         return TENANTS[tenant]
 
-    receiver = Receiver(secret=resolve, dispatcher=Dispatcher())
+    receiver = AsyncReceiver(secret=resolve, dispatcher=Dispatcher())
     body = tenant_body("Cust1")
 
     outcome = asyncio.run(receiver.areceive(body, {}))
@@ -468,19 +504,31 @@ def test_resolver_errors_propagate() -> None:
         receiver.receive(body, signed(body, "s"))
 
 
+async def _resolve(tenant: str, webhook: str) -> str | None:
+    await asyncio.sleep(0)
+    return TENANTS.get(tenant)
+
+
 def test_async_resolver_with_areceive() -> None:
-    """areceive awaits an async resolver; receive refuses it with ConfigurationError."""
-
-    async def resolve(tenant: str, webhook: str) -> str | None:
-        await asyncio.sleep(0)
-        return TENANTS.get(tenant)
-
-    receiver = Receiver(secret=resolve, dispatcher=Dispatcher())
+    """An AsyncReceiver awaits an async resolver; a Receiver refuses it with ConfigurationError."""
     body = tenant_body("Cust2")
+    receiver = AsyncReceiver(secret=_resolve, dispatcher=Dispatcher())
+    sync_receiver = Receiver(secret=_resolve, dispatcher=Dispatcher())  # type: ignore[arg-type]  # the misuse under test
 
     assert asyncio.run(receiver.areceive(body, signed(body, TENANTS["Cust2"]))).status == 200
-    with pytest.raises(ConfigurationError, match="areceive"):
-        receiver.receive(body, signed(body, TENANTS["Cust2"]))
+    with pytest.raises(ConfigurationError, match="secret resolver is async"):
+        sync_receiver.receive(body, signed(body, TENANTS["Cust2"]))
+
+
+def test_sync_resolver_in_an_async_receiver_is_a_configuration_error() -> None:
+    """An AsyncReceiver refuses a sync resolver at its first request, saying to make it async."""
+    receiver = AsyncReceiver(secret=TENANTS.get, dispatcher=Dispatcher())  # type: ignore[arg-type]  # the misuse under test
+    body = tenant_body("Cust2")
+
+    with pytest.raises(
+        ConfigurationError, match="secret resolver of an AsyncReceiver must be async"
+    ):
+        asyncio.run(receiver.areceive(body, signed(body, TENANTS["Cust2"])))
 
 
 def test_resolver_unknown_tenant_still_acknowledges_the_test_ping() -> None:
@@ -637,33 +685,12 @@ def test_handoff_failure_releases_the_claim(tmp_path: Path, closing: Closer) -> 
 # --- areceive: hand-off, no store, sync hooks, expired claims -----------------------------
 
 
-def test_areceive_hands_off_with_a_sync_store(tmp_path: Path, closing: Closer) -> None:
-    """areceive hands the claimed event off (a sync SQLite store runs in a thread): 200, then 409."""
-    calls = Calls()
+def test_an_async_receiver_refuses_a_store_based_handoff(tmp_path: Path, closing: Closer) -> None:
+    """An AsyncReceiver hands events off only through an inbox; a store-based Handoff is refused."""
     handoff = ListHandoff(closing(SQLiteStore(tmp_path / "claims.sqlite3")))
-    receiver = Receiver(secret=SECRET, dispatcher=calls.dispatcher, handoff=handoff)
-    body = body_for()
 
-    async def twice() -> list[sow.Outcome]:
-        return [await receiver.areceive(body, signed(body)) for _ in range(2)]
-
-    first, second = asyncio.run(twice())
-
-    assert (first.status, first.reason) == (200, "queued for a background worker")
-    assert second.status == 409
-    assert calls.events == []
-    assert [event for event, _ in handoff.submitted] == [sow.parse(body)]
-
-
-def test_areceive_handoff_failure_releases_the_claim(tmp_path: Path, closing: Closer) -> None:
-    """In areceive too, a hand-off that cannot enqueue propagates and releases the claim."""
-    handoff = ListHandoff(closing(SQLiteStore(tmp_path / "claims.sqlite3")), down=True)
-    receiver = Receiver(secret=SECRET, handoff=handoff)
-    body = body_for()
-
-    with pytest.raises(ConnectionError, match="broker"):
-        asyncio.run(receiver.areceive(body, signed(body)))
-    assert handoff.store.claim(sow.parse(body).event_id, "retry") is ClaimState.CLAIMED
+    with pytest.raises(ConfigurationError, match="hands events off through an inbox"):
+        AsyncReceiver(secret=SECRET, handoff=handoff)  # type: ignore[arg-type]  # the misuse under test
 
 
 def test_a_handoff_brings_its_store(tmp_path: Path, closing: Closer) -> None:
@@ -675,15 +702,16 @@ def test_a_handoff_brings_its_store(tmp_path: Path, closing: Closer) -> None:
         Receiver(secret=SECRET, handoff=handoff, idempotency=MemoryStore())
 
 
-def test_areceive_without_a_store_calls_a_sync_hook() -> None:
-    """areceive with idempotency=None runs every delivery and calls a sync on_failure hook."""
+def test_areceive_without_a_store_awaits_the_hook() -> None:
+    """areceive with idempotency=None runs every delivery and awaits the on_failure hook."""
     told: list[Event] = []
     calls = Calls(failures=1)
-    receiver = Receiver(
-        secret=SECRET,
-        dispatcher=calls.dispatcher,
-        idempotency=None,
-        on_failure=lambda event, _exc: told.append(event),
+
+    async def hook(event: Event, _exc: HandlerError) -> None:
+        told.append(event)
+
+    receiver = AsyncReceiver(
+        secret=SECRET, dispatcher=calls.dispatcher, idempotency=None, on_failure=hook
     )
     body = body_for()
 
@@ -693,6 +721,24 @@ def test_areceive_without_a_store_calls_a_sync_hook() -> None:
     assert asyncio.run(three()) == [500, 200, 200]
     assert len(calls.events) == 3
     assert told == [sow.parse(body)]
+
+
+def test_sync_hook_in_an_async_receiver_is_a_configuration_error() -> None:
+    """An AsyncReceiver refuses a sync on_failure hook (and releases the claim)."""
+    calls = Calls(failures=1)
+    receiver = AsyncReceiver(
+        secret=SECRET,
+        dispatcher=calls.dispatcher,
+        on_failure=lambda _event, _exc: None,  # type: ignore[arg-type,return-value]  # the misuse under test
+    )
+    body = body_for()
+
+    with pytest.raises(
+        ConfigurationError, match="on_failure hook of an AsyncReceiver must be async"
+    ):
+        asyncio.run(receiver.areceive(body, signed(body)))
+    assert isinstance(receiver.store, AsyncMemoryStore)
+    assert receiver.store.sync.claim(sow.parse(body).event_id, "next") is ClaimState.CLAIMED
 
 
 class _Awaitable:
@@ -706,11 +752,13 @@ def test_hook_returning_an_awaitable_in_receive_is_a_configuration_error() -> No
     """receive() refuses an on_failure hook that returns any awaitable, not only a coroutine."""
     calls = Calls(failures=1)
     receiver = Receiver(
-        secret=SECRET, dispatcher=calls.dispatcher, on_failure=lambda _event, _exc: _Awaitable()
+        secret=SECRET,
+        dispatcher=calls.dispatcher,
+        on_failure=lambda _event, _exc: _Awaitable(),  # type: ignore[arg-type]  # the misuse under test
     )
     body = body_for()
 
-    with pytest.raises(ConfigurationError, match="areceive"):
+    with pytest.raises(ConfigurationError, match="Use an AsyncReceiver"):
         receiver.receive(body, signed(body))
 
 

@@ -360,7 +360,7 @@ def test_areceive_records_and_runs_with_async_handlers(inbox: Inbox) -> None:
     async def deleted(event: sow.PersonDeleted) -> None:
         raise RuntimeError("async handler broke")
 
-    receiver = sow.Receiver(secret=SECRET, dispatcher=dispatcher, inbox=inbox, retry=FAST)
+    receiver = sow.AsyncReceiver(secret=SECRET, dispatcher=dispatcher, inbox=inbox, retry=FAST)
     ok, failing = example("person.created"), example("person.deleted")
 
     async def run() -> list[sow.Outcome]:
@@ -382,11 +382,44 @@ def test_areceive_records_and_runs_with_async_handlers(inbox: Inbox) -> None:
     assert states == {"person.created": State.DONE, "person.deleted": State.PENDING}
 
 
+@pytest.mark.parametrize("hook_raises", [False, True], ids=["hook returns", "hook raises"])
+def test_an_async_receiver_awaits_its_hook_after_recording_a_failure(
+    hook_raises: bool,  # a parameter
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With an inbox, AsyncReceiver awaits on_failure once the failure is recorded; a raising hook is logged."""
+    dispatcher = sow.Dispatcher()
+    inbox = MemoryInbox()
+    told: list[tuple[State, str]] = []
+
+    @dispatcher.on("person.deleted")
+    def deleted(event: sow.PersonDeleted) -> None:
+        raise RuntimeError("handler broke")
+
+    async def hook(event: sow.Event, error: sow.HandlerError) -> None:
+        told.append((only(inbox).state, type(error.exceptions[0]).__name__))
+        if hook_raises:
+            raise LookupError("hook broke")
+
+    receiver = sow.AsyncReceiver(
+        secret=SECRET, dispatcher=dispatcher, inbox=inbox, retry=FAST, on_failure=hook
+    )
+    body = example("person.deleted")
+
+    outcome = asyncio.run(receiver.areceive(body, signed(body)))
+
+    assert (outcome.status, type(outcome.error)) == (200, sow.HandlerError)
+    assert told == [(State.PENDING, "RuntimeError")]
+    assert only(inbox).attempts == 1
+    raised = [r for r in caplog.records if "on_failure hook raised" in r.getMessage()]
+    assert len(raised) == (1 if hook_raises else 0)
+
+
 def test_areceive_answers_503_when_the_inbox_fails() -> None:
     """areceive gives 503 too when the inbox cannot record the event."""
     inbox = FlakyInbox()
     inbox.failures["add"] = 1
-    receiver = sow.Receiver(secret=SECRET, dispatcher=sow.Dispatcher(), inbox=inbox)
+    receiver = sow.AsyncReceiver(secret=SECRET, dispatcher=sow.Dispatcher(), inbox=inbox)
     body = example("person.created")
 
     outcome = asyncio.run(receiver.areceive(body, signed(body)))
@@ -397,7 +430,7 @@ def test_areceive_answers_503_when_the_inbox_fails() -> None:
 def test_areceive_in_worker_mode_records_only(tmp_path: Path) -> None:
     """areceive with run_handlers="worker" records the event in a thread and answers at once."""
     inbox = SQLiteInbox(tmp_path / "inbox.sqlite3")
-    receiver = sow.Receiver(
+    receiver = sow.AsyncReceiver(
         secret=SECRET, dispatcher=sow.Dispatcher(), inbox=inbox, run_handlers="worker"
     )
     body = example("person.created")
@@ -418,13 +451,14 @@ def test_an_interrupted_attempt_is_handed_back(inbox: Inbox) -> None:
         raise KeyboardInterrupt
 
     receiver = sow.Receiver(secret=SECRET, dispatcher=dispatcher, inbox=inbox)
+    async_receiver = sow.AsyncReceiver(secret=SECRET, dispatcher=dispatcher, inbox=inbox)
     body = example("person.created")
 
     with pytest.raises(KeyboardInterrupt):
         receiver.receive(body, signed(body))
     changed = fresh("person.changed")
     with pytest.raises(KeyboardInterrupt):
-        asyncio.run(receiver.areceive(changed, signed(changed)))
+        asyncio.run(async_receiver.areceive(changed, signed(changed)))
 
     assert {e.state for e in inbox.entries()} == {State.PENDING}
     assert all(e.next_attempt_at <= time.time() for e in inbox.entries())
@@ -569,21 +603,42 @@ def test_an_unreadable_body_goes_to_the_hook_without_an_inbox() -> None:
     assert [(b, e.field) for b, e in kept] == [(body, "PrimaryKey")]
 
 
-def test_an_async_hook_is_awaited_by_areceive_and_refused_by_receive() -> None:
-    """areceive awaits an async on_invalid_payload hook; receive() says to use areceive."""
+def test_an_async_hook_is_awaited_by_an_async_receiver_and_refused_by_a_receiver() -> None:
+    """An AsyncReceiver awaits an async on_invalid_payload hook; a Receiver says to use one."""
     kept: list[bytes] = []
 
     async def keep(body: bytes, error: PayloadError) -> None:
         kept.append(body)
 
-    receiver = sow.Receiver(secret=SECRET, dispatcher=sow.Dispatcher(), on_invalid_payload=keep)
+    receiver = sow.AsyncReceiver(
+        secret=SECRET, dispatcher=sow.Dispatcher(), on_invalid_payload=keep
+    )
+    sync_receiver = sow.Receiver(
+        secret=SECRET,
+        dispatcher=sow.Dispatcher(),
+        on_invalid_payload=keep,  # type: ignore[arg-type]  # the misuse under test
+    )
     body = body_with("person.created", PrimaryKey=None)
 
     assert asyncio.run(receiver.areceive(body, signed(body))).status == 200
     assert asyncio.run(receiver.aaccept(body, signed(body))).status == 200  # type: ignore[union-attr]  # an Outcome
     assert kept == [body, body]
-    with pytest.raises(ConfigurationError, match="areceive"):
-        receiver.receive(body, signed(body))
+    with pytest.raises(ConfigurationError, match="Use an AsyncReceiver"):
+        sync_receiver.receive(body, signed(body))
+
+
+def test_a_sync_hook_is_refused_by_an_async_receiver() -> None:
+    """An AsyncReceiver refuses a sync on_invalid_payload hook, saying to make it async."""
+    kept: list[bytes] = []
+    receiver = sow.AsyncReceiver(
+        secret=SECRET,
+        dispatcher=sow.Dispatcher(),
+        on_invalid_payload=lambda body, _error: kept.append(body),  # type: ignore[arg-type,return-value]  # the misuse under test
+    )
+    body = body_with("person.created", PrimaryKey=None)
+
+    with pytest.raises(ConfigurationError, match="on_invalid_payload hook of an AsyncReceiver"):
+        asyncio.run(receiver.areceive(body, signed(body)))
 
 
 @pytest.mark.parametrize("use_async", [False, True], ids=["receive", "areceive"])
@@ -594,18 +649,27 @@ def test_keeping_that_fails_answers_503(use_async: bool) -> None:  # a parameter
         msg = "disk full"
         raise OSError(msg)
 
+    async def abroken(body: bytes, error: PayloadError) -> None:
+        broken(body, error)
+
     inbox = FlakyInbox()
     inbox.failures["add"] = 1
     body = body_with("person.created", PrimaryKey=None)
-    receivers = [
-        sow.Receiver(secret=SECRET, dispatcher=sow.Dispatcher(), on_invalid_payload=broken),
-        sow.Receiver(secret=SECRET, dispatcher=sow.Dispatcher(), inbox=inbox),
+    options: list[dict[str, Any]] = [
+        {"on_invalid_payload": abroken if use_async else broken},
+        {"inbox": inbox},
     ]
-    for receiver in receivers:
+    for option in options:
         outcome = (
-            asyncio.run(receiver.areceive(body, signed(body)))
+            asyncio.run(
+                sow.AsyncReceiver(secret=SECRET, dispatcher=sow.Dispatcher(), **option).areceive(
+                    body, signed(body)
+                )
+            )
             if use_async
-            else receiver.receive(body, signed(body))
+            else sow.Receiver(secret=SECRET, dispatcher=sow.Dispatcher(), **option).receive(
+                body, signed(body)
+            )
         )
         assert (outcome.status, type(outcome.error)) == (503, InboxError)
         assert "keeping it failed" in outcome.reason
@@ -614,7 +678,7 @@ def test_keeping_that_fails_answers_503(use_async: bool) -> None:  # a parameter
 def test_areceive_keeps_an_unreadable_body_in_the_inbox(tmp_path: Path) -> None:
     """areceive records an unreadable verified body in the inbox too (in a thread for SQLite)."""
     inbox = SQLiteInbox(tmp_path / "inbox.sqlite3")
-    receiver = sow.Receiver(secret=SECRET, dispatcher=sow.Dispatcher(), inbox=inbox)
+    receiver = sow.AsyncReceiver(secret=SECRET, dispatcher=sow.Dispatcher(), inbox=inbox)
     body = body_with("person.created", PrimaryKey=None)
 
     assert asyncio.run(receiver.areceive(body, signed(body))).status == 200
@@ -844,7 +908,7 @@ def test_stop_finishes_the_running_event_and_leaves_the_rest() -> None:
 
 
 def test_run_sync_runs_the_inbox_calls_of_areceive(tmp_path: Path) -> None:
-    """Receiver(run_sync=...) runs the inbox's blocking calls as well as sync handlers."""
+    """AsyncReceiver(run_sync=...) runs the inbox's blocking calls as well as sync handlers."""
     ran: list[str] = []
 
     async def run_sync(function: Callable[[], object]) -> object:
@@ -853,7 +917,7 @@ def test_run_sync_runs_the_inbox_calls_of_areceive(tmp_path: Path) -> None:
 
     inbox = SQLiteInbox(tmp_path / "inbox.sqlite3")
     calls = Calls()
-    receiver = sow.Receiver(
+    receiver = sow.AsyncReceiver(
         secret=SECRET, dispatcher=calls.dispatcher, inbox=inbox, run_sync=run_sync
     )
     body = fresh("person.created")
@@ -966,7 +1030,9 @@ def test_an_async_hook_mistake_is_raised_not_answered() -> None:
         msg = "misconfigured"
         raise ConfigurationError(msg)
 
-    receiver = sow.Receiver(secret=SECRET, dispatcher=sow.Dispatcher(), on_invalid_payload=hook)
+    receiver = sow.AsyncReceiver(
+        secret=SECRET, dispatcher=sow.Dispatcher(), on_invalid_payload=hook
+    )
     body = body_with("person.created", PrimaryKey=None)
 
     with pytest.raises(ConfigurationError, match="misconfigured"):
@@ -999,7 +1065,7 @@ def test_an_event_loop_does_not_wait_for_a_renewal_in_flight(
         # Until the heartbeat is inside renew(): waited for in a thread, off the loop.
         await asyncio.to_thread(inbox.renewing.wait, 10)
 
-    receiver = sow.Receiver(
+    receiver = sow.AsyncReceiver(
         secret=SECRET, dispatcher=dispatcher, inbox=inbox, lease=timedelta(seconds=1)
     )
     body = fresh("person.created")

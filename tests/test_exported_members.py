@@ -14,6 +14,7 @@ import superoffice_webhooks
 from superoffice_webhooks import events, exceptions, typing
 
 EXPECTED_PUBLIC_API = {
+    "AsyncReceiver",
     "ConfigurationError",
     "DispatchResult",
     "Dispatcher",
@@ -174,6 +175,9 @@ EXPECTED_EVENTS_API = EVENT_CLASS_NAMES | {
     "WebhookState",
 }
 EXPECTED_TYPING_API = {
+    "AsyncFailureHook",
+    "AsyncInvalidPayloadHook",
+    "AsyncSecretResolver",
     "FailureHook",
     "Headers",
     "InvalidPayloadHook",
@@ -451,6 +455,7 @@ def test_idempotency_module_all() -> None:
         "DEFAULT_LEASE",
         "DEFAULT_TTL",
         "AsyncIdempotencyStore",
+        "AsyncMemoryStore",
         "AsyncSQLiteStore",
         "ClaimState",
         "IdempotencyStore",

@@ -79,7 +79,8 @@ def test_a_lone_surrogate_in_a_signed_event_name_never_gives_500() -> None:
     receiver = sow.Receiver(secret=SECRET, dispatcher=sow.Dispatcher(), idempotency=None)
 
     outcome = receiver.receive(body, signed(body))
-    response = TestClient(WebhookApp(receiver)).post("/", content=body, headers=signed(body))
+    async_receiver = sow.AsyncReceiver(secret=SECRET, dispatcher=sow.Dispatcher(), idempotency=None)
+    response = TestClient(WebhookApp(async_receiver)).post("/", content=body, headers=signed(body))
 
     assert outcome.status == 200
     assert outcome.reason == "no handler for custom.\\ud800event"

@@ -27,6 +27,7 @@ import superoffice_webhooks as sow
 SECRET = "framework secret"
 dispatcher = sow.Dispatcher()
 receiver = sow.Receiver(secret=SECRET, dispatcher=dispatcher)
+async_receiver = sow.AsyncReceiver(secret=SECRET, dispatcher=dispatcher)
 
 
 @dispatcher.on("person.consented")
@@ -75,7 +76,7 @@ app = FastAPI()
 
 @app.post("/superoffice")
 async def webhook(request: Request) -> Response:
-    outcome = await receiver.areceive(await request.body(), request.headers)
+    outcome = await async_receiver.areceive(await request.body(), request.headers)
     return Response(outcome.reason, status_code=outcome.status, media_type="text/plain")
 
 
@@ -140,7 +141,7 @@ def superoffice_webhook_app():
 ASGI_ADAPTER_APP = """
 from superoffice_webhooks.contrib.asgi import WebhookApp
 
-app = WebhookApp(receiver=receiver)
+app = WebhookApp(receiver=async_receiver)
 
 
 @pytest.fixture
@@ -382,7 +383,7 @@ app = FastAPI(lifespan=lifespan)
 
 @app.post("/superoffice")
 async def webhook(request: Request) -> Response:
-    outcome = await receiver.areceive(await request.body(), request.headers)
+    outcome = await async_receiver.areceive(await request.body(), request.headers)
     if outcome.status == 200:
         await request.state.redis.incr(os.environ["COUNTER"])
     log.append("request")

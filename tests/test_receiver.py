@@ -12,6 +12,7 @@ import pytest
 import superoffice_webhooks as sow
 from conftest import SECRET, example, example_json
 from superoffice_webhooks import (
+    AsyncReceiver,
     ConfigurationError,
     Dispatcher,
     Event,
@@ -584,7 +585,7 @@ def test_areceive_runs_async_handlers() -> None:
         got.append(e)
 
     body = example("person.created")
-    receiver = Receiver(secret=SECRET, dispatcher=d)
+    receiver = AsyncReceiver(secret=SECRET, dispatcher=d)
 
     outcome = asyncio.run(receiver.areceive(body, signed(body)))
 
@@ -601,7 +602,7 @@ def test_areceive_statuses() -> None:
     async def fail(e: Event) -> None:
         raise RuntimeError("async handler broke")
 
-    receiver = Receiver(secret=SECRET, dispatcher=d, max_body_size=4000)
+    receiver = AsyncReceiver(secret=SECRET, dispatcher=d, max_body_size=4000)
     ok = example("person.created")
     bad_json = ok[:-20]
     deleted = example("person.deleted")
@@ -636,7 +637,7 @@ def test_areceive_with_ack() -> None:
         raise RuntimeError("async handler broke")
 
     body = example("person.created")
-    receiver = Receiver(secret=SECRET, dispatcher=d, on_handler_error="ack")
+    receiver = AsyncReceiver(secret=SECRET, dispatcher=d, on_handler_error="ack")
 
     outcome = asyncio.run(receiver.areceive(body, signed(body)))
 

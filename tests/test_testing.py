@@ -398,8 +398,9 @@ def test_the_recorder_uses_the_default_dispatcher_by_default() -> None:
 # --- WebhookClient -----------------------------------------------------------------------
 
 
-def receiving_wsgi_app(receiver: sow.Receiver) -> Callable[..., Any]:
-    """A bare WSGI app: raw body and headers from the environ, into the receiver."""
+def receiving_wsgi_app(options: Mapping[str, Any]) -> Callable[..., Any]:
+    """A bare WSGI app: raw body and headers from the environ, into a Receiver of *options*."""
+    receiver = sow.Receiver(**options)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         assert environ["REQUEST_METHOD"] == "POST"
@@ -419,8 +420,9 @@ def receiving_wsgi_app(receiver: sow.Receiver) -> Callable[..., Any]:
     return app
 
 
-def receiving_asgi_app(receiver: sow.Receiver) -> Callable[..., Any]:
-    """A bare ASGI app: the whole body from receive(), into the receiver."""
+def receiving_asgi_app(options: Mapping[str, Any]) -> Callable[..., Any]:
+    """A bare ASGI app: the whole body from receive(), into an AsyncReceiver of *options*."""
+    receiver = sow.AsyncReceiver(**options)
 
     async def app(
         scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
@@ -444,7 +446,7 @@ def receiving_asgi_app(receiver: sow.Receiver) -> Callable[..., Any]:
     return app
 
 
-APPS: Mapping[str, Callable[[sow.Receiver], Callable[..., Any]]] = {
+APPS: Mapping[str, Callable[[Mapping[str, Any]], Callable[..., Any]]] = {
     "wsgi": receiving_wsgi_app,
     "asgi": receiving_asgi_app,
 }
@@ -454,7 +456,7 @@ APPS: Mapping[str, Callable[[sow.Receiver], Callable[..., Any]]] = {
 def test_the_client_posts_signed_events_through_an_app(kind: str) -> None:
     """send() reaches the app's receiver signed: 200, and the handler sees the event."""
     dispatcher = sow.Dispatcher()
-    app = APPS[kind](sow.Receiver(secret=SECRET, dispatcher=dispatcher))
+    app = APPS[kind]({"secret": SECRET, "dispatcher": dispatcher})
     with (
         WebhookClient(app, secret=SECRET, path="/hooks/superoffice?tenant=1") as client,
         EventRecorder(dispatcher) as events,
@@ -471,7 +473,7 @@ def test_the_client_posts_signed_events_through_an_app(kind: str) -> None:
 @pytest.mark.parametrize("kind", sorted(APPS))
 def test_send_raw_posts_exactly_what_it_is_given(kind: str) -> None:
     """send_raw() adds no signature: a wrong one gets 401, a tampered body too."""
-    app = APPS[kind](sow.Receiver(secret=SECRET, dispatcher=sow.Dispatcher()))
+    app = APPS[kind]({"secret": SECRET, "dispatcher": sow.Dispatcher()})
     body, headers = signed_request("person.created", SECRET)
 
     with WebhookClient(app, secret=SECRET, path="/hooks/superoffice?tenant=1") as client:
@@ -485,7 +487,7 @@ def test_send_raw_posts_exactly_what_it_is_given(kind: str) -> None:
 
 def test_the_asgi_client_works_inside_a_running_event_loop() -> None:
     """Called from async code, send() runs the ASGI app on its own loop and returns."""
-    app = receiving_asgi_app(sow.Receiver(secret=SECRET, dispatcher=sow.Dispatcher()))
+    app = receiving_asgi_app({"secret": SECRET, "dispatcher": sow.Dispatcher()})
 
     async def from_async_code() -> int:
         with WebhookClient(app, secret=SECRET, path="/hooks/superoffice?tenant=1") as client:
@@ -512,7 +514,7 @@ def test_app_errors_reach_the_caller() -> None:
 
 def test_the_kind_can_be_forced_and_is_checked() -> None:
     """kind= overrides the guess; an unknown kind or a non-callable app is refused."""
-    app = receiving_wsgi_app(sow.Receiver(secret=SECRET))
+    app = receiving_wsgi_app({"secret": SECRET})
 
     assert WebhookClient(app, secret=SECRET, kind="wsgi").kind == "wsgi"
     with pytest.raises(sow.ConfigurationError, match="kind"):

@@ -50,9 +50,10 @@ def flask_extension(app: Flask, dispatcher: sow.Dispatcher) -> None:
     def wrong(e: sow.PersonConsented) -> None: ...
 
 
-def asgi_and_fastapi(app: FastAPI, receiver: sow.Receiver) -> None:
+def asgi_and_fastapi(app: FastAPI, receiver: sow.AsyncReceiver, sync: sow.Receiver) -> None:
     """The ASGI app, the router and the dependency have precise types."""
-    assert_type(WebhookApp(receiver).receiver, sow.Receiver)
+    assert_type(WebhookApp(receiver).receiver, sow.AsyncReceiver)
+    WebhookApp(sync)  # type: ignore[arg-type]  # an async adapter takes an AsyncReceiver
     assert_type(webhook_router(secret=KEY, path="/hook"), APIRouter)
     dependency = SuperOfficeEvent(secret=KEY)
 

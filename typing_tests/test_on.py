@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, assert_type
 
 import superoffice_webhooks as sow
+from superoffice_webhooks.idempotency import AsyncMemoryStore, AsyncSQLiteStore, SQLiteStore
 
 KEY = "webhook key"
 
@@ -199,7 +200,43 @@ def receiver_and_outcome(dispatcher: sow.Dispatcher, body: bytes) -> None:
     assert_type(outcome.event, sow.Event | None)
     assert_type(outcome.dispatch, sow.DispatchResult | None)
     assert_type(outcome.error, sow.SuperOfficeWebhookError | None)
-    assert_type(asyncio.run(receiver.areceive(body, {})), sow.Outcome)
+    _ = receiver.areceive  # type: ignore[attr-defined]  # an AsyncReceiver's method
+
+
+async def sync_and_async_receivers(body: bytes, tmp: str) -> None:
+    """Each receiver takes the collaborators of its kind; the other kind is a type error."""
+
+    def resolve(tenant: str, name: str) -> str | None:
+        return KEY
+
+    async def aresolve(tenant: str, name: str) -> str | None:
+        return KEY
+
+    def hook(event: sow.Event, error: sow.HandlerError) -> None: ...
+
+    async def ahook(event: sow.Event, error: sow.HandlerError) -> None: ...
+
+    def keep(body: bytes, error: sow.PayloadError) -> None: ...
+
+    async def akeep(body: bytes, error: sow.PayloadError) -> None: ...
+
+    sow.Receiver(secret=resolve, on_failure=hook, on_invalid_payload=keep)
+    sow.Receiver(idempotency=SQLiteStore(tmp), secret=KEY)
+    sow.Receiver(secret=aresolve)  # type: ignore[arg-type]
+    sow.Receiver(secret=KEY, on_failure=ahook)  # type: ignore[arg-type]
+    sow.Receiver(secret=KEY, on_invalid_payload=akeep)  # type: ignore[arg-type]
+    sow.Receiver(secret=KEY, idempotency=AsyncSQLiteStore(tmp))  # type: ignore[arg-type]
+
+    receiver = sow.AsyncReceiver(secret=aresolve, on_failure=ahook, on_invalid_payload=akeep)
+    sow.AsyncReceiver(secret=KEY, idempotency=AsyncMemoryStore())
+    sow.AsyncReceiver(secret=resolve)  # type: ignore[arg-type]
+    sow.AsyncReceiver(secret=KEY, on_failure=hook)  # type: ignore[arg-type]
+    sow.AsyncReceiver(secret=KEY, on_invalid_payload=keep)  # type: ignore[arg-type]
+    sow.AsyncReceiver(secret=KEY, idempotency=SQLiteStore(tmp))  # type: ignore[arg-type]
+
+    assert_type(await receiver.areceive(body, {}), sow.Outcome)
+    assert_type(await receiver.aaccept(body, {}), sow.Event | sow.Outcome)
+    _ = receiver.receive  # type: ignore[attr-defined]  # a Receiver's method
 
 
 def exception_attributes(

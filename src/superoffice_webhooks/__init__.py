@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     # the worker, and the names of .events.
     from ._delivery import InboxHandoff, Worker
     from ._generated_events import *  # noqa: F403
-    from ._receiver import Handoff, Outcome, Receiver
+    from ._receiver import AsyncReceiver, Handoff, Outcome, Receiver
     from .events import DeletedValues as DeletedValues
     from .events import FieldValues as FieldValues
     from .events import TestEvent as TestEvent
@@ -55,6 +55,7 @@ else:  # type checkers see the names above, not a catch-all
     #: that only verifies and parses, or a command-line tool that starts often, pays nothing for
     #: the receiver, the worker and the inbox (and asyncio) or for making ~140 event classes.
     _LAZY = {
+        "AsyncReceiver": "_receiver",
         "Handoff": "_receiver",
         "InboxHandoff": "_delivery",
         "Outcome": "_receiver",
@@ -77,6 +78,7 @@ else:  # type checkers see the names above, not a catch-all
 
 
 __all__ = [
+    "AsyncReceiver",
     "ConfigurationError",
     "DispatchResult",
     "Dispatcher",

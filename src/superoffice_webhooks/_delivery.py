@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from ._events import Event
     from .typing import FailureHook, SyncRunner
 
-__all__ = ["Delivery", "InboxHandoff", "Worker", "settlement"]
+__all__ = ["Delivery", "InboxHandoff", "Worker", "hook_raised", "settlement"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -350,14 +350,14 @@ class Delivery:
             with _Heartbeat(self.inbox, entry, owner, self.lease, join=False):
                 result = await dispatch(event)
         except Exception as exc:  # noqa: BLE001  # every failure is recorded and retried
-            return await self._call(self._failed, entry, owner, event, exc)
+            return await self.call(self._failed, entry, owner, event, exc)
         except BaseException:
-            await self._call(self._settle, entry, owner, Settlement(state=State.PENDING))
+            await self.call(self._settle, entry, owner, Settlement(state=State.PENDING))
             raise
-        await self._call(self._settle, entry, owner, Settlement(state=State.DONE))
+        await self.call(self._settle, entry, owner, Settlement(state=State.DONE))
         return result
 
-    async def _call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Call *function* from async code: off the event loop when the inbox does I/O."""
         if not self.blocking:
             return function(*args, **kwargs)
@@ -373,9 +373,7 @@ class Delivery:
             try:
                 self.on_failure(event, exc)
             except Exception:  # noqa: BLE001  # logged; the entry is recorded already
-                logger.exception(
-                    "The on_failure hook raised for inbox entry %s.", printable(entry.id)
-                )
+                hook_raised(entry)
         return exc
 
     def _settle(self, entry: Entry, owner: str, decided: Settlement) -> None:
@@ -412,6 +410,11 @@ class Delivery:
                     decided.state.value,
                 )
             return
+
+
+def hook_raised(entry: Entry) -> None:
+    """Log the exception an ``on_failure`` hook raised for *entry* (its failure is recorded)."""
+    logger.exception("The on_failure hook raised for inbox entry %s.", printable(entry.id))
 
 
 def _identity(raw: bytes) -> tuple[str, uuid.UUID, str]:

@@ -299,7 +299,7 @@ class Dispatcher:
             names = ", ".join(_handler_name(h) for h in handlers if inspect.iscoroutinefunction(h))
             msg = (
                 f"Handler {names} is async; dispatch() cannot await it. Use "
-                "`await adispatch(event)` (or Receiver.areceive) instead."
+                "`await adispatch(event)` (or an AsyncReceiver) instead."
             )
             raise ConfigurationError(msg)
         results: list[object] = []

@@ -8,16 +8,15 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol, TypeVar, cast, runtime_checkable
+from typing import Literal, NamedTuple, Protocol, TypeVar, cast, runtime_checkable
 
 import attrs
 
-from ._delivery import Delivery, InboxHandoff, Mode
+from ._delivery import Delivery, InboxHandoff, Mode, hook_raised
 from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
 from ._events import Event, TestEvent
 from ._log import logger, printable
 from ._parse import load_json, parse
-from ._threads import to_thread
 from ._verify import Secrets, body_bytes, check, normalize_secrets, signature_bytes
 from .exceptions import (
     ConfigurationError,
@@ -34,6 +33,7 @@ from .exceptions import (
 )
 from .idempotency import (
     AsyncIdempotencyStore,
+    AsyncMemoryStore,
     ClaimState,
     IdempotencyStore,
     MemoryStore,
@@ -41,6 +41,9 @@ from .idempotency import (
 )
 from .inbox import DEFAULT_LEASE, DEFAULT_RETRY, Inbox, RetryPolicy
 from .typing import (  # noqa: TC001  # the docs read them
+    AsyncFailureHook,
+    AsyncInvalidPayloadHook,
+    AsyncSecretResolver,
     FailureHook,
     Headers,
     InvalidPayloadHook,
@@ -48,14 +51,9 @@ from .typing import (  # noqa: TC001  # the docs read them
     SyncRunner,
 )
 
-if TYPE_CHECKING:
-    import uuid
-
-
 T = TypeVar("T")
-S = TypeVar("S", ClaimState, bool)
 
-__all__ = ["Handoff", "Outcome", "Receiver"]
+__all__ = ["AsyncReceiver", "Handoff", "Outcome", "Receiver"]
 
 SIGNATURE_HEADER = "x-superoffice-signature"
 TEST_HEADER = "x-hook-test"
@@ -66,7 +64,8 @@ PING_SIZE_LIMIT = 4096
 
 @attrs.frozen(kw_only=True)
 class Outcome:
-    """What a :class:`Receiver` made of one request; adapters turn it into a response."""
+    """What a :class:`Receiver` or :class:`AsyncReceiver` made of one request; adapters turn
+    it into a response."""
 
     #: The HTTP status to answer with (see the status table in the docs).
     status: int
@@ -83,9 +82,6 @@ class Outcome:
     def ok(self) -> bool:
         """``True`` when the answer is 200, which SuperOffice counts as delivered."""
         return self.status == 200  # noqa: PLR2004
-
-
-Store = IdempotencyStore | AsyncIdempotencyStore
 
 
 @runtime_checkable
@@ -111,88 +107,37 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Receiver:
-    """Turns a webhook request into an :class:`Outcome`; knows nothing of HTTP frameworks.
-
-    :param secret: the webhook's Secret, a list of secrets while rotating, or a resolver
-        ``(context_identifier, webhook_name) -> secret | list | None`` that picks them per
-        tenant (sync, or async for :meth:`areceive`); ``None`` or an empty result means
-        "unknown tenant" and gets 401.
-    :param dispatcher: whose handlers run; the default dispatcher (``@on``) if omitted.
-    :param allow_unsigned: accept requests without verifying them. Only for webhooks
-        that have no Secret; never together with *secret*.
-    :param max_body_size: bodies larger than this many bytes get 413 (default 1 MiB).
-    :param on_handler_error: ``"retry"`` (default) answers 500 when a handler fails, so
-        SuperOffice sends the event again; ``"ack"`` answers 200 anyway and marks the
-        event handled (record it with *on_failure* to replay it later).
-    :param ack_unverified_test: answer 200 to SuperOffice's ``test`` ping (header
-        ``X-Hook-Test: true``) even when its signature cannot be verified, so that saving
-        a webhook succeeds before its new secret is configured. No handler runs for it.
-    :param idempotency: where claims on ``EventId`` are kept so that each event's
-        handlers run once: ``"memory"`` (default) is a :class:`~superoffice_webhooks.idempotency.MemoryStore`
-        of this receiver, good for one process; pass a shared store for several
-        processes or machines, or ``None`` to run the handlers for every delivery.
-    :param max_age: reject (401) events whose signed ``Timestamp`` is further than this
-        from now, in either direction. Off by default: SuperOffice's retries can arrive
-        minutes after the change.
-    :param clock: returns the current time, timezone-aware; for *max_age*.
-    :param on_failure: called with ``(event, error)`` for every handler failure, before
-        the answer is made; sync, or async for :meth:`areceive`. If it raises, the claim
-        is released and the exception propagates.
-    :param handoff: enqueue claimed events for a background worker instead of running
-        the handlers here, and answer 200 at once. The receiver then uses the hand-off's
-        store, or, for a hand-off with an inbox (``contrib.celery.CeleryHandoff``), records
-        each event in the hand-off's inbox and then tells the hand-off its entry id; the
-        hand-off's own *retry* and *lease* apply.
-    :param inbox: record every verified event in this :class:`~superoffice_webhooks.inbox.Inbox`
-        before answering, and answer 200 once it is recorded: the library then owns the
-        event, retries failed handlers itself (*retry*) and keeps what finally fails as
-        ``dead``. Replaces the idempotency store (a recorded event is never run twice).
-        If the inbox cannot record the event, the answer is 503 and nothing runs.
-    :param run_handlers: with an inbox, ``"inline"`` (default) runs the handlers in the
-        request after recording the event and answers 200 even when they fail (the
-        event is retried by a :class:`~superoffice_webhooks.Worker`); ``"worker"``
-        answers at once and leaves the handlers to a worker.
-    :param retry: with an inbox, when failed handlers run again and when the event is dead.
-    :param lease: with an inbox, how long an inline attempt holds its entry without
-        renewing it (renewed every third while the handlers run).
-    :param on_invalid_payload: what to do with a body whose signature verifies but which
-        :func:`parse` refuses (a type SuperOffice changed, a ``null`` where a string was
-        documented): ``"keep"`` (default) answers 200 so that SuperOffice does not count
-        failures towards disabling the webhook, and records it as ``dead`` in the inbox;
-        a callable ``(body, error)`` is given the body instead (without an inbox);
-        ``"reject"`` answers 400. Unverified bodies (``allow_unsigned``) always get 400.
-    :param run_sync: how :meth:`areceive` runs sync handlers off the event loop (see
-        :meth:`Dispatcher.adispatch <superoffice_webhooks.Dispatcher.adispatch>`); a
-        worker thread (``asyncio.to_thread``) if omitted. Django's async view passes
-        ``sync_to_async``.
-    """
+class _Receiving:
+    """What :class:`Receiver` and :class:`AsyncReceiver` share: their options, and the
+    checks a request goes through before any handler runs (size, signature, parsing, age),
+    which do no I/O and are the same for both."""
 
     def __init__(
         self,
         *,
-        secret: Secrets | SecretResolver | None = None,
-        dispatcher: Dispatcher | None = None,
-        allow_unsigned: bool = False,
-        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
-        on_handler_error: Literal["retry", "ack"] = "retry",
-        ack_unverified_test: bool = True,
-        idempotency: Store | Literal["memory"] | None = "memory",
-        max_age: timedelta | None = None,
-        clock: Callable[[], datetime] = _utcnow,
-        on_failure: FailureHook | None = None,
-        handoff: Handoff | InboxHandoff | None = None,
-        inbox: Inbox | None = None,
-        run_handlers: Mode = "inline",
-        retry: RetryPolicy = DEFAULT_RETRY,
-        lease: timedelta = DEFAULT_LEASE,
-        on_invalid_payload: Literal["keep", "reject"] | InvalidPayloadHook = "keep",
-        run_sync: SyncRunner | None = None,
+        secret: object,
+        dispatcher: Dispatcher | None,
+        allow_unsigned: bool,
+        max_body_size: int,
+        on_handler_error: Literal["retry", "ack"],
+        ack_unverified_test: bool,
+        idempotency: object,
+        max_age: timedelta | None,
+        clock: Callable[[], datetime],
+        on_failure: Callable[[Event, HandlerError], object] | None,
+        handoff: object,
+        inbox: Inbox | None,
+        run_handlers: Mode,
+        retry: RetryPolicy,
+        lease: timedelta,
+        on_invalid_payload: object,
+        run_sync: SyncRunner | None,
+        inbox_on_failure: FailureHook | None,
     ) -> None:
         if secret is None and not allow_unsigned:
             msg = (
-                "Receiver needs the webhook's secret: Receiver(secret=...). Only for a "
-                "webhook without a Secret pass allow_unsigned=True."
+                f"{type(self).__name__} needs the webhook's secret: {type(self).__name__}"
+                "(secret=...). Only for a webhook without a Secret pass allow_unsigned=True."
             )
             raise ConfigurationError(msg)
         if secret is not None and allow_unsigned:
@@ -209,35 +154,29 @@ class Receiver:
             raise ConfigurationError(msg)
         _check_delivery_options(max_age, clock, on_failure)
         queue = handoff if isinstance(handoff, InboxHandoff) else None
-        # The hand-off that takes claimed events (Handoff), kept apart from one with an inbox.
-        self._handoff = None if isinstance(handoff, InboxHandoff) else handoff
         if queue is not None:
             if inbox is not None and inbox is not queue.inbox:
                 msg = "With a hand-off the receiver uses the hand-off's inbox; leave inbox out."
                 raise ConfigurationError(msg)
             inbox, run_handlers = queue.inbox, "worker"
-        _check_inbox_options(inbox, run_handlers, self._handoff, idempotency, on_invalid_payload)
-        self._resolver: SecretResolver | None = None
+        other = None if queue is not None else handoff
+        _check_inbox_options(inbox, run_handlers, other, idempotency, on_invalid_payload)
+        self._resolver: Callable[[str, str], object] | None = None
         self._keys: tuple[bytes, ...] | None = None
         if callable(secret) and not isinstance(secret, (str, bytes, Sequence)):
             self._resolver = secret
         elif secret is not None:
-            self._keys = normalize_secrets(secret)
+            self._keys = normalize_secrets(secret)  # type: ignore[arg-type]  # it checks the type
         self.dispatcher = default_dispatcher if dispatcher is None else dispatcher
         self.max_body_size = max_body_size
         self.on_handler_error = on_handler_error
         self.ack_unverified_test = ack_unverified_test
         self.max_age = max_age
         self.clock = clock
-        self.on_failure = on_failure
         self.handoff = handoff
-        self.on_invalid_payload = on_invalid_payload
         self.run_handlers = run_handlers
-        self._adispatch: Callable[[Event], Awaitable[DispatchResult]] = (
-            self.dispatcher.adispatch
-            if run_sync is None
-            else functools.partial(self.dispatcher.adispatch, run_sync=run_sync)
-        )
+        self._reject_invalid = on_invalid_payload == "reject"
+        self._hooked_invalid = callable(on_invalid_payload)
         #: The inbox's lifecycle, or ``None`` without an inbox.
         self.delivery = (
             None
@@ -247,245 +186,11 @@ class Receiver:
                 self.dispatcher,
                 retry=retry,
                 lease=lease,
-                on_failure=on_failure,
+                on_failure=inbox_on_failure,
                 handoff=queue,
                 run_sync=run_sync,
             )
         )
-        #: The idempotency store in use, or ``None`` when every delivery runs the handlers.
-        self.store: Store | None = None if inbox is not None else _store(idempotency, self._handoff)
-        self._async_store = is_async_store(self.store)
-        # areceive awaits an async store, calls memory directly and runs other sync stores in
-        # a thread, so that their I/O does not block the event loop.
-        self._store_in_thread = not self._async_store and not isinstance(
-            self.store, (MemoryStore, type(None))
-        )
-        # The same store, typed for _deliver, which refuses async ones first.
-        self._sync_store = cast("IdempotencyStore | None", self.store)
-
-    def receive(self, body: bytes, headers: Headers) -> Outcome:
-        """Verify, parse, record or claim, and dispatch one request with sync handlers.
-
-        :raises ConfigurationError: misuse (a ``str`` body, an async handler, resolver,
-            hook or store).
-        """
-        checked = self._verified(body, headers)
-        if not isinstance(checked, tuple):
-            return self._keep(checked) if isinstance(checked, _Invalid) else checked
-        event, raw = checked
-        if self.delivery is None:
-            return self._deliver(event)
-        return self._record(self.delivery, event, raw)
-
-    async def areceive(self, body: bytes, headers: Headers) -> Outcome:
-        """Like :meth:`receive`, awaiting async handlers, resolvers, hooks and stores."""
-        checked = await self._averified(body, headers)
-        if not isinstance(checked, tuple):
-            return await self._akeep(checked) if isinstance(checked, _Invalid) else checked
-        event, raw = checked
-        if self.delivery is None:
-            return await self._adeliver(event)
-        return await self._arecord(self.delivery, event, raw)
-
-    def accept(self, body: bytes, headers: Headers) -> Event | Outcome:
-        """Verify and parse one request without dispatching it.
-
-        Returns the event for your own code to handle, or the :class:`Outcome` to answer
-        with when there is nothing to handle: a rejection (413, 401, 400), a ``test``
-        ping (200) or a verified body that :func:`parse` refused and *on_invalid_payload*
-        kept (200). The same checks, in the same order, as :meth:`receive`; the event is
-        neither recorded nor claimed (nothing is dispatched).
-
-        :raises ConfigurationError: misuse, as for :meth:`receive` (e.g. an async resolver).
-        """
-        checked = self._verified(body, headers)
-        if isinstance(checked, tuple):
-            return checked[0]
-        return self._keep(checked) if isinstance(checked, _Invalid) else checked
-
-    async def aaccept(self, body: bytes, headers: Headers) -> Event | Outcome:
-        """Like :meth:`accept`, awaiting an async secret resolver and invalid-payload hook."""
-        checked = await self._averified(body, headers)
-        if isinstance(checked, tuple):
-            return checked[0]
-        return await self._akeep(checked) if isinstance(checked, _Invalid) else checked
-
-    # --- steps ----------------------------------------------------------------
-
-    def _verified(self, body: bytes, headers: Headers) -> _Checked:
-        raw = self._raw(body)
-        if isinstance(raw, Outcome):
-            return raw
-        if self._resolver is None:
-            return self._prepare(raw, headers, self._keys)
-        tenant = _tenant(raw, headers)
-        if isinstance(tenant, VerificationError):
-            return self._prepare(raw, headers, tenant)
-        keys = _secret_keys(
-            _not_async(self._resolver(tenant.tenant, tenant.name), "secret resolver")
-        )
-        return self._prepare(raw, headers, keys, tenant.data)
-
-    async def _averified(self, body: bytes, headers: Headers) -> _Checked:
-        raw = self._raw(body)
-        if isinstance(raw, Outcome):
-            return raw
-        if self._resolver is None:
-            return self._prepare(raw, headers, self._keys)
-        tenant = _tenant(raw, headers)
-        if isinstance(tenant, VerificationError):
-            return self._prepare(raw, headers, tenant)
-        keys = _secret_keys(await _maybe_await(self._resolver(tenant.tenant, tenant.name)))
-        return self._prepare(raw, headers, keys, tenant.data)
-
-    # --- with an inbox: record, then run or leave to a worker -------------------
-
-    def _record(self, delivery: Delivery, event: Event, raw: bytes) -> Outcome:
-        try:
-            new = delivery.record(event, raw)
-        except Exception as exc:  # noqa: BLE001  # any store failure: SuperOffice must retry
-            return _unrecorded(event, exc)
-        claimed = delivery.claim(event) if new and self.run_handlers == "inline" else None
-        if claimed is None:
-            return _recorded(event, new=new)
-        result = delivery.run(*claimed, self.dispatcher.dispatch, event)
-        return self._ran(event, result)
-
-    async def _arecord(self, delivery: Delivery, event: Event, raw: bytes) -> Outcome:
-        try:
-            new = await delivery._call(delivery.record, event, raw)  # noqa: SLF001  # its twin
-        except Exception as exc:  # noqa: BLE001  # any store failure: SuperOffice must retry
-            return _unrecorded(event, exc)
-        claimed = (
-            await delivery._call(delivery.claim, event)  # noqa: SLF001  # as above
-            if new and self.run_handlers == "inline"
-            else None
-        )
-        if claimed is None:
-            return _recorded(event, new=new)
-        result = await delivery.arun(*claimed, self._adispatch, event)
-        return self._ran(event, result)
-
-    def _ran(self, event: Event, result: DispatchResult | Exception) -> Outcome:
-        if isinstance(result, DispatchResult):
-            return self._handled(event, result)
-        reason = "handler failed; the event is recorded and will be retried"
-        error = result if isinstance(result, SuperOfficeWebhookError) else None
-        return _log(event, Outcome(status=200, reason=reason, event=event, error=error))
-
-    # --- verified bodies that parse() refused -----------------------------------
-
-    def _keep(self, invalid: _Invalid) -> Outcome:
-        hook = self.on_invalid_payload
-        try:
-            if self.delivery is not None:
-                self.delivery.record_invalid(invalid.raw, invalid.error)
-            elif callable(hook):
-                _not_async(hook(invalid.raw, invalid.error), "on_invalid_payload hook")
-        except ConfigurationError:
-            raise
-        except Exception as exc:  # noqa: BLE001  # not kept: SuperOffice must send it again
-            return _unkept(invalid, exc)
-        return self._kept(invalid)
-
-    async def _akeep(self, invalid: _Invalid) -> Outcome:
-        hook = self.on_invalid_payload
-        try:
-            if self.delivery is not None:
-                delivery = self.delivery
-                await delivery._call(delivery.record_invalid, invalid.raw, invalid.error)  # noqa: SLF001  # its twin
-            elif callable(hook):
-                await _maybe_await(hook(invalid.raw, invalid.error))
-        except ConfigurationError:
-            raise
-        except Exception as exc:  # noqa: BLE001  # not kept: SuperOffice must send it again
-            return _unkept(invalid, exc)
-        return self._kept(invalid)
-
-    def _kept(self, invalid: _Invalid) -> Outcome:
-        where = (
-            "recorded as dead in the inbox"
-            if self.delivery is not None
-            else "given to on_invalid_payload"
-            if callable(self.on_invalid_payload)
-            else "not kept: give the Receiver an inbox or an on_invalid_payload hook"
-        )
-        logger.error(
-            "A verified body could not be read (%s); answered 200 so that SuperOffice "
-            "does not count it towards disabling the webhook; %s.",
-            invalid.error,
-            where,
-        )
-        reason = f"verified payload could not be read ({invalid.error}); {where}"
-        return Outcome(status=200, reason=reason, error=invalid.error)
-
-    def _deliver(self, event: Event) -> Outcome:
-        if self._async_store:
-            msg = "This idempotency store is async; use `await receiver.areceive(...)`."
-            raise ConfigurationError(msg)
-        store = self._sync_store
-        token = _token()
-        if store is not None:
-            duplicate = _duplicate(event, store.claim(event.event_id, token))
-            if duplicate is not None:
-                return duplicate
-        try:
-            if self._handoff is not None:
-                self._handoff.submit(event, token)
-                return _queued(event)
-            result = self.dispatcher.dispatch(event)
-        except HandlerError as exc:
-            acknowledged = False  # the claim is released unless "ack" and the hook returned
-            try:
-                if self.on_failure is not None:
-                    _not_async(self.on_failure(event, exc), "on_failure hook")
-                acknowledged = self.on_handler_error == "ack"
-            finally:
-                _settle(store, event, token, done=acknowledged)
-            return self._failed(event, exc)
-        except BaseException:
-            _settle(store, event, token, done=False)
-            raise
-        _settle(store, event, token, done=True)
-        return self._handled(event, result)
-
-    async def _adeliver(self, event: Event) -> Outcome:
-        token = _token()
-        if self.store is not None:
-            duplicate = _duplicate(event, await self._acall("claim", event.event_id, token))
-            if duplicate is not None:
-                return duplicate
-        try:
-            if self._handoff is not None:
-                self._handoff.submit(event, token)
-                return _queued(event)
-            result = await self._adispatch(event)
-        except HandlerError as exc:
-            acknowledged = False  # the claim is released unless "ack" and the hook returned
-            try:
-                if self.on_failure is not None:
-                    await _maybe_await(self.on_failure(event, exc))
-                acknowledged = self.on_handler_error == "ack"
-            finally:
-                await self._asettle(event, token, done=acknowledged)
-            return self._failed(event, exc)
-        except BaseException:
-            await self._asettle(event, token, done=False)
-            raise
-        await self._asettle(event, token, done=True)
-        return self._handled(event, result)
-
-    def _raw(self, body: bytes) -> bytes | Outcome:
-        raw = body_bytes(body, allow_str=False)
-        if len(raw) > self.max_body_size:
-            return _rejected(
-                413,
-                PayloadTooLargeError(
-                    f"The body is larger than the limit of {self.max_body_size} bytes "
-                    "(Receiver max_body_size)."
-                ),
-            )
-        return raw
 
     def _prepare(
         self,
@@ -502,7 +207,7 @@ class Receiver:
         try:
             event = parse(raw if decoded is None else decoded)
         except PayloadError as exc:
-            if keys is None or self.on_invalid_payload == "reject":
+            if keys is None or self._reject_invalid:
                 return _rejected(400, exc)
             return _Invalid(raw, exc)
         if isinstance(event, TestEvent):
@@ -512,6 +217,18 @@ class Receiver:
             if stale is not None:
                 return _rejected(401, stale, event)
         return event, raw
+
+    def _raw(self, body: bytes) -> bytes | Outcome:
+        raw = body_bytes(body, allow_str=False)
+        if len(raw) > self.max_body_size:
+            return _rejected(
+                413,
+                PayloadTooLargeError(
+                    f"The body is larger than the limit of {self.max_body_size} bytes "
+                    f"({type(self).__name__} max_body_size)."
+                ),
+            )
+        return raw
 
     def _check(
         self, raw: bytes, headers: Headers, keys: tuple[bytes, ...] | VerificationError
@@ -534,7 +251,10 @@ class Receiver:
     def _stale(self, event: Event, max_age: timedelta) -> StaleEventError | None:
         now = self.clock()
         if not isinstance(now, datetime) or now.utcoffset() is None:
-            msg = "Receiver clock must return a timezone-aware datetime, e.g. datetime.now(UTC)."
+            msg = (
+                f"{type(self).__name__} clock must return a timezone-aware datetime, "
+                "e.g. datetime.now(UTC)."
+            )
             raise ConfigurationError(msg)
         age = now - event.timestamp
         if age > max_age:
@@ -565,26 +285,6 @@ class Receiver:
         reason = "test event acknowledged without verification (signature did not verify)"
         return _log(event, Outcome(status=200, reason=reason, event=event))
 
-    async def _asettle(self, event: Event, token: str, *, done: bool) -> None:
-        if self.store is None:
-            return
-        if done:
-            _completed(event, held=await self._acall("complete", event.event_id, token))
-        else:
-            await self._acall("release", event.event_id, token)
-
-    async def _acall(
-        self, method: Literal["claim", "complete", "release"], event_id: uuid.UUID, token: str
-    ) -> S:
-        """Call a method of the store from async code, in the way ``__init__`` chose."""
-        if self._async_store:
-            coroutine: Callable[[uuid.UUID, str], Awaitable[S]] = getattr(self.store, method)
-            return await coroutine(event_id, token)
-        function: Callable[[uuid.UUID, str], S] = getattr(self.store, method)
-        if self._store_in_thread:
-            return await to_thread(function, event_id, token)
-        return function(event_id, token)
-
     def _handled(self, event: Event, result: DispatchResult) -> Outcome:
         count = len(result.handlers)
         reason = (
@@ -607,6 +307,398 @@ class Receiver:
             return _log(event, Outcome(status=200, reason=reason, event=event, error=exc))
         reason = "handler failed; SuperOffice will retry"
         return _log(event, Outcome(status=500, reason=reason, event=event, error=exc))
+
+    def _ran(self, event: Event, result: DispatchResult | Exception) -> Outcome:
+        if isinstance(result, DispatchResult):
+            return self._handled(event, result)
+        reason = "handler failed; the event is recorded and will be retried"
+        error = result if isinstance(result, SuperOfficeWebhookError) else None
+        return _log(event, Outcome(status=200, reason=reason, event=event, error=error))
+
+    def _kept(self, invalid: _Invalid) -> Outcome:
+        where = (
+            "recorded as dead in the inbox"
+            if self.delivery is not None
+            else "given to on_invalid_payload"
+            if self._hooked_invalid
+            else f"not kept: give the {type(self).__name__} an inbox or an on_invalid_payload hook"
+        )
+        logger.error(
+            "A verified body could not be read (%s); answered 200 so that SuperOffice "
+            "does not count it towards disabling the webhook; %s.",
+            invalid.error,
+            where,
+        )
+        reason = f"verified payload could not be read ({invalid.error}); {where}"
+        return Outcome(status=200, reason=reason, error=invalid.error)
+
+
+class Receiver(_Receiving):
+    """Turns a webhook request into an :class:`Outcome`; knows nothing of HTTP frameworks.
+
+    For sync code (Flask, Django's WSGI views): its resolver, hooks and idempotency store
+    are sync, and so are the handlers it runs. Async code uses :class:`AsyncReceiver`.
+
+    :param secret: the webhook's Secret, a list of secrets while rotating, or a resolver
+        ``(context_identifier, webhook_name) -> secret | list | None`` that picks them per
+        tenant; ``None`` or an empty result means "unknown tenant" and gets 401.
+    :param dispatcher: whose handlers run; the default dispatcher (``@on``) if omitted.
+    :param allow_unsigned: accept requests without verifying them. Only for webhooks
+        that have no Secret; never together with *secret*.
+    :param max_body_size: bodies larger than this many bytes get 413 (default 1 MiB).
+    :param on_handler_error: without an inbox, ``"retry"`` (default) answers 500 when a
+        handler fails, so SuperOffice sends the event again; ``"ack"`` answers 200 anyway
+        and marks the event handled (record it with *on_failure* to replay it later).
+    :param ack_unverified_test: answer 200 to SuperOffice's ``test`` ping (header
+        ``X-Hook-Test: true``) even when its signature cannot be verified, so that saving
+        a webhook succeeds before its new secret is configured. No handler runs for it.
+    :param idempotency: without an inbox, where claims on ``EventId`` are kept so that
+        each event's handlers run once: ``"memory"`` (default) is a store in this
+        receiver's memory, good for one process; pass a shared store for several
+        processes or machines, or ``None`` to run the handlers for every delivery.
+    :param max_age: reject (401) events whose signed ``Timestamp`` is further than this
+        from now, in either direction. Off by default: SuperOffice's retries can arrive
+        minutes after the change.
+    :param clock: returns the current time, timezone-aware; for *max_age*.
+    :param on_failure: called with ``(event, error)`` for every handler failure. Without
+        an inbox it is called before the answer is made, and if it raises, the claim is
+        released and the exception propagates; with an inbox, after the failure is
+        recorded (what it raises is logged).
+    :param handoff: enqueue events for a background worker instead of running the
+        handlers here, and answer 200 at once. A hand-off with an inbox
+        (``contrib.celery.CeleryHandoff``) is told the entry id of each event recorded in
+        its inbox; its own *retry* and *lease* apply. A :class:`Handoff` is given each
+        claimed event and its claim token, and the receiver uses the hand-off's store.
+    :param inbox: record every verified event in this :class:`~superoffice_webhooks.inbox.Inbox`
+        before answering, and answer 200 once it is recorded: the library then owns the
+        event, retries failed handlers itself (*retry*) and keeps what finally fails as
+        ``dead``. Replaces the idempotency store (a recorded event is never run twice).
+        If the inbox cannot record the event, the answer is 503 and nothing runs.
+    :param run_handlers: with an inbox, ``"inline"`` (default) runs the handlers in the
+        request after recording the event and answers 200 even when they fail (the
+        event is retried by a :class:`~superoffice_webhooks.Worker`); ``"worker"``
+        answers at once and leaves the handlers to a worker.
+    :param retry: with an inbox, when failed handlers run again and when the event is dead.
+    :param lease: with an inbox, how long an inline attempt holds its entry without
+        renewing it (renewed every third while the handlers run).
+    :param on_invalid_payload: what to do with a body whose signature verifies but which
+        :func:`parse` refuses (a type SuperOffice changed, a ``null`` where a string was
+        documented): ``"keep"`` (default) answers 200 so that SuperOffice does not count
+        failures towards disabling the webhook, and records it as ``dead`` in the inbox;
+        a callable ``(body, error)`` is given the body instead (without an inbox);
+        ``"reject"`` answers 400. Unverified bodies (``allow_unsigned``) always get 400.
+    """
+
+    def __init__(
+        self,
+        *,
+        secret: Secrets | SecretResolver | None = None,
+        dispatcher: Dispatcher | None = None,
+        allow_unsigned: bool = False,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        on_handler_error: Literal["retry", "ack"] = "retry",
+        ack_unverified_test: bool = True,
+        idempotency: IdempotencyStore | Literal["memory"] | None = "memory",
+        max_age: timedelta | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        on_failure: FailureHook | None = None,
+        handoff: Handoff | InboxHandoff | None = None,
+        inbox: Inbox | None = None,
+        run_handlers: Mode = "inline",
+        retry: RetryPolicy = DEFAULT_RETRY,
+        lease: timedelta = DEFAULT_LEASE,
+        on_invalid_payload: Literal["keep", "reject"] | InvalidPayloadHook = "keep",
+    ) -> None:
+        super().__init__(
+            secret=secret,
+            dispatcher=dispatcher,
+            allow_unsigned=allow_unsigned,
+            max_body_size=max_body_size,
+            on_handler_error=on_handler_error,
+            ack_unverified_test=ack_unverified_test,
+            idempotency=idempotency,
+            max_age=max_age,
+            clock=clock,
+            on_failure=on_failure,
+            handoff=handoff,
+            inbox=inbox,
+            run_handlers=run_handlers,
+            retry=retry,
+            lease=lease,
+            on_invalid_payload=on_invalid_payload,
+            run_sync=None,
+            inbox_on_failure=on_failure,
+        )
+        self.on_failure = on_failure
+        self.on_invalid_payload = on_invalid_payload
+        # The hand-off that takes claimed events (a Handoff), apart from one with an inbox.
+        self._handoff = None if isinstance(handoff, InboxHandoff) else handoff
+        #: The idempotency store in use, or ``None`` when every delivery runs the handlers.
+        self.store = None if self.delivery is not None else _store(idempotency, self._handoff)
+
+    def receive(self, body: bytes, headers: Headers) -> Outcome:
+        """Verify, parse, record or claim, and dispatch one request.
+
+        :raises ConfigurationError: misuse (a ``str`` body, an async handler, resolver or
+            hook).
+        """
+        checked = self._verified(body, headers)
+        if not isinstance(checked, tuple):
+            return self._keep(checked) if isinstance(checked, _Invalid) else checked
+        event, raw = checked
+        if self.delivery is None:
+            return self._deliver(event)
+        return self._record(self.delivery, event, raw)
+
+    def accept(self, body: bytes, headers: Headers) -> Event | Outcome:
+        """Verify and parse one request without dispatching it.
+
+        Returns the event for your own code to handle, or the :class:`Outcome` to answer
+        with when there is nothing to handle: a rejection (413, 401, 400), a ``test``
+        ping (200) or a verified body that :func:`parse` refused and *on_invalid_payload*
+        kept (200). The same checks, in the same order, as :meth:`receive`; the event is
+        neither recorded nor claimed (nothing is dispatched).
+
+        :raises ConfigurationError: misuse, as for :meth:`receive` (e.g. an async resolver).
+        """
+        checked = self._verified(body, headers)
+        if isinstance(checked, tuple):
+            return checked[0]
+        return self._keep(checked) if isinstance(checked, _Invalid) else checked
+
+    def _verified(self, body: bytes, headers: Headers) -> _Checked:
+        raw = self._raw(body)
+        if isinstance(raw, Outcome):
+            return raw
+        if self._resolver is None:
+            return self._prepare(raw, headers, self._keys)
+        tenant = _tenant(raw, headers)
+        if isinstance(tenant, VerificationError):
+            return self._prepare(raw, headers, tenant)
+        keys = _secret_keys(
+            _not_async(self._resolver(tenant.tenant, tenant.name), "secret resolver")
+        )
+        return self._prepare(raw, headers, keys, tenant.data)
+
+    def _record(self, delivery: Delivery, event: Event, raw: bytes) -> Outcome:
+        try:
+            new = delivery.record(event, raw)
+        except Exception as exc:  # noqa: BLE001  # any store failure: SuperOffice must retry
+            return _unrecorded(event, exc)
+        claimed = delivery.claim(event) if new and self.run_handlers == "inline" else None
+        if claimed is None:
+            return _recorded(event, new=new)
+        result = delivery.run(*claimed, self.dispatcher.dispatch, event)
+        return self._ran(event, result)
+
+    def _keep(self, invalid: _Invalid) -> Outcome:
+        hook = self.on_invalid_payload
+        try:
+            if self.delivery is not None:
+                self.delivery.record_invalid(invalid.raw, invalid.error)
+            elif callable(hook):
+                _not_async(hook(invalid.raw, invalid.error), "on_invalid_payload hook")
+        except ConfigurationError:
+            raise
+        except Exception as exc:  # noqa: BLE001  # not kept: SuperOffice must send it again
+            return _unkept(invalid, exc)
+        return self._kept(invalid)
+
+    def _deliver(self, event: Event) -> Outcome:
+        store = self.store
+        token = _token()
+        if store is not None:
+            duplicate = _duplicate(event, store.claim(event.event_id, token))
+            if duplicate is not None:
+                return duplicate
+        try:
+            if self._handoff is not None:
+                self._handoff.submit(event, token)
+                return _queued(event)
+            result = self.dispatcher.dispatch(event)
+        except HandlerError as exc:
+            acknowledged = False  # the claim is released unless "ack" and the hook returned
+            try:
+                if self.on_failure is not None:
+                    _not_async(self.on_failure(event, exc), "on_failure hook")
+                acknowledged = self.on_handler_error == "ack"
+            finally:
+                _settle(store, event, token, done=acknowledged)
+            return self._failed(event, exc)
+        except BaseException:
+            _settle(store, event, token, done=False)
+            raise
+        _settle(store, event, token, done=True)
+        return self._handled(event, result)
+
+
+class AsyncReceiver(_Receiving):
+    """The :class:`Receiver` of async code (ASGI, FastAPI, Django's async views).
+
+    Its resolver, hooks and idempotency store are async and awaited (a type checker
+    refuses sync ones, which would block the event loop); its handlers may be sync or
+    async, and sync ones run off the event loop (*run_sync*). An inbox's calls, which
+    block, run off the event loop too.
+
+    It takes the parameters of :class:`Receiver`, typed for async code: *secret* may be an
+    async resolver, *on_failure* and *on_invalid_payload* async callables, *idempotency*
+    an :class:`~superoffice_webhooks.idempotency.AsyncIdempotencyStore` (``"memory"`` is an
+    :class:`~superoffice_webhooks.idempotency.AsyncMemoryStore`), and *handoff* only a
+    hand-off with an inbox (``contrib.celery.CeleryHandoff``). With an inbox, *on_failure*
+    is awaited after the failure is recorded. One more:
+
+    :param run_sync: how sync handlers and the inbox's calls run off the event loop (see
+        :meth:`Dispatcher.adispatch <superoffice_webhooks.Dispatcher.adispatch>`); a
+        worker thread (``asyncio.to_thread``) if omitted. Django's async view passes
+        ``sync_to_async``.
+    """
+
+    def __init__(
+        self,
+        *,
+        secret: Secrets | AsyncSecretResolver | None = None,
+        dispatcher: Dispatcher | None = None,
+        allow_unsigned: bool = False,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        on_handler_error: Literal["retry", "ack"] = "retry",
+        ack_unverified_test: bool = True,
+        idempotency: AsyncIdempotencyStore | Literal["memory"] | None = "memory",
+        max_age: timedelta | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        on_failure: AsyncFailureHook | None = None,
+        handoff: InboxHandoff | None = None,
+        inbox: Inbox | None = None,
+        run_handlers: Mode = "inline",
+        retry: RetryPolicy = DEFAULT_RETRY,
+        lease: timedelta = DEFAULT_LEASE,
+        on_invalid_payload: Literal["keep", "reject"] | AsyncInvalidPayloadHook = "keep",
+        run_sync: SyncRunner | None = None,
+    ) -> None:
+        if handoff is not None and not isinstance(handoff, InboxHandoff):
+            msg = (
+                "AsyncReceiver hands events off through an inbox: give it a hand-off with "
+                "an inbox and an enqueue(entry_id) method (contrib.celery.CeleryHandoff)."
+            )
+            raise ConfigurationError(msg)
+        super().__init__(
+            secret=secret,
+            dispatcher=dispatcher,
+            allow_unsigned=allow_unsigned,
+            max_body_size=max_body_size,
+            on_handler_error=on_handler_error,
+            ack_unverified_test=ack_unverified_test,
+            idempotency=idempotency,
+            max_age=max_age,
+            clock=clock,
+            on_failure=on_failure,
+            handoff=handoff,
+            inbox=inbox,
+            run_handlers=run_handlers,
+            retry=retry,
+            lease=lease,
+            on_invalid_payload=on_invalid_payload,
+            run_sync=run_sync,
+            inbox_on_failure=None,  # awaited in _arecord
+        )
+        self.on_failure = on_failure
+        self.on_invalid_payload = on_invalid_payload
+        self._adispatch: Callable[[Event], Awaitable[DispatchResult]] = (
+            self.dispatcher.adispatch
+            if run_sync is None
+            else functools.partial(self.dispatcher.adispatch, run_sync=run_sync)
+        )
+        #: The idempotency store in use, or ``None`` when every delivery runs the handlers.
+        self.store = None if self.delivery is not None else _async_store(idempotency)
+
+    async def areceive(self, body: bytes, headers: Headers) -> Outcome:
+        """Verify, parse, record or claim, and dispatch one request, awaiting async handlers.
+
+        :raises ConfigurationError: misuse (a ``str`` body, a sync resolver or hook).
+        """
+        checked = await self._averified(body, headers)
+        if not isinstance(checked, tuple):
+            return await self._akeep(checked) if isinstance(checked, _Invalid) else checked
+        event, raw = checked
+        if self.delivery is None:
+            return await self._adeliver(event)
+        return await self._arecord(self.delivery, event, raw)
+
+    async def aaccept(self, body: bytes, headers: Headers) -> Event | Outcome:
+        """Verify and parse one request without dispatching it; see :meth:`Receiver.accept`."""
+        checked = await self._averified(body, headers)
+        if isinstance(checked, tuple):
+            return checked[0]
+        return await self._akeep(checked) if isinstance(checked, _Invalid) else checked
+
+    async def _averified(self, body: bytes, headers: Headers) -> _Checked:
+        raw = self._raw(body)
+        if isinstance(raw, Outcome):
+            return raw
+        if self._resolver is None:
+            return self._prepare(raw, headers, self._keys)
+        tenant = _tenant(raw, headers)
+        if isinstance(tenant, VerificationError):
+            return self._prepare(raw, headers, tenant)
+        found = await _awaited(self._resolver(tenant.tenant, tenant.name), "secret resolver")
+        return self._prepare(raw, headers, _secret_keys(found), tenant.data)
+
+    async def _arecord(self, delivery: Delivery, event: Event, raw: bytes) -> Outcome:
+        try:
+            new = await delivery.call(delivery.record, event, raw)
+        except Exception as exc:  # noqa: BLE001  # any store failure: SuperOffice must retry
+            return _unrecorded(event, exc)
+        claimed = (
+            await delivery.call(delivery.claim, event)
+            if new and self.run_handlers == "inline"
+            else None
+        )
+        if claimed is None:
+            return _recorded(event, new=new)
+        result = await delivery.arun(*claimed, self._adispatch, event)
+        if isinstance(result, HandlerError) and self.on_failure is not None:
+            try:
+                await _awaited(self.on_failure(event, result), "on_failure hook")
+            except Exception:  # noqa: BLE001  # logged; the failure is recorded already
+                hook_raised(claimed[0])
+        return self._ran(event, result)
+
+    async def _akeep(self, invalid: _Invalid) -> Outcome:
+        hook = self.on_invalid_payload
+        try:
+            if self.delivery is not None:
+                delivery = self.delivery
+                await delivery.call(delivery.record_invalid, invalid.raw, invalid.error)
+            elif callable(hook):
+                await _awaited(hook(invalid.raw, invalid.error), "on_invalid_payload hook")
+        except ConfigurationError:
+            raise
+        except Exception as exc:  # noqa: BLE001  # not kept: SuperOffice must send it again
+            return _unkept(invalid, exc)
+        return self._kept(invalid)
+
+    async def _adeliver(self, event: Event) -> Outcome:
+        store = self.store
+        token = _token()
+        if store is not None:
+            duplicate = _duplicate(event, await store.claim(event.event_id, token))
+            if duplicate is not None:
+                return duplicate
+        try:
+            result = await self._adispatch(event)
+        except HandlerError as exc:
+            acknowledged = False  # the claim is released unless "ack" and the hook returned
+            try:
+                if self.on_failure is not None:
+                    await _awaited(self.on_failure(event, exc), "on_failure hook")
+                acknowledged = self.on_handler_error == "ack"
+            finally:
+                await _asettle(store, event, token, done=acknowledged)
+            return self._failed(event, exc)
+        except BaseException:
+            await _asettle(store, event, token, done=False)
+            raise
+        await _asettle(store, event, token, done=True)
+        return self._handled(event, result)
 
 
 @attrs.frozen
@@ -728,7 +820,7 @@ _UNVERIFIED = (
 )
 
 
-def _store(idempotency: object, handoff: Handoff | None) -> Store | None:
+def _store(idempotency: object, handoff: Handoff | None) -> IdempotencyStore | None:
     if handoff is not None:
         if not isinstance(handoff, Handoff):
             msg = (
@@ -742,7 +834,13 @@ def _store(idempotency: object, handoff: Handoff | None) -> Store | None:
         return handoff.store
     if idempotency == "memory":
         return MemoryStore()
-    if idempotency is None or isinstance(idempotency, (IdempotencyStore, AsyncIdempotencyStore)):
+    if is_async_store(idempotency):
+        msg = (
+            f"{type(idempotency).__name__} is an async store: give it to an AsyncReceiver, "
+            "or give this Receiver its sync twin (SQLiteStore, contrib.redis.RedisStore)."
+        )
+        raise ConfigurationError(msg)
+    if idempotency is None or isinstance(idempotency, IdempotencyStore):
         return idempotency
     msg = (
         "idempotency must be an idempotency store (MemoryStore, SQLiteStore, RedisStore, ...), "
@@ -751,19 +849,38 @@ def _store(idempotency: object, handoff: Handoff | None) -> Store | None:
     raise ConfigurationError(msg)
 
 
+def _async_store(idempotency: object) -> AsyncIdempotencyStore | None:
+    if idempotency == "memory":
+        return AsyncMemoryStore()
+    if idempotency is None or is_async_store(idempotency):
+        return idempotency
+    msg = (
+        "idempotency of an AsyncReceiver must be an async store (AsyncMemoryStore, "
+        "AsyncSQLiteStore, contrib.redis.AsyncRedisStore, ...), 'memory' or None, not "
+        f"{type(idempotency).__name__}; a sync store goes with Receiver."
+    )
+    raise ConfigurationError(msg)
+
+
 def _not_async(result: T, what: str) -> T:
+    """*result*, unless a sync receiver was given an async callable (which type checkers catch)."""
     if inspect.isawaitable(result):
         if inspect.iscoroutine(result):
             result.close()
-        msg = f"The {what} is async; receive() cannot await it. Use `await receiver.areceive(...)`."
+        msg = f"The {what} is async; a Receiver cannot await it. Use an AsyncReceiver."
         raise ConfigurationError(msg)
     return result
 
 
-async def _maybe_await(result: T | Awaitable[T]) -> T:
-    if inspect.isawaitable(result):
-        return await result
-    return result
+async def _awaited(result: object, what: str) -> object:
+    """What *result* gives when awaited; a sync callable given to an AsyncReceiver is refused."""
+    if not inspect.isawaitable(result):
+        msg = (
+            f"The {what} of an AsyncReceiver must be async (an `async def`); a sync one "
+            "goes with Receiver."
+        )
+        raise ConfigurationError(msg)
+    return await result
 
 
 def _secret_keys(secrets: object) -> tuple[bytes, ...] | VerificationError:
@@ -837,12 +954,23 @@ def _token() -> str:
 
 
 def _settle(store: IdempotencyStore | None, event: Event, token: str, *, done: bool) -> None:
-    if store is None:  # async stores never get here: _deliver refused them
+    if store is None:
         return
     if done:
         _completed(event, held=store.complete(event.event_id, token))
     else:
         store.release(event.event_id, token)
+
+
+async def _asettle(
+    store: AsyncIdempotencyStore | None, event: Event, token: str, *, done: bool
+) -> None:
+    if store is None:
+        return
+    if done:
+        _completed(event, held=await store.complete(event.event_id, token))
+    else:
+        await store.release(event.event_id, token)
 
 
 def _completed(event: Event, *, held: bool) -> None:

@@ -11,7 +11,8 @@ SuperOffice's retry (same ``EventId``) runs them again. The life of one claim::
 
 A store answers :meth:`IdempotencyStore.claim` with a :class:`ClaimState`. Stores here:
 
-- :class:`MemoryStore`: in one process (the receiver's default); bounded, thread-safe.
+- :class:`MemoryStore` / :class:`AsyncMemoryStore`: in one process (the receivers'
+  default); bounded, thread-safe.
 - :class:`SQLiteStore` / :class:`AsyncSQLiteStore`: a file shared by the processes of one
   machine; survives restarts.
 - ``superoffice_webhooks.contrib.redis.RedisStore`` / ``AsyncRedisStore``: shared by every
@@ -43,6 +44,7 @@ __all__ = [
     "DEFAULT_LEASE",
     "DEFAULT_TTL",
     "AsyncIdempotencyStore",
+    "AsyncMemoryStore",
     "AsyncSQLiteStore",
     "ClaimState",
     "IdempotencyStore",
@@ -98,7 +100,7 @@ class IdempotencyStore(Protocol):
 
 @runtime_checkable
 class AsyncIdempotencyStore(Protocol):
-    """The async twin of :class:`IdempotencyStore`, for :meth:`Receiver.areceive <superoffice_webhooks.Receiver.areceive>`."""
+    """The async twin of :class:`IdempotencyStore`, for an :class:`~superoffice_webhooks.AsyncReceiver`."""
 
     async def claim(self, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim`."""
@@ -219,6 +221,30 @@ CREATE TABLE IF NOT EXISTS superoffice_webhooks_events (
 ) WITHOUT ROWID
 """
 _PURGE_EVERY = 1000
+
+
+class AsyncMemoryStore:
+    """An :class:`AsyncIdempotencyStore` in this process's memory; an AsyncReceiver's default.
+
+    It calls a :class:`MemoryStore` (*sync*, or a new one with the default options)
+    directly: its calls never wait, so they need no thread.
+    """
+
+    def __init__(self, sync: MemoryStore | None = None) -> None:
+        #: The underlying sync store.
+        self.sync = MemoryStore() if sync is None else sync
+
+    async def claim(self, event_id: UUID, token: str) -> ClaimState:
+        """See :meth:`IdempotencyStore.claim`."""
+        return self.sync.claim(event_id, token)
+
+    async def complete(self, event_id: UUID, token: str) -> bool:
+        """See :meth:`IdempotencyStore.complete`."""
+        return self.sync.complete(event_id, token)
+
+    async def release(self, event_id: UUID, token: str) -> bool:
+        """See :meth:`IdempotencyStore.release`."""
+        return self.sync.release(event_id, token)
 
 
 class SQLiteStore:

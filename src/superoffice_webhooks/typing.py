@@ -1,5 +1,6 @@
-"""The types of the callables and values you hand to a :class:`~superoffice_webhooks.Receiver`
-or a :class:`~superoffice_webhooks.Worker`, to annotate your own code with.
+"""The types of the callables and values you hand to a :class:`~superoffice_webhooks.Receiver`,
+an :class:`~superoffice_webhooks.AsyncReceiver` or a :class:`~superoffice_webhooks.Worker`,
+to annotate your own code with.
 
 >>> from superoffice_webhooks.typing import SecretResolver
 """
@@ -12,6 +13,9 @@ from ._verify import Secret, Secrets
 from .exceptions import HandlerError, PayloadError
 
 __all__ = [
+    "AsyncFailureHook",
+    "AsyncInvalidPayloadHook",
+    "AsyncSecretResolver",
     "FailureHook",
     "Headers",
     "InvalidPayloadHook",
@@ -21,13 +25,20 @@ __all__ = [
     "SyncRunner",
 ]
 
-#: ``(context_identifier, webhook_name) -> secret | [secrets] | None``, sync or async.
-SecretResolver = Callable[[str, str], Secrets | Awaitable[Secrets | None] | None]
-#: ``(event, error) -> None``, sync or async: told about every handler failure.
-FailureHook = Callable[[Event, HandlerError], object]
-#: ``(body, error) -> None``, sync or async: given each verified body that
+#: ``(context_identifier, webhook_name) -> secret | [secrets] | None``: picks the secrets
+#: of each tenant for a :class:`~superoffice_webhooks.Receiver`.
+SecretResolver = Callable[[str, str], Secrets | None]
+#: The same, ``async``, for an :class:`~superoffice_webhooks.AsyncReceiver`.
+AsyncSecretResolver = Callable[[str, str], Awaitable[Secrets | None]]
+#: ``(event, error) -> None``: told about every handler failure.
+FailureHook = Callable[[Event, HandlerError], None]
+#: The same, ``async``, for an :class:`~superoffice_webhooks.AsyncReceiver`.
+AsyncFailureHook = Callable[[Event, HandlerError], Awaitable[None]]
+#: ``(body, error) -> None``: given each verified body that
 #: :func:`~superoffice_webhooks.parse` refused.
-InvalidPayloadHook = Callable[[bytes, PayloadError], object]
+InvalidPayloadHook = Callable[[bytes, PayloadError], None]
+#: The same, ``async``, for an :class:`~superoffice_webhooks.AsyncReceiver`.
+AsyncInvalidPayloadHook = Callable[[bytes, PayloadError], Awaitable[None]]
 #: Runs a function of no arguments off the event loop: ``asyncio.to_thread`` and the like.
 SyncRunner = Callable[[Callable[[], object]], Awaitable[object]]
 

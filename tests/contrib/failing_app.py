@@ -7,7 +7,7 @@ import os
 from flask import Flask
 from webhook_cases import Recorder
 
-from superoffice_webhooks import Receiver
+from superoffice_webhooks import AsyncReceiver
 from superoffice_webhooks.contrib.asgi import WebhookApp
 from superoffice_webhooks.contrib.flask import SuperOfficeWebhooks
 
@@ -17,4 +17,4 @@ SECRET = os.environ["SUPEROFFICE_WEBHOOK_SECRET"]
 
 flask_app = Flask(__name__)
 SuperOfficeWebhooks(flask_app, url="/", secret=SECRET, dispatcher=recorder.dispatcher)
-asgi_app = WebhookApp(Receiver(secret=SECRET, dispatcher=recorder.dispatcher))
+asgi_app = WebhookApp(AsyncReceiver(secret=SECRET, dispatcher=recorder.dispatcher))

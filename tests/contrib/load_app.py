@@ -17,7 +17,7 @@ from flask import Flask
 import superoffice_webhooks as sow
 from superoffice_webhooks.contrib.asgi import WebhookApp
 from superoffice_webhooks.contrib.flask import SuperOfficeWebhooks
-from superoffice_webhooks.idempotency import SQLiteStore
+from superoffice_webhooks.idempotency import AsyncSQLiteStore
 
 SECRET = os.environ["SUPEROFFICE_WEBHOOK_SECRET"]
 DIRECTORY = Path(os.environ["LOAD_DIR"])
@@ -46,7 +46,9 @@ def dispatcher() -> sow.Dispatcher:
     return handlers
 
 
-store = SQLiteStore(DIRECTORY / "claims.sqlite3")
+store = AsyncSQLiteStore(DIRECTORY / "claims.sqlite3")
 asgi_app = WebhookApp(secret=SECRET, dispatcher=dispatcher(), idempotency=store)
 flask_app = Flask(__name__)
-SuperOfficeWebhooks(flask_app, url="/", dispatcher=dispatcher(), secret=SECRET, idempotency=store)
+SuperOfficeWebhooks(
+    flask_app, url="/", dispatcher=dispatcher(), secret=SECRET, idempotency=store.sync
+)

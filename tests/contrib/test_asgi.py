@@ -28,7 +28,7 @@ from webhook_cases import (
 
 import superoffice_webhooks as sow
 from conftest import SECRET, example
-from superoffice_webhooks import ConfigurationError, Receiver
+from superoffice_webhooks import AsyncReceiver, ConfigurationError, Receiver
 from superoffice_webhooks.contrib.asgi import WebhookApp
 
 URL = "/superoffice/webhook"
@@ -110,7 +110,7 @@ def test_other_methods_get_405(method: str, recorder: Recorder) -> None:
 
 def test_a_ready_receiver_is_used_as_is(recorder: Recorder) -> None:
     """WebhookApp(receiver) uses that receiver."""
-    receiver = Receiver(secret=SECRET, dispatcher=recorder.dispatcher)
+    receiver = AsyncReceiver(secret=SECRET, dispatcher=recorder.dispatcher)
     app = WebhookApp(receiver)
     assert app.receiver is receiver
     body = example("person.created")
@@ -122,8 +122,8 @@ def test_a_ready_receiver_is_used_as_is(recorder: Recorder) -> None:
     ("args", "kwargs", "message"),
     [
         ((Receiver(secret=SECRET),), {"secret": SECRET}, "not both"),
-        (("a secret",), {}, "must be a Receiver"),
-        ((), {"secrets": SECRET}, "Unknown Receiver option(s): secrets"),
+        (("a secret",), {}, "must be an AsyncReceiver, not str"),
+        ((), {"secrets": SECRET}, "Unknown AsyncReceiver option(s): secrets"),
         ((), {}, "needs the webhook's secret"),
     ],
 )

@@ -342,7 +342,7 @@ def test_areceive_sends_the_entry_id_too(
     """areceive records the event and sends its id as well (the inbox and broker in a thread)."""
     handoff, seen = local
     body = deliveries(1, duplicates=0)[0]
-    receiver = sow.Receiver(secret=SECRET, handoff=handoff)
+    receiver = sow.AsyncReceiver(secret=SECRET, handoff=handoff)
 
     outcome = asyncio.run(
         receiver.areceive(body, {"X-SuperOffice-Signature": sow.sign(body, SECRET)})

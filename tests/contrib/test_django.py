@@ -37,9 +37,10 @@ from webhook_cases import (
 
 import superoffice_webhooks as sow
 from conftest import EXAMPLES, SECRET, example
-from superoffice_webhooks import ConfigurationError, Receiver
+from superoffice_webhooks import AsyncReceiver, ConfigurationError, Receiver
 from superoffice_webhooks.contrib.django import AsyncWebhookView, WebhookView, conf, event_received
 from superoffice_webhooks.contrib.django.apps import check_settings
+from superoffice_webhooks.idempotency import AsyncSQLiteStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -245,7 +246,7 @@ def test_as_view_with_a_ready_receiver(recorder: Recorder) -> None:
     request = RequestFactory().post("/x/", body, content_type="application/json", headers=headers)
     assert view(request).status_code == 200
     assert [type(e) for e in recorder.events] == [sow.PersonDeleted]
-    async_view = AsyncWebhookView.as_view(receiver=Receiver(secret="own secret"))
+    async_view = AsyncWebhookView.as_view(receiver=AsyncReceiver(secret="own secret"))
     async_request = AsyncRequestFactory().post(
         "/x/", body, content_type="application/json", headers=headers
     )
@@ -255,6 +256,10 @@ def test_as_view_with_a_ready_receiver(recorder: Recorder) -> None:
         WebhookView.as_view(Receiver(secret=SECRET), secret=SECRET)
     with pytest.raises(ConfigurationError, match="Unknown Receiver option"):
         WebhookView.as_view(secrett=SECRET)
+    with pytest.raises(ConfigurationError, match="must be a Receiver, not AsyncReceiver"):
+        WebhookView.as_view(AsyncReceiver(secret=SECRET))  # type: ignore[arg-type]  # the misuse under test
+    with pytest.raises(ConfigurationError, match="must be an AsyncReceiver, not Receiver"):
+        AsyncWebhookView.as_view(Receiver(secret=SECRET))  # type: ignore[arg-type]  # the misuse under test
 
 
 def test_settings_are_read_lazily_and_again_when_changed() -> None:
@@ -312,6 +317,21 @@ def test_system_checks(setting: object, check_id: str) -> None:
     assert [m.id for m in messages] == [check_id]
     assert check_id in [m.id for m in registered]
     assert SECRET not in messages[0].msg
+
+
+def test_options_for_the_async_view_pass_the_checks(tmp_path: Path) -> None:
+    """A setting whose OPTIONS make only an AsyncReceiver (an async store) passes the checks."""
+    store = AsyncSQLiteStore(tmp_path / "claims.sqlite3")
+    try:
+        with override_settings(
+            SUPEROFFICE_WEBHOOKS={"SECRET": SECRET, "OPTIONS": {"idempotency": store}}
+        ):
+            assert check_settings() == []
+            with pytest.raises(ConfigurationError, match="is an async store"):
+                conf.build_receiver()
+            assert conf.build_receiver(None, AsyncReceiver).store is store
+    finally:
+        store.close()
 
 
 def test_the_example_settings_pass_the_checks() -> None:
@@ -444,15 +464,17 @@ def test_django_example_under_gunicorn(gunicorn_server: Server) -> None:
 def test_only_this_setting_rebuilds_the_cached_receiver() -> None:
     """Changing another setting keeps the receiver; changing SUPEROFFICE_WEBHOOKS rebuilds it."""
     overrides: dict[str, Any] = {}
-    first = conf.cached_receiver(overrides)
+    first = conf.cached_receiver(Receiver, overrides)
+    first_async = conf.cached_receiver(AsyncReceiver, overrides)
 
     with override_settings(USE_THOUSAND_SEPARATOR=True):
-        unchanged = conf.cached_receiver(overrides)
+        unchanged = conf.cached_receiver(Receiver, overrides)
     with override_settings(SUPEROFFICE_WEBHOOKS={"SECRET": "another secret"}):
-        rebuilt = conf.cached_receiver(overrides)
+        rebuilt = conf.cached_receiver(Receiver, overrides)
 
     assert unchanged is first
     assert rebuilt is not first
+    assert isinstance(first_async, AsyncReceiver)
 
 
 def test_dispatcher_setting_may_be_the_dispatcher_itself() -> None:

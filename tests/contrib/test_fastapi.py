@@ -29,7 +29,7 @@ from webhook_cases import (
 
 import superoffice_webhooks as sow
 from conftest import EXAMPLES, SECRET, example, example_json
-from superoffice_webhooks import ConfigurationError, Receiver
+from superoffice_webhooks import AsyncReceiver, ConfigurationError
 from superoffice_webhooks.contrib.fastapi import SuperOfficeEvent, webhook_router
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def test_router_answers_like_the_receiver(case: Case, recorder: Recorder) -> Non
 def test_router_with_prefix_path_and_ready_receiver(recorder: Recorder) -> None:
     """include_router's prefix goes in front of the path; a ready receiver is used."""
     app = FastAPI()
-    receiver = Receiver(secret=SECRET, dispatcher=recorder.dispatcher)
+    receiver = AsyncReceiver(secret=SECRET, dispatcher=recorder.dispatcher)
     app.include_router(webhook_router(receiver, path="/in"), prefix="/hooks")
     body = example("person.deleted")
     client = TestClient(app)

@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from conftest import SECRET, free_port, wait_for_redis
-from superoffice_webhooks import Dispatcher, Event, Receiver, Worker
+from superoffice_webhooks import AsyncReceiver, Dispatcher, Event, Receiver, Worker
 from superoffice_webhooks.contrib.redis import DEFAULT_INBOX_PREFIX, RedisInbox
 from superoffice_webhooks.exceptions import ConfigurationError, InboxError
 from superoffice_webhooks.inbox import Entry, Settlement, SQLiteInbox, State
@@ -328,7 +328,7 @@ def test_receiver_inline_records_runs_and_ignores_duplicates(inbox: RedisInbox) 
 def test_areceive_inline_with_a_redis_inbox(inbox: RedisInbox) -> None:
     """areceive records in Redis and runs the handlers; the entry is DONE."""
     handled = Handled()
-    receiver = Receiver(secret=SECRET, dispatcher=handled.dispatcher, inbox=inbox)
+    receiver = AsyncReceiver(secret=SECRET, dispatcher=handled.dispatcher, inbox=inbox)
     outcome = asyncio.run(receiver.areceive(*signed_request("person.created", SECRET)))
 
     assert outcome.status == 200

@@ -23,6 +23,7 @@ import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fault_handlers import CountingSQLiteInbox, handlers
 from flask import Flask
@@ -44,7 +45,7 @@ def _inbox(url: str, directory: Path) -> Inbox:
     return CountingSQLiteInbox(url.removeprefix("sqlite:///"), directory)
 
 
-def _setup() -> tuple[sow.Receiver, sow.Worker]:
+def _setup() -> tuple[sow.Receiver, sow.AsyncReceiver, sow.Worker]:
     directory = Path(os.environ["FAULT_DIR"])
     inbox = _inbox(os.environ["FAULT_INBOX"], directory)
     dispatcher = handlers(directory, float(os.environ.get("FAULT_SLEEP", "0")))
@@ -53,12 +54,16 @@ def _setup() -> tuple[sow.Receiver, sow.Worker]:
     retry = RetryPolicy(
         first_delay=RETRY.first_delay, max_delay=RETRY.max_delay, max_attempts=attempts
     )
-    receiver = sow.Receiver(
-        secret=SECRET, dispatcher=dispatcher, inbox=inbox, retry=retry, lease=lease
-    )
+    options: dict[str, Any] = {
+        "secret": SECRET,
+        "dispatcher": dispatcher,
+        "inbox": inbox,
+        "retry": retry,
+        "lease": lease,
+    }
     poll = timedelta(seconds=float(os.environ.get("FAULT_POLL", "0.1")))
     worker = sow.Worker(inbox, dispatcher, retry=retry, lease=lease, poll_interval=poll)
-    return receiver, worker.start()
+    return sow.Receiver(**options), sow.AsyncReceiver(**options), worker.start()
 
 
 # The library's warnings and errors go to the server's output, for a failing test to show.
@@ -67,7 +72,7 @@ logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(name)s %
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 # gunicorn imports this module in each worker process after forking (no --preload), so
 # each worker has its own receiver and Worker thread.
-receiver, worker = _setup()
+receiver, async_receiver, worker = _setup()
 flask_app = Flask(__name__)
 flask_app.add_url_rule("/", view_func=webhook_view(receiver))
-asgi_app = WebhookApp(receiver)
+asgi_app = WebhookApp(async_receiver)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import inspect
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from superoffice_webhooks._receiver import Outcome, Receiver
+from superoffice_webhooks._receiver import AsyncReceiver, Outcome, Receiver
 from superoffice_webhooks.exceptions import ConfigurationError, PayloadError, PayloadTooLargeError
 
 if TYPE_CHECKING:
@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("superoffice_webhooks")
 
-_OPTION_NAMES = frozenset(inspect.signature(Receiver.__init__).parameters) - {"self"}
+#: The receiver an adapter takes: a Receiver for sync frameworks, an AsyncReceiver for async ones.
+R = TypeVar("R", Receiver, AsyncReceiver)
 
 CONSUMED = (
     "The request body was read before the webhook view got it (by a middleware, a form or "
@@ -28,28 +29,38 @@ ALLOW = "Allow", "POST"
 CONTENT_TYPE = "text/plain; charset=utf-8"
 
 
-def make_receiver(receiver: Receiver | None, options: Mapping[str, Any]) -> Receiver:
-    """The given *receiver*, or a new one built from Receiver keyword *options*."""
+def make_receiver(kind: type[R], receiver: R | None, options: Mapping[str, Any]) -> R:
+    """The given *receiver* (of class *kind*), or a new one built from keyword *options*."""
     if receiver is not None:
         if options:
             names = ", ".join(sorted(options))
-            msg = f"Pass either receiver=... or Receiver options ({names}), not both."
+            msg = f"Pass either receiver=... or {kind.__name__} options ({names}), not both."
             raise ConfigurationError(msg)
-        if not isinstance(receiver, Receiver):
-            msg = f"receiver must be a Receiver, not {type(receiver).__name__}."
+        if not isinstance(receiver, kind):
+            article, why = _KINDS[kind]
+            msg = (
+                f"receiver must be {article} {kind.__name__}, not {type(receiver).__name__}: {why}"
+            )
             raise ConfigurationError(msg)
         return receiver
-    check_options(options)
-    return Receiver(**options)
+    check_options(kind, options)
+    return kind(**options)
 
 
-def check_options(options: Mapping[str, Any]) -> None:
-    """Raise :class:`ConfigurationError` for a name that is not a Receiver option."""
-    unknown = sorted(set(options) - _OPTION_NAMES)
+_KINDS: dict[type, tuple[str, str]] = {
+    Receiver: ("a", "this adapter runs sync code, which does not await hooks and stores."),
+    AsyncReceiver: ("an", "this adapter runs in an event loop, which awaits hooks and stores."),
+}
+
+
+def check_options(kind: type[Receiver | AsyncReceiver], options: Mapping[str, Any]) -> None:
+    """Raise :class:`ConfigurationError` for a name that is not an option of *kind*."""
+    names = frozenset(inspect.signature(kind.__init__).parameters) - {"self"}
+    unknown = sorted(set(options) - names)
     if unknown:
         msg = (
-            f"Unknown Receiver option(s): {', '.join(unknown)}. "
-            f"Receiver takes: {', '.join(sorted(_OPTION_NAMES))}."
+            f"Unknown {kind.__name__} option(s): {', '.join(unknown)}. "
+            f"{kind.__name__} takes: {', '.join(sorted(names))}."
         )
         raise ConfigurationError(msg)
 
@@ -105,13 +116,13 @@ def declared_length(value: str | None) -> int | None:
     return int(value)
 
 
-def too_large(declared: int | None, receiver: Receiver) -> Outcome | None:
+def too_large(declared: int | None, receiver: Receiver | AsyncReceiver) -> Outcome | None:
     """A 413 outcome when the declared length exceeds the limit, so nothing need be read."""
     if declared is None or declared <= receiver.max_body_size:
         return None
     error = PayloadTooLargeError(
         f"The body is larger than the limit of {receiver.max_body_size} bytes "
-        "(Receiver max_body_size)."
+        f"({type(receiver).__name__} max_body_size)."
     )
     logger.warning("Rejected webhook request: 413 %s", error)
     return Outcome(status=413, reason=str(error), error=error)
@@ -123,7 +134,9 @@ def consumed() -> Outcome:
     return Outcome(status=400, reason=CONSUMED, error=PayloadError(CONSUMED))
 
 
-def short_body(declared: int | None, body: bytes, receiver: Receiver) -> Outcome | None:
+def short_body(
+    declared: int | None, body: bytes, receiver: Receiver | AsyncReceiver
+) -> Outcome | None:
     """:func:`consumed` when fewer bytes arrived than declared (within the size limit)."""
     if declared is None or len(body) >= declared or len(body) > receiver.max_body_size:
         return None
@@ -131,7 +144,7 @@ def short_body(declared: int | None, body: bytes, receiver: Receiver) -> Outcome
 
 
 async def collect(
-    chunks: AsyncIterable[bytes], headers: Mapping[str, str], receiver: Receiver
+    chunks: AsyncIterable[bytes], headers: Mapping[str, str], receiver: AsyncReceiver
 ) -> bytes | Outcome:
     """Read a body of at most ``max_body_size + 1`` bytes, or say why not to (413, 400).
 

@@ -8,7 +8,7 @@
     starlette_app.mount("/superoffice/webhook", app)  # or mount it
 
 It imports no framework: the request's raw bytes and headers go to
-:meth:`Receiver.areceive <superoffice_webhooks.Receiver.areceive>`, whose
+:meth:`AsyncReceiver.areceive <superoffice_webhooks.AsyncReceiver.areceive>`, whose
 :class:`~superoffice_webhooks.Outcome` becomes the answer.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
+from superoffice_webhooks._receiver import AsyncReceiver
 from superoffice_webhooks.exceptions import ConfigurationError
 
 from ._http import (
@@ -30,7 +31,7 @@ from ._http import (
 )
 
 if TYPE_CHECKING:
-    from superoffice_webhooks._receiver import Outcome, Receiver
+    from superoffice_webhooks._receiver import Outcome
 
 __all__ = ["Receive", "Scope", "Send", "WebhookApp"]
 
@@ -49,8 +50,9 @@ class _DisconnectedError(Exception):
 class WebhookApp:
     """An ASGI 3 application answering SuperOffice's webhook POSTs.
 
-    Pass a ready :class:`~superoffice_webhooks.Receiver`, or the keyword options of one
-    (``secret=``, ``dispatcher=``, ``max_body_size=``, ...). Handlers may be async.
+    Pass a ready :class:`~superoffice_webhooks.AsyncReceiver`, or the keyword options of
+    one (``secret=``, ``dispatcher=``, ``max_body_size=``, ...). Handlers may be async;
+    sync ones run in a worker thread.
 
     Answers 405 to anything but POST, 413 without reading when ``Content-Length`` is over
     the receiver's ``max_body_size`` (and stops reading a body that grows past it), 400
@@ -59,9 +61,9 @@ class WebhookApp:
     Lifespan events are acknowledged, so it can also be served on its own.
     """
 
-    def __init__(self, receiver: Receiver | None = None, **receiver_options: Any) -> None:
+    def __init__(self, receiver: AsyncReceiver | None = None, **receiver_options: Any) -> None:
         #: The receiver every request goes to.
-        self.receiver = make_receiver(receiver, receiver_options)
+        self.receiver = make_receiver(AsyncReceiver, receiver, receiver_options)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection."""

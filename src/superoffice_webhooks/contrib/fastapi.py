@@ -22,11 +22,12 @@ from starlette.requests import Request  # noqa: TC002  # FastAPI reads the annot
 from starlette.responses import PlainTextResponse
 
 from superoffice_webhooks._events import Event
+from superoffice_webhooks._receiver import AsyncReceiver
 
 from ._http import asgi_headers, collect, consumed, make_receiver, text
 
 if TYPE_CHECKING:
-    from superoffice_webhooks._receiver import Outcome, Receiver
+    from superoffice_webhooks._receiver import Outcome
 
 __all__ = ["SuperOfficeEvent", "webhook_router"]
 
@@ -93,7 +94,7 @@ _OPENAPI_EXTRA: dict[str, Any] = {
 
 
 def webhook_router(
-    receiver: Receiver | None = None,
+    receiver: AsyncReceiver | None = None,
     *,
     path: str = DEFAULT_PATH,
     name: str = "superoffice_webhook",
@@ -101,7 +102,7 @@ def webhook_router(
 ) -> APIRouter:
     """An ``APIRouter`` with one POST route at *path* that receives webhooks.
 
-    Pass a ready :class:`~superoffice_webhooks.Receiver` or its keyword options
+    Pass a ready :class:`~superoffice_webhooks.AsyncReceiver` or its keyword options
     (``secret=``, ``dispatcher=``, ...). The route is a FastAPI path operation: include
     it with ``app.include_router(router, prefix=..., dependencies=[...], tags=[...])``
     and those apply; it is in the OpenAPI schema with its request body and answers.
@@ -109,7 +110,7 @@ def webhook_router(
     :class:`~superoffice_webhooks.contrib.asgi.WebhookApp` does, and answers with the
     receiver's status and a plain-text reason. Sync handlers run in a worker thread.
     """
-    webhook_receiver = make_receiver(receiver, receiver_options)
+    webhook_receiver = make_receiver(AsyncReceiver, receiver, receiver_options)
 
     async def receive_webhook(request: Request) -> PlainTextResponse:
         headers, body = await _read(request, webhook_receiver)
@@ -137,7 +138,9 @@ def webhook_router(
     return router
 
 
-async def _read(request: Request, receiver: Receiver) -> tuple[dict[str, str], bytes | Outcome]:
+async def _read(
+    request: Request, receiver: AsyncReceiver
+) -> tuple[dict[str, str], bytes | Outcome]:
     """The request's headers and its raw body, or the answer to give without reading it."""
     headers = asgi_headers(request.scope["headers"])
     try:
@@ -165,9 +168,9 @@ class SuperOfficeEvent:
     ``on_invalid_payload``). No handlers are dispatched: your route is the handler.
     """
 
-    def __init__(self, receiver: Receiver | None = None, **receiver_options: Any) -> None:
+    def __init__(self, receiver: AsyncReceiver | None = None, **receiver_options: Any) -> None:
         #: The receiver that verifies and parses each request.
-        self.receiver = make_receiver(receiver, receiver_options)
+        self.receiver = make_receiver(AsyncReceiver, receiver, receiver_options)
 
     async def __call__(self, request: Request) -> Event:
         """Verify and parse the request's body into its event."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from flask import Flask, Response, current_app, request
 
 from superoffice_webhooks._dispatch import Dispatcher, default_dispatcher
+from superoffice_webhooks._receiver import Receiver
 from superoffice_webhooks.exceptions import ConfigurationError
 
 from ._http import (
@@ -34,7 +35,7 @@ from ._http import (
 )
 
 if TYPE_CHECKING:
-    from superoffice_webhooks._receiver import Outcome, Receiver
+    from superoffice_webhooks._receiver import Outcome
 
 __all__ = [
     "DEFAULT_URL",
@@ -83,7 +84,7 @@ def webhook_view(receiver: Receiver | None = None, **receiver_options: Any) -> W
     Pass a ready :class:`~superoffice_webhooks.Receiver` or its keyword options. The view
     answers POST only (``methods`` defaults to ``["POST"]``).
     """
-    built = make_receiver(receiver, receiver_options)
+    built = make_receiver(Receiver, receiver, receiver_options)
 
     def superoffice_webhook() -> Response:
         return _handle(built)
@@ -143,7 +144,7 @@ class SuperOfficeWebhooks:
         """
         options = {**self.receiver_options, **_config_options(app)}
         options["dispatcher"] = self.dispatcher
-        receiver = make_receiver(None, options)
+        receiver = make_receiver(Receiver, None, options)
         app.extensions[EXTENSION_KEY] = _State(extension=self, receiver=receiver)
         url = app.config.get(PREFIX + "URL", self.url)
         if url is not None:

@@ -187,7 +187,7 @@ class RedisStore:
 
 
 class AsyncRedisStore:
-    """:class:`RedisStore` for :meth:`Receiver.areceive <superoffice_webhooks.Receiver.areceive>`, on ``redis.asyncio``.
+    """:class:`RedisStore` for an :class:`~superoffice_webhooks.AsyncReceiver`, on ``redis.asyncio``.
 
     :param client: a ``redis.asyncio.Redis`` client; the other options as for :class:`RedisStore`.
     """

@@ -8,6 +8,7 @@ from django.apps import AppConfig
 from django.core import checks
 from django.utils.module_loading import autodiscover_modules
 
+from superoffice_webhooks._receiver import AsyncReceiver
 from superoffice_webhooks.exceptions import ConfigurationError
 
 from . import conf
@@ -47,7 +48,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     except conf.SettingsError as exc:
         return [checks.Error(str(exc), id=exc.check_id)]
     except ConfigurationError as exc:
-        return [checks.Error(str(exc), id="superoffice_webhooks.E004")]
+        # Options for an AsyncWebhookView (an async store, async hooks) make no Receiver.
+        try:
+            conf.build_receiver(None, AsyncReceiver)
+        except ConfigurationError:
+            return [checks.Error(str(exc), id="superoffice_webhooks.E004")]
     if not conf.receiver_options().get("allow_unsigned"):
         return []
     return [

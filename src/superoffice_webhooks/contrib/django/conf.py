@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast, overload
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -11,18 +11,16 @@ from django.dispatch import receiver as on_signal
 from django.utils.module_loading import import_string
 
 from superoffice_webhooks._dispatch import Dispatcher
-from superoffice_webhooks.contrib._http import make_receiver
+from superoffice_webhooks._receiver import AsyncReceiver, Receiver
+from superoffice_webhooks.contrib._http import R, make_receiver
 from superoffice_webhooks.exceptions import ConfigurationError
-
-if TYPE_CHECKING:
-    from superoffice_webhooks._receiver import Receiver
 
 __all__ = ["SETTING", "SettingsError", "autodiscover", "build_receiver", "receiver_options"]
 
 #: The name of the setting.
 SETTING = "SUPEROFFICE_WEBHOOKS"
 _KEYS = frozenset({"SECRET", "SECRETS", "DISPATCHER", "OPTIONS", "AUTODISCOVER"})
-_cache: dict[int, tuple[Mapping[str, Any], Receiver]] = {}
+_cache: dict[tuple[type, int], tuple[Mapping[str, Any], Receiver | AsyncReceiver]] = {}
 
 
 class SettingsError(ConfigurationError):
@@ -78,8 +76,15 @@ def autodiscover() -> bool:
     return not isinstance(raw, Mapping) or raw.get("AUTODISCOVER") is not False
 
 
-def build_receiver(overrides: Mapping[str, Any] | None = None) -> Receiver:
-    """A :class:`~superoffice_webhooks.Receiver` from the setting and *overrides*.
+@overload
+def build_receiver(overrides: Mapping[str, Any] | None = None) -> Receiver: ...
+@overload
+def build_receiver(overrides: Mapping[str, Any] | None, kind: type[R]) -> R: ...
+def build_receiver(
+    overrides: Mapping[str, Any] | None = None, kind: type[R] | None = None
+) -> Receiver | R:
+    """A :class:`~superoffice_webhooks.Receiver` (or *kind*, e.g.
+    :class:`~superoffice_webhooks.AsyncReceiver`) from the setting and *overrides*.
 
     :raises SettingsError: no secret (E001), or see :func:`receiver_options`.
     :raises ConfigurationError: the Receiver refuses the options.
@@ -92,16 +97,19 @@ def build_receiver(overrides: Mapping[str, Any] | None = None) -> Receiver:
             "WebhookView.as_view(secret=...)."
         )
         raise SettingsError(msg, check_id="superoffice_webhooks.E001")
-    return make_receiver(None, options)
+    if kind is None:
+        return make_receiver(Receiver, None, options)
+    return make_receiver(kind, None, options)
 
 
-def cached_receiver(overrides: Mapping[str, Any]) -> Receiver:
-    """:func:`build_receiver` once per *overrides* object, until the setting changes."""
-    entry = _cache.get(id(overrides))
+def cached_receiver(kind: type[R], overrides: Mapping[str, Any]) -> R:
+    """:func:`build_receiver` once per *kind* and *overrides* object, until the setting changes."""
+    key = (kind, id(overrides))
+    entry = _cache.get(key)
     if entry is None or entry[0] is not overrides:
-        entry = (overrides, build_receiver(overrides))
-        _cache[id(overrides)] = entry
-    return entry[1]
+        entry = (overrides, build_receiver(overrides, kind))
+        _cache[key] = entry
+    return cast("R", entry[1])
 
 
 @on_signal(setting_changed)

@@ -15,9 +15,10 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from superoffice_webhooks._receiver import Outcome
+from superoffice_webhooks._receiver import AsyncReceiver, Outcome, Receiver
 from superoffice_webhooks.contrib._http import (
     CONTENT_TYPE,
+    R,
     check_options,
     consumed,
     declared_length,
@@ -33,8 +34,6 @@ from .signals import event_received
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
-
-    from superoffice_webhooks._receiver import Receiver
 
 __all__ = ["AsyncWebhookView", "WebhookView"]
 
@@ -53,40 +52,25 @@ LENGTH_REQUIRED = (
 class _BaseWebhookView(View):
     http_method_names = ["post"]  # noqa: RUF012  # Django reads it as a plain class attribute
     #: A ready receiver; if ``None`` one is built from ``SUPEROFFICE_WEBHOOKS``.
-    receiver: Receiver | None = None
+    receiver: Receiver | AsyncReceiver | None = None
     #: Receiver options that override the setting (from ``as_view(secret=..., ...)``).
     receiver_options: Mapping[str, Any] = MappingProxyType({})
 
     @classmethod
-    def as_view(
-        cls, receiver: Receiver | None = None, **receiver_options: Any
+    def _view(
+        cls, kind: type[R], receiver: R | None, receiver_options: dict[str, Any]
     ) -> Callable[..., HttpResponseBase]:
-        """The view function; *receiver* or Receiver options override the setting.
-
-        ``WebhookView.as_view(secret=..., dispatcher=...)`` builds its receiver from the
-        ``SUPEROFFICE_WEBHOOKS`` setting with these options on top, at the first request.
-        The view is never wrapped in an ``ATOMIC_REQUESTS`` transaction: an inbox records
-        and settles each event in transactions of its own, which a handler's failing
-        database write must not roll back (wrap your handler's writes in
-        ``transaction.atomic()`` where you need them together).
-        """
         if receiver is not None:
-            make_receiver(receiver, receiver_options)  # checks it is a lone Receiver
+            make_receiver(kind, receiver, receiver_options)  # checks it is a lone *kind*
             view = super().as_view(receiver=receiver)
         else:
-            check_options(receiver_options)
+            check_options(kind, receiver_options)
             view = super().as_view(receiver_options=MappingProxyType(dict(receiver_options)))
         for alias in connections:
             view = transaction.non_atomic_requests(using=alias)(view)
         return view
 
-    def get_receiver(self) -> Receiver:
-        """The receiver for this view (built once, and again when the setting changes)."""
-        if self.receiver is not None:
-            return self.receiver
-        return conf.cached_receiver(self.receiver_options)
-
-    def read(self, request: HttpRequest, receiver: Receiver) -> bytes | Outcome:
+    def read(self, request: HttpRequest, receiver: Receiver | AsyncReceiver) -> bytes | Outcome:
         """The raw body, or the outcome to answer with before the receiver sees it."""
         declared = declared_length(request.headers.get("Content-Length"))
         if declared is None and isinstance(request, WSGIRequest):
@@ -109,6 +93,27 @@ class WebhookView(_BaseWebhookView):
     it, and ``as_view(receiver=Receiver(...))`` ignores it.
     """
 
+    @classmethod
+    def as_view(
+        cls, receiver: Receiver | None = None, **receiver_options: Any
+    ) -> Callable[..., HttpResponseBase]:
+        """The view function; *receiver* or Receiver options override the setting.
+
+        ``WebhookView.as_view(secret=..., dispatcher=...)`` builds its receiver from the
+        ``SUPEROFFICE_WEBHOOKS`` setting with these options on top, at the first request.
+        The view is never wrapped in an ``ATOMIC_REQUESTS`` transaction: an inbox records
+        and settles each event in transactions of its own, which a handler's failing
+        database write must not roll back (wrap your handler's writes in
+        ``transaction.atomic()`` where you need them together).
+        """
+        return cls._view(Receiver, receiver, receiver_options)
+
+    def get_receiver(self) -> Receiver:
+        """The receiver for this view (built once, and again when the setting changes)."""
+        if isinstance(self.receiver, Receiver):
+            return self.receiver
+        return conf.cached_receiver(Receiver, self.receiver_options)
+
     def post(self, request: HttpRequest) -> HttpResponse:
         """Receive one webhook request."""
         receiver = self.get_receiver()
@@ -122,7 +127,9 @@ class WebhookView(_BaseWebhookView):
 
 
 class AsyncWebhookView(_BaseWebhookView):
-    """Like :class:`WebhookView`, for ASGI deployments: handlers may be ``async``.
+    """Like :class:`WebhookView`, for ASGI deployments, with an
+    :class:`~superoffice_webhooks.AsyncReceiver`: handlers may be ``async``, and the
+    receiver's hooks and idempotency store are async.
 
     Async handlers are awaited; sync ones run through Django's
     ``sync_to_async(thread_sensitive=True)``, so they may use the ORM as in any sync view.
@@ -132,12 +139,18 @@ class AsyncWebhookView(_BaseWebhookView):
 
     @classmethod
     def as_view(
-        cls, receiver: Receiver | None = None, **receiver_options: Any
+        cls, receiver: AsyncReceiver | None = None, **receiver_options: Any
     ) -> Callable[..., HttpResponseBase]:
         """See :meth:`WebhookView.as_view`; sync handlers run thread-sensitively."""
         if receiver is None:
             receiver_options.setdefault("run_sync", run_sync)
-        return super().as_view(receiver, **receiver_options)
+        return cls._view(AsyncReceiver, receiver, receiver_options)
+
+    def get_receiver(self) -> AsyncReceiver:
+        """The receiver for this view (built once, and again when the setting changes)."""
+        if isinstance(self.receiver, AsyncReceiver):
+            return self.receiver
+        return conf.cached_receiver(AsyncReceiver, self.receiver_options)
 
     async def post(self, request: HttpRequest) -> HttpResponse:
         """Receive one webhook request."""
