@@ -93,8 +93,10 @@ class Handoff(Protocol):
     """Hands a verified, claimed event to a background worker instead of dispatching it.
 
     The worker runs the handlers and then completes or releases the claim *token* in
-    :attr:`store`, which is why that store must be shared between processes. (The
-    library's Celery hand-off works with an inbox instead: an :class:`InboxHandoff`.)
+    :attr:`store` (``store.complete(event.context_identifier, event.event_id, token)``,
+    or ``release`` with the same arguments), which is why that store must be shared
+    between processes. (The library's Celery hand-off works with an inbox instead: an
+    :class:`InboxHandoff`.)
     """
 
     @property
@@ -426,7 +428,9 @@ class Receiver:
         store = self._sync_store
         token = _token()
         if store is not None:
-            duplicate = _duplicate(event, store.claim(event.event_id, token))
+            duplicate = _duplicate(
+                event, store.claim(event.context_identifier, event.event_id, token)
+            )
             if duplicate is not None:
                 return duplicate
         try:
@@ -452,7 +456,9 @@ class Receiver:
     async def _adeliver(self, event: Event) -> Outcome:
         token = _token()
         if self.store is not None:
-            duplicate = _duplicate(event, await self._acall("claim", event.event_id, token))
+            duplicate = _duplicate(
+                event, await self._acall("claim", event.context_identifier, event.event_id, token)
+            )
             if duplicate is not None:
                 return duplicate
         try:
@@ -569,21 +575,28 @@ class Receiver:
         if self.store is None:
             return
         if done:
-            _completed(event, held=await self._acall("complete", event.event_id, token))
+            _completed(
+                event,
+                held=await self._acall("complete", event.context_identifier, event.event_id, token),
+            )
         else:
-            await self._acall("release", event.event_id, token)
+            await self._acall("release", event.context_identifier, event.event_id, token)
 
     async def _acall(
-        self, method: Literal["claim", "complete", "release"], event_id: uuid.UUID, token: str
+        self,
+        method: Literal["claim", "complete", "release"],
+        tenant: str,
+        event_id: uuid.UUID,
+        token: str,
     ) -> S:
         """Call a method of the store from async code, in the way ``__init__`` chose."""
         if self._async_store:
-            coroutine: Callable[[uuid.UUID, str], Awaitable[S]] = getattr(self.store, method)
-            return await coroutine(event_id, token)
-        function: Callable[[uuid.UUID, str], S] = getattr(self.store, method)
+            coroutine: Callable[[str, uuid.UUID, str], Awaitable[S]] = getattr(self.store, method)
+            return await coroutine(tenant, event_id, token)
+        function: Callable[[str, uuid.UUID, str], S] = getattr(self.store, method)
         if self._store_in_thread:
-            return await to_thread(function, event_id, token)
-        return function(event_id, token)
+            return await to_thread(function, tenant, event_id, token)
+        return function(tenant, event_id, token)
 
     def _handled(self, event: Event, result: DispatchResult) -> Outcome:
         count = len(result.handlers)
@@ -840,9 +853,9 @@ def _settle(store: IdempotencyStore | None, event: Event, token: str, *, done: b
     if store is None:  # async stores never get here: _deliver refused them
         return
     if done:
-        _completed(event, held=store.complete(event.event_id, token))
+        _completed(event, held=store.complete(event.context_identifier, event.event_id, token))
     else:
-        store.release(event.event_id, token)
+        store.release(event.context_identifier, event.event_id, token)
 
 
 def _completed(event: Event, *, held: bool) -> None:
