@@ -25,11 +25,12 @@ from superoffice_webhooks import (
     StaleEventError,
     UnknownTenantError,
 )
-from superoffice_webhooks.contrib.redis import AsyncRedisStore
+from superoffice_webhooks.contrib.redis import AsyncRedisStore, RedisStore
 from superoffice_webhooks.idempotency import (
     AsyncMemoryStore,
     AsyncSQLiteStore,
     ClaimState,
+    IdempotencyStore,
     MemoryStore,
     SQLiteStore,
 )
@@ -189,8 +190,8 @@ def test_unexpected_error_releases_the_claim() -> None:
 
     with pytest.raises(ConfigurationError, match="async"):
         receiver.receive(body, signed(body))
-    event_id = sow.parse(body).event_id
-    assert store.claim(event_id, "next") is ClaimState.CLAIMED
+    event = sow.parse(body)
+    assert store.claim(event.context_identifier, event.event_id, "next") is ClaimState.CLAIMED
 
 
 # --- failure policy and hook ------------------------------------------------------------------
@@ -387,6 +388,62 @@ def test_resolver_picks_each_tenants_secret() -> None:
     assert receiver.receive(one, signed(one, TENANTS["Cust1"])).status == 200
     assert receiver.receive(two, signed(two, TENANTS["Cust2"])).status == 200
     assert asked == [("Cust1", "crm-sync"), ("Cust2", "other hook")]
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "redis"])
+def test_same_event_id_under_two_tenants_runs_both(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, closing: Closer
+) -> None:
+    """Two tenants' events with one EventId both run; a duplicate within a tenant does not."""
+    store: IdempotencyStore
+    if backend == "memory":
+        store = MemoryStore()
+    elif backend == "sqlite":
+        store = closing(SQLiteStore(tmp_path / "claims.sqlite3"))
+    else:
+        url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+        store = RedisStore.from_url(url, prefix=prefix)
+        closing(store.client)
+    calls = Calls()
+    receiver = Receiver(secret=TENANTS.get, dispatcher=calls.dispatcher, idempotency=store)
+    event_id = uuid.uuid4()
+    one = body_for(event_id, ContextIdentifier="Cust1")
+    two = body_for(event_id, ContextIdentifier="Cust2")
+
+    first = receiver.receive(one, signed(one, TENANTS["Cust1"]))
+    second = receiver.receive(two, signed(two, TENANTS["Cust2"]))
+    again = receiver.receive(one, signed(one, TENANTS["Cust1"]))
+
+    assert (first.reason, second.reason) == ("handled by 1 handler(s)", "handled by 1 handler(s)")
+    assert [(e.context_identifier, e.event_id) for e in calls.events] == [
+        ("Cust1", event_id),
+        ("Cust2", event_id),
+    ]
+    assert (again.status, again.reason) == (200, "duplicate of an event already handled")
+
+
+def test_areceive_same_event_id_under_two_tenants_runs_both(
+    tmp_path: Path, closing: Closer
+) -> None:
+    """areceive with an async store keys claims by tenant too."""
+    calls = Calls()
+    store = closing(AsyncSQLiteStore(tmp_path / "claims.sqlite3"))
+    receiver = AsyncReceiver(secret=_resolve, dispatcher=calls.dispatcher, idempotency=store)
+    event_id = uuid.uuid4()
+    one = body_for(event_id, ContextIdentifier="Cust1")
+    two = body_for(event_id, ContextIdentifier="Cust2")
+
+    async def deliveries() -> list[str]:
+        return [
+            (await receiver.areceive(body, signed(body, TENANTS[tenant]))).reason
+            for body, tenant in [(one, "Cust1"), (two, "Cust2"), (two, "Cust2")]
+        ]
+
+    reasons = asyncio.run(deliveries())
+
+    assert [e.context_identifier for e in calls.events] == ["Cust1", "Cust2"]
+    assert reasons[2] == "duplicate of an event already handled"
+    assert reasons[0] == reasons[1] != reasons[2]
 
 
 def test_resolver_body_is_decoded_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -667,7 +724,7 @@ def test_handoff_answers_200_and_keeps_the_claim(tmp_path: Path, closing: Closer
     assert calls.events == []
     ((event, token),) = handoff.submitted
     assert event == sow.parse(body)
-    assert handoff.store.complete(event.event_id, token) is True
+    assert handoff.store.complete(event.context_identifier, event.event_id, token) is True
     assert receiver.receive(body, signed(body)).reason == "duplicate of an event already handled"
 
 
@@ -679,7 +736,10 @@ def test_handoff_failure_releases_the_claim(tmp_path: Path, closing: Closer) -> 
 
     with pytest.raises(ConnectionError, match="broker"):
         receiver.receive(body, signed(body))
-    assert handoff.store.claim(sow.parse(body).event_id, "retry") is ClaimState.CLAIMED
+    event = sow.parse(body)
+    assert (
+        handoff.store.claim(event.context_identifier, event.event_id, "retry") is ClaimState.CLAIMED
+    )
 
 
 # --- areceive: hand-off, no store, sync hooks, expired claims -----------------------------
@@ -738,7 +798,11 @@ def test_sync_hook_in_an_async_receiver_is_a_configuration_error() -> None:
     ):
         asyncio.run(receiver.areceive(body, signed(body)))
     assert isinstance(receiver.store, AsyncMemoryStore)
-    assert receiver.store.sync.claim(sow.parse(body).event_id, "next") is ClaimState.CLAIMED
+    event = sow.parse(body)
+    assert (
+        receiver.store.sync.claim(event.context_identifier, event.event_id, "next")
+        is ClaimState.CLAIMED
+    )
 
 
 class _Awaitable:

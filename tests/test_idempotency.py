@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from conftest import Closer
 
 CLAIMED, IN_FLIGHT, COMPLETED = ClaimState.CLAIMED, ClaimState.IN_FLIGHT, ClaimState.COMPLETED
+#: The tenant (ContextIdentifier) of the events in tests about one tenant.
+TENANT = "Cust1"
 
 
 class Clock:
@@ -69,76 +71,107 @@ def test_first_claim_wins(store: IdempotencyStore) -> None:
     """The first claim gets CLAIMED; a second one while it is held gets IN_FLIGHT."""
     event = uuid.uuid4()
 
-    assert store.claim(event, "a") is CLAIMED
-    assert store.claim(event, "b") is IN_FLIGHT
-    assert store.claim(uuid.uuid4(), "b") is CLAIMED
+    assert store.claim(TENANT, event, "a") is CLAIMED
+    assert store.claim(TENANT, event, "b") is IN_FLIGHT
+    assert store.claim(TENANT, uuid.uuid4(), "b") is CLAIMED
+
+
+def test_tenants_claim_the_same_event_id_independently(store: IdempotencyStore) -> None:
+    """One EventId under two tenants is two events: claims, completions and releases apart."""
+    event = uuid.uuid4()
+
+    assert store.claim("Cust1", event, "a") is CLAIMED
+    assert store.claim("Cust2", event, "b") is CLAIMED
+    assert store.complete("Cust1", event, "a") is True
+    assert store.claim("Cust1", event, "c") is COMPLETED
+    assert store.claim("Cust2", event, "c") is IN_FLIGHT  # not completed by Cust1's
+    assert store.release("Cust1", event, "b") is False  # Cust2's token, Cust1's event
+    assert store.release("Cust2", event, "b") is True
+    assert store.claim("Cust2", event, "d") is CLAIMED
+    assert store.claim("Cust1", event, "d") is COMPLETED
+
+
+# Tenants whose text would run into the EventId if a store joined them naively.
+AWKWARD_TENANTS = ["", ":", "Cust1", "Cust1:", ":Cust1", "Cust1:Cust2", "Kunde ø/1", "Cust1\n"]
+
+
+def test_awkward_tenants_never_share_a_claim(store: IdempotencyStore) -> None:
+    """Empty tenants and tenants with ':' or odd characters each hold their own claim."""
+    event = uuid.uuid4()
+
+    claimed = [store.claim(tenant, event, "a") for tenant in AWKWARD_TENANTS]
+    completed = [store.complete(tenant, event, "a") for tenant in AWKWARD_TENANTS]
+
+    assert claimed == [CLAIMED] * len(AWKWARD_TENANTS)
+    assert completed == [True] * len(AWKWARD_TENANTS)
+    assert store.claim("Cust", event, "b") is CLAIMED
 
 
 def test_completed_event_is_reported_completed(store: IdempotencyStore) -> None:
     """After complete, every later claim gets COMPLETED."""
     event = uuid.uuid4()
-    store.claim(event, "a")
+    store.claim(TENANT, event, "a")
 
-    assert store.complete(event, "a") is True
-    assert store.claim(event, "b") is COMPLETED
-    assert store.claim(event, "c") is COMPLETED
+    assert store.complete(TENANT, event, "a") is True
+    assert store.claim(TENANT, event, "b") is COMPLETED
+    assert store.claim(TENANT, event, "c") is COMPLETED
 
 
 def test_release_lets_the_retry_claim(store: IdempotencyStore) -> None:
     """After release, the next claim (SuperOffice's retry) gets CLAIMED again."""
     event = uuid.uuid4()
-    store.claim(event, "a")
+    store.claim(TENANT, event, "a")
 
-    assert store.release(event, "a") is True
-    assert store.claim(event, "b") is CLAIMED
-    assert store.complete(event, "b") is True
-    assert store.claim(event, "c") is COMPLETED
+    assert store.release(TENANT, event, "a") is True
+    assert store.claim(TENANT, event, "b") is CLAIMED
+    assert store.complete(TENANT, event, "b") is True
+    assert store.claim(TENANT, event, "c") is COMPLETED
 
 
 def test_release_with_another_token_does_nothing(store: IdempotencyStore) -> None:
     """A token that does not hold the claim cannot release it."""
     event = uuid.uuid4()
-    store.claim(event, "a")
+    store.claim(TENANT, event, "a")
 
-    assert store.release(event, "b") is False
-    assert store.claim(event, "c") is IN_FLIGHT
+    assert store.release(TENANT, event, "b") is False
+    assert store.claim(TENANT, event, "c") is IN_FLIGHT
 
 
 def test_release_after_complete_does_nothing(store: IdempotencyStore) -> None:
     """A completed event stays completed even if its token releases it."""
     event = uuid.uuid4()
-    store.claim(event, "a")
-    store.complete(event, "a")
+    store.claim(TENANT, event, "a")
+    store.complete(TENANT, event, "a")
 
-    assert store.release(event, "a") is False
-    assert store.claim(event, "b") is COMPLETED
+    assert store.release(TENANT, event, "a") is False
+    assert store.claim(TENANT, event, "b") is COMPLETED
 
 
 def test_complete_without_a_claim_still_records(store: IdempotencyStore) -> None:
     """complete() by a token that lost its claim says so, but records the event as handled."""
     event = uuid.uuid4()
-    store.claim(event, "a")
+    store.claim(TENANT, event, "a")
 
-    assert store.complete(event, "b") is False
-    assert store.claim(event, "c") is COMPLETED
+    assert store.complete(TENANT, event, "b") is False
+    assert store.claim(TENANT, event, "c") is COMPLETED
 
 
 def test_redis_lease_expires(redis_url: str, redis_prefix: str) -> None:
     """In Redis a crashed delivery's claim expires after the lease; then a retry claims it."""
     store = RedisStore.from_url(redis_url, prefix=redis_prefix, lease=timedelta(milliseconds=50))
     event = uuid.uuid4()
-    assert store.claim(event, "crashed") is CLAIMED
-    key = f"{redis_prefix}{event}"
+    assert store.claim(TENANT, event, "crashed") is CLAIMED
+    key = f"{redis_prefix}{TENANT}:{event}"
     assert 0 < store.client.pttl(key) <= 50
 
     for _ in range(200):  # bounded: at most 2 s
-        state = store.claim(event, "retry")
+        state = store.claim(TENANT, event, "retry")
         if state is CLAIMED:
             break
         assert state is IN_FLIGHT
         asyncio.run(asyncio.sleep(0.01))
     assert state is CLAIMED
-    assert store.release(event, "crashed") is False
+    assert store.release(TENANT, event, "crashed") is False
     store.client.close()
 
 
@@ -146,10 +179,10 @@ def test_redis_ttl_is_set_on_completed_events(redis_url: str, redis_prefix: str)
     """A completed event's key carries the TTL, so Redis forgets it by itself."""
     store = RedisStore.from_url(redis_url, prefix=redis_prefix, ttl=timedelta(hours=2))
     event = uuid.uuid4()
-    store.claim(event, "a")
-    store.complete(event, "a")
+    store.claim(TENANT, event, "a")
+    store.complete(TENANT, event, "a")
 
-    ttl = store.client.pttl(f"{redis_prefix}{event}")
+    ttl = store.client.pttl(f"{redis_prefix}{TENANT}:{event}")
     assert 7_000_000 < ttl <= 7_200_000
     store.client.close()
 
@@ -164,10 +197,10 @@ def test_redis_either_response_decoding(redis_url: str, redis_prefix: str, decod
     )
     event = uuid.uuid4()
 
-    assert store.claim(event, "a") is CLAIMED
-    assert store.claim(event, "b") is IN_FLIGHT
-    store.complete(event, "a")
-    assert store.claim(event, "b") is COMPLETED
+    assert store.claim(TENANT, event, "a") is CLAIMED
+    assert store.claim(TENANT, event, "b") is IN_FLIGHT
+    store.complete(TENANT, event, "a")
+    assert store.claim(TENANT, event, "b") is COMPLETED
     store.client.close()
 
 
@@ -190,14 +223,14 @@ def test_lease_expires(timed: tuple[IdempotencyStore, Clock]) -> None:
     """A claim held longer than the lease (a crashed worker) can be taken over."""
     store, clock = timed
     event = uuid.uuid4()
-    store.claim(event, "crashed")
+    store.claim(TENANT, event, "crashed")
 
     clock.now += 59
-    assert store.claim(event, "early") is IN_FLIGHT
+    assert store.claim(TENANT, event, "early") is IN_FLIGHT
     clock.now += 2
-    assert store.claim(event, "late") is CLAIMED
-    assert store.release(event, "crashed") is False
-    assert store.claim(event, "third") is IN_FLIGHT
+    assert store.claim(TENANT, event, "late") is CLAIMED
+    assert store.release(TENANT, event, "crashed") is False
+    assert store.claim(TENANT, event, "third") is IN_FLIGHT
 
 
 def test_completed_events_are_forgotten_after_the_ttl(
@@ -206,24 +239,24 @@ def test_completed_events_are_forgotten_after_the_ttl(
     """A completed event is a duplicate for the TTL, then it is claimable again."""
     store, clock = timed
     event = uuid.uuid4()
-    store.claim(event, "a")
-    store.complete(event, "a")
+    store.claim(TENANT, event, "a")
+    store.complete(TENANT, event, "a")
 
     clock.now += 3599
-    assert store.claim(event, "b") is COMPLETED
+    assert store.claim(TENANT, event, "b") is COMPLETED
     clock.now += 2
-    assert store.claim(event, "c") is CLAIMED
+    assert store.claim(TENANT, event, "c") is CLAIMED
 
 
 def test_late_complete_reports_the_lost_claim(timed: tuple[IdempotencyStore, Clock]) -> None:
     """complete() after the lease ran out returns False (the receiver logs a warning)."""
     store, clock = timed
     event = uuid.uuid4()
-    store.claim(event, "slow")
+    store.claim(TENANT, event, "slow")
     clock.now += 61
 
-    assert store.complete(event, "slow") is False
-    assert store.claim(event, "next") is COMPLETED
+    assert store.complete(TENANT, event, "slow") is False
+    assert store.claim(TENANT, event, "next") is COMPLETED
 
 
 def test_memory_store_is_bounded() -> None:
@@ -231,12 +264,12 @@ def test_memory_store_is_bounded() -> None:
     store = MemoryStore(max_entries=3)
     events = [uuid.uuid4() for _ in range(5)]
     for number, event in enumerate(events):
-        store.claim(event, str(number))
-        store.complete(event, str(number))
+        store.claim(TENANT, event, str(number))
+        store.complete(TENANT, event, str(number))
 
     assert len(store) == 3
-    assert store.claim(events[0], "again") is CLAIMED  # forgotten
-    assert store.claim(events[4], "again") is COMPLETED  # remembered
+    assert store.claim(TENANT, events[0], "again") is CLAIMED  # forgotten
+    assert store.claim(TENANT, events[4], "again") is COMPLETED  # remembered
 
 
 def test_sqlite_purge_deletes_only_expired_rows(tmp_path: Path, closing: Closer) -> None:
@@ -244,12 +277,12 @@ def test_sqlite_purge_deletes_only_expired_rows(tmp_path: Path, closing: Closer)
     clock = Clock()
     store = closing(SQLiteStore(tmp_path / "c.sqlite3", lease=timedelta(seconds=10), clock=clock))
     old, live = uuid.uuid4(), uuid.uuid4()
-    store.claim(old, "a")
+    store.claim(TENANT, old, "a")
     clock.now += 11
-    store.claim(live, "b")
+    store.claim(TENANT, live, "b")
 
     assert store.purge() == 1
-    assert store.claim(live, "c") is IN_FLIGHT
+    assert store.claim(TENANT, live, "c") is IN_FLIGHT
 
 
 RESTART_SCRIPT = """
@@ -258,9 +291,9 @@ from superoffice_webhooks.idempotency import SQLiteStore
 store = SQLiteStore(sys.argv[1])
 event = uuid.UUID(sys.argv[2])
 if sys.argv[3] == "handle":
-    assert store.claim(event, "first process").value == "claimed"
-    assert store.complete(event, "first process")
-print(store.claim(event, "second look").value)
+    assert store.claim("Cust1", event, "first process").value == "claimed"
+    assert store.complete("Cust1", event, "first process")
+print(store.claim("Cust1", event, "second look").value)
 """
 
 
@@ -281,8 +314,8 @@ def test_sqlite_store_survives_a_restart(tmp_path: Path, closing: Closer) -> Non
     assert run("handle") == "completed"
     assert run("look") == "completed"
     here = closing(SQLiteStore(path))
-    assert here.claim(uuid.UUID(event), "here") is COMPLETED
-    assert here.claim(uuid.uuid4(), "here") is CLAIMED
+    assert here.claim(TENANT, uuid.UUID(event), "here") is COMPLETED
+    assert here.claim(TENANT, uuid.uuid4(), "here") is CLAIMED
 
 
 FORK_SCRIPT = """
@@ -290,13 +323,13 @@ import os, sys, uuid
 from superoffice_webhooks.idempotency import SQLiteStore
 store = SQLiteStore(sys.argv[1])
 event = uuid.uuid4()
-store.claim(event, "parent")
+store.claim("Cust1", event, "parent")
 pid = os.fork()
 if pid == 0:  # the child uses the store the parent opened
-    os._exit(0 if store.claim(event, "child").value == "in_flight" else 1)
+    os._exit(0 if store.claim("Cust1", event, "child").value == "in_flight" else 1)
 _, status = os.waitpid(pid, 0)
-store.complete(event, "parent")
-print(os.waitstatus_to_exitcode(status), store.claim(event, "parent again").value)
+store.complete("Cust1", event, "parent")
+print(os.waitstatus_to_exitcode(status), store.claim("Cust1", event, "parent again").value)
 """
 
 
@@ -350,16 +383,16 @@ def test_async_sqlite_store(tmp_path: Path, closing: Closer) -> None:
 
     async def scenario() -> list[object]:
         return [
-            await store.claim(event, "a"),
-            await store.claim(event, "b"),
-            await store.release(event, "a"),
-            await store.claim(event, "b"),
-            await store.complete(event, "b"),
-            await store.claim(event, "c"),
+            await store.claim(TENANT, event, "a"),
+            await store.claim(TENANT, event, "b"),
+            await store.release(TENANT, event, "a"),
+            await store.claim(TENANT, event, "b"),
+            await store.complete(TENANT, event, "b"),
+            await store.claim(TENANT, event, "c"),
         ]
 
     assert asyncio.run(scenario()) == [CLAIMED, IN_FLIGHT, True, CLAIMED, True, COMPLETED]
-    assert store.sync.claim(event, "d") is COMPLETED
+    assert store.sync.claim(TENANT, event, "d") is COMPLETED
 
 
 def test_async_redis_store(redis_url: str, redis_prefix: str) -> None:
@@ -372,19 +405,86 @@ def test_async_redis_store(redis_url: str, redis_prefix: str) -> None:
         assert isinstance(store, AsyncIdempotencyStore)
         try:
             return [
-                await store.claim(event, "a"),
-                sync.claim(event, "b"),
-                await store.release(event, "a"),
-                await store.claim(event, "b"),
-                await store.complete(event, "b"),
-                await store.claim(event, "c"),
+                await store.claim(TENANT, event, "a"),
+                sync.claim(TENANT, event, "b"),
+                await store.release(TENANT, event, "a"),
+                await store.claim(TENANT, event, "b"),
+                await store.complete(TENANT, event, "b"),
+                await store.claim(TENANT, event, "c"),
             ]
         finally:
             await store.client.aclose()
 
     assert asyncio.run(scenario()) == [CLAIMED, IN_FLIGHT, True, CLAIMED, True, COMPLETED]
-    assert sync.claim(event, "d") is COMPLETED
+    assert sync.claim(TENANT, event, "d") is COMPLETED
     sync.client.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_async_stores_keep_tenants_apart(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, closing: Closer
+) -> None:
+    """The async stores key claims by tenant and EventId too."""
+    event = uuid.uuid4()
+
+    async def scenario() -> list[object]:
+        store: AsyncIdempotencyStore
+        if backend == "sqlite":
+            store = closing(AsyncSQLiteStore(tmp_path / "claims.sqlite3"))
+        else:
+            url = request.getfixturevalue("redis_url")
+            store = AsyncRedisStore.from_url(url, prefix=request.getfixturevalue("redis_prefix"))
+        states = [
+            await store.claim("Cust1", event, "a"),
+            await store.claim("Cust2", event, "b"),
+            await store.complete("Cust1", event, "a"),
+            await store.claim("Cust2", event, "c"),
+            await store.release("Cust2", event, "b"),
+            await store.claim("Cust2", event, "c"),
+            await store.claim("Cust1", event, "c"),
+        ]
+        if isinstance(store, AsyncRedisStore):
+            await store.client.aclose()
+        return states
+
+    assert asyncio.run(scenario()) == [CLAIMED, CLAIMED, True, IN_FLIGHT, True, CLAIMED, COMPLETED]
+
+
+# The table as earlier versions created it: claims by EventId alone.
+OLD_SCHEMA = """
+CREATE TABLE IF NOT EXISTS superoffice_webhooks_events (
+    event_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    token TEXT NOT NULL,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID
+"""
+
+
+def test_sqlite_store_opens_a_file_of_an_earlier_version(tmp_path: Path, closing: Closer) -> None:
+    """A file with the old EventId-only table opens; the old table is dropped, claims work."""
+    path = tmp_path / "claims.sqlite3"
+    event = uuid.uuid4()
+    old = sqlite3.connect(path)
+    with old:
+        old.execute("PRAGMA journal_mode=WAL")
+        old.execute(OLD_SCHEMA)
+        old.execute(
+            "INSERT INTO superoffice_webhooks_events VALUES (?, 'completed', 'old', ?)",
+            (str(event), 4_000_000_000.0),
+        )
+    old.close()
+
+    store = closing(SQLiteStore(path))
+
+    assert store.claim(TENANT, event, "new") is CLAIMED  # the old row is not read
+    assert store.complete(TENANT, event, "new") is True
+    assert store.claim(TENANT, event, "again") is COMPLETED
+    reopened = sqlite3.connect(path)
+    tables = {row[0] for row in reopened.execute("SELECT name FROM sqlite_master")}
+    reopened.close()
+    assert "superoffice_webhooks_events" not in tables
+    assert "superoffice_webhooks_claims" in tables
 
 
 def test_sqlite_store_rolls_back_a_failed_transaction(tmp_path: Path, closing: Closer) -> None:
@@ -393,10 +493,10 @@ def test_sqlite_store_rolls_back_a_failed_transaction(tmp_path: Path, closing: C
     event_id = uuid.uuid4()
 
     with pytest.raises(sqlite3.ProgrammingError):
-        store.claim(event_id, object())  # type: ignore[arg-type]  # a token SQLite cannot store
+        store.claim(TENANT, event_id, object())  # type: ignore[arg-type]  # a token SQLite cannot store
 
-    assert store.claim(event_id, "token") is ClaimState.CLAIMED
-    assert store.complete(event_id, "token") is True
+    assert store.claim(TENANT, event_id, "token") is ClaimState.CLAIMED
+    assert store.complete(TENANT, event_id, "token") is True
 
 
 def test_sqlite_store_close_twice_is_harmless(tmp_path: Path) -> None:
@@ -405,7 +505,7 @@ def test_sqlite_store_close_twice_is_harmless(tmp_path: Path) -> None:
     store.close()
     store.close()
 
-    assert store.claim(uuid.uuid4(), "token") is ClaimState.CLAIMED
+    assert store.claim(TENANT, uuid.uuid4(), "token") is ClaimState.CLAIMED
     store.close()
 
 
@@ -429,7 +529,7 @@ def test_sqlite_store_waits_for_a_lock_while_switching_to_wal(tmp_path: Path) ->
         release.join()
         holder.close()
 
-    assert store.claim(uuid.uuid4(), "token") is ClaimState.CLAIMED
+    assert store.claim(TENANT, uuid.uuid4(), "token") is ClaimState.CLAIMED
     store.close()
 
 

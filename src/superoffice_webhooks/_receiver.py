@@ -89,8 +89,10 @@ class Handoff(Protocol):
     """Hands a verified, claimed event to a background worker instead of dispatching it.
 
     The worker runs the handlers and then completes or releases the claim *token* in
-    :attr:`store`, which is why that store must be shared between processes. (The
-    library's Celery hand-off works with an inbox instead: an :class:`InboxHandoff`.)
+    :attr:`store` (``store.complete(event.context_identifier, event.event_id, token)``,
+    or ``release`` with the same arguments), which is why that store must be shared
+    between processes. (The library's Celery hand-off works with an inbox instead: an
+    :class:`InboxHandoff`.)
     """
 
     @property
@@ -352,7 +354,8 @@ class Receiver(_Receiving):
     :param ack_unverified_test: answer 200 to SuperOffice's ``test`` ping (header
         ``X-Hook-Test: true``) even when its signature cannot be verified, so that saving
         a webhook succeeds before its new secret is configured. No handler runs for it.
-    :param idempotency: without an inbox, where claims on ``EventId`` are kept so that
+    :param idempotency: without an inbox, where claims on each event (its tenant and
+        ``EventId``) are kept so that
         each event's handlers run once: ``"memory"`` (default) is a store in this
         receiver's memory, good for one process; pass a shared store for several
         processes or machines, or ``None`` to run the handlers for every delivery.
@@ -508,7 +511,9 @@ class Receiver(_Receiving):
         store = self.store
         token = _token()
         if store is not None:
-            duplicate = _duplicate(event, store.claim(event.event_id, token))
+            duplicate = _duplicate(
+                event, store.claim(event.context_identifier, event.event_id, token)
+            )
             if duplicate is not None:
                 return duplicate
         try:
@@ -680,7 +685,9 @@ class AsyncReceiver(_Receiving):
         store = self.store
         token = _token()
         if store is not None:
-            duplicate = _duplicate(event, await store.claim(event.event_id, token))
+            duplicate = _duplicate(
+                event, await store.claim(event.context_identifier, event.event_id, token)
+            )
             if duplicate is not None:
                 return duplicate
         try:
@@ -957,9 +964,9 @@ def _settle(store: IdempotencyStore | None, event: Event, token: str, *, done: b
     if store is None:
         return
     if done:
-        _completed(event, held=store.complete(event.event_id, token))
+        _completed(event, held=store.complete(event.context_identifier, event.event_id, token))
     else:
-        store.release(event.event_id, token)
+        store.release(event.context_identifier, event.event_id, token)
 
 
 async def _asettle(
@@ -968,9 +975,11 @@ async def _asettle(
     if store is None:
         return
     if done:
-        _completed(event, held=await store.complete(event.event_id, token))
+        _completed(
+            event, held=await store.complete(event.context_identifier, event.event_id, token)
+        )
     else:
-        await store.release(event.event_id, token)
+        await store.release(event.context_identifier, event.event_id, token)
 
 
 def _completed(event: Event, *, held: bool) -> None:

@@ -84,7 +84,7 @@ class StaleEventError(VerificationError):
 
 
 class EventInFlightError(SuperOfficeWebhookError):
-    """Another delivery of the same ``EventId`` holds the claim and is running its handlers.
+    """Another delivery of the same event (tenant and ``EventId``) is running its handlers.
 
     The receiver answers 409 so that SuperOffice retries; by then the first delivery has
     either completed (the retry gets 200) or released the claim (the retry runs the handlers).

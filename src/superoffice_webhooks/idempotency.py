@@ -1,8 +1,11 @@
 """Idempotency stores: run each event's handlers once, even when SuperOffice sends it again.
 
-A :class:`~superoffice_webhooks.Receiver` *claims* an event's ``EventId`` before its handlers
-run, *completes* the claim when they succeed and *releases* it when they fail, so that
-SuperOffice's retry (same ``EventId``) runs them again. The life of one claim::
+A :class:`~superoffice_webhooks.Receiver` *claims* an event before its handlers run,
+*completes* the claim when they succeed and *releases* it when they fail, so that
+SuperOffice's retry (same ``EventId``) runs them again. An event is known by its tenant
+(its ``ContextIdentifier``) and its ``EventId`` together: one store can serve many
+tenants, and one tenant's event never makes another tenant's a duplicate. The life of
+one claim::
 
     (absent) --claim--> IN_FLIGHT --complete--> COMPLETED --ttl passes--> (absent)
                             |  \\
@@ -80,20 +83,22 @@ CLAIMED = ClaimState.CLAIMED
 class IdempotencyStore(Protocol):
     """Where a :class:`~superoffice_webhooks.Receiver` records which events it handled.
 
+    An event is known by *tenant* (the event's ``ContextIdentifier``, any text, perhaps
+    empty) and *event_id* together: the same ``EventId`` under two tenants is two events.
     *token* identifies one delivery's claim, so that a delivery whose lease ran out cannot
     release the claim another delivery has taken over since. Every method must be atomic
     with respect to every other user of the same store.
     """
 
-    def claim(self, event_id: UUID, token: str) -> ClaimState:
-        """Claim *event_id* for *token* unless it is in flight or completed; say which."""
+    def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
+        """Claim the event for *token* unless it is in flight or completed; say which."""
         ...
 
-    def complete(self, event_id: UUID, token: str) -> bool:
-        """Remember *event_id* as handled; ``False`` if *token* no longer held the claim."""
+    def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
+        """Remember the event as handled; ``False`` if *token* no longer held the claim."""
         ...
 
-    def release(self, event_id: UUID, token: str) -> bool:
+    def release(self, tenant: str, event_id: UUID, token: str) -> bool:
         """Forget *token*'s claim so a retry runs the handlers; ``False`` if it was not held."""
         ...
 
@@ -102,15 +107,15 @@ class IdempotencyStore(Protocol):
 class AsyncIdempotencyStore(Protocol):
     """The async twin of :class:`IdempotencyStore`, for an :class:`~superoffice_webhooks.AsyncReceiver`."""
 
-    async def claim(self, event_id: UUID, token: str) -> ClaimState:
+    async def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim`."""
         ...
 
-    async def complete(self, event_id: UUID, token: str) -> bool:
+    async def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.complete`."""
         ...
 
-    async def release(self, event_id: UUID, token: str) -> bool:
+    async def release(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release`."""
         ...
 
@@ -161,18 +166,18 @@ class MemoryStore:
         self._max_entries = max_entries
         self._clock = clock
         self._lock = threading.Lock()
-        # event id (its 128-bit number: hashing a UUID is a Python call) ->
+        # (tenant, event id as its 128-bit number: hashing a UUID is a Python call) ->
         # (state, token, expires at); oldest first.
-        self._entries: OrderedDict[int, tuple[str, str, float]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, int], tuple[str, str, float]] = OrderedDict()
 
     def __len__(self) -> int:
         """The number of events remembered, expired ones included until they are pruned."""
         return len(self._entries)
 
-    def claim(self, event_id: UUID, token: str) -> ClaimState:
+    def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim`."""
         now = self._clock()
-        key = event_id.int
+        key = (tenant, event_id.int)
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry[2] > now:
@@ -180,10 +185,10 @@ class MemoryStore:
             self._put(key, (_IN_FLIGHT, token, now + self._lease))
             return CLAIMED
 
-    def complete(self, event_id: UUID, token: str) -> bool:
+    def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.complete`."""
         now = self._clock()
-        key = event_id.int
+        key = (tenant, event_id.int)
         with self._lock:
             entry = self._entries.get(key)
             held = (
@@ -195,9 +200,9 @@ class MemoryStore:
             self._put(key, (_COMPLETED, token, now + self._ttl))
             return held
 
-    def release(self, event_id: UUID, token: str) -> bool:
+    def release(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release`."""
-        key = event_id.int
+        key = (tenant, event_id.int)
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry[:2] != (_IN_FLIGHT, token):
@@ -205,21 +210,29 @@ class MemoryStore:
             del self._entries[key]
             return True
 
-    def _put(self, key: int, entry: tuple[str, str, float]) -> None:
+    def _put(self, key: tuple[str, int], entry: tuple[str, str, float]) -> None:
         self._entries[key] = entry
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS superoffice_webhooks_events (
-    event_id TEXT PRIMARY KEY,
-    state TEXT NOT NULL,
-    token TEXT NOT NULL,
-    expires_at REAL NOT NULL
-) WITHOUT ROWID
-"""
+_TABLE = "superoffice_webhooks_claims"
+_SCHEMA = (
+    f"""CREATE TABLE IF NOT EXISTS {_TABLE} (
+        tenant TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        token TEXT NOT NULL,
+        expires_at REAL NOT NULL,
+        PRIMARY KEY (tenant, event_id)
+    ) WITHOUT ROWID""",
+    # Earlier versions kept claims by EventId alone, without the tenant, in this table.
+    # A claim matters for a day at most (the TTL), and an old row cannot say its tenant,
+    # so the table is dropped rather than migrated: at worst a duplicate of an event
+    # handled before the upgrade runs its handlers once more.
+    "DROP TABLE IF EXISTS superoffice_webhooks_events",
+)
 _PURGE_EVERY = 1000
 
 
@@ -234,17 +247,17 @@ class AsyncMemoryStore:
         #: The underlying sync store.
         self.sync = MemoryStore() if sync is None else sync
 
-    async def claim(self, event_id: UUID, token: str) -> ClaimState:
+    async def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim`."""
-        return self.sync.claim(event_id, token)
+        return self.sync.claim(tenant, event_id, token)
 
-    async def complete(self, event_id: UUID, token: str) -> bool:
+    async def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.complete`."""
-        return self.sync.complete(event_id, token)
+        return self.sync.complete(tenant, event_id, token)
 
-    async def release(self, event_id: UUID, token: str) -> bool:
+    async def release(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release`."""
-        return self.sync.release(event_id, token)
+        return self.sync.release(tenant, event_id, token)
 
 
 class SQLiteStore:
@@ -255,6 +268,12 @@ class SQLiteStore:
     ``BEGIN IMMEDIATE`` transactions. Expired rows are purged now and then (and by
     :meth:`purge`). Do not put the file on a network file system: SQLite's locking is
     only safe on a local disk; across machines use ``contrib.redis.RedisStore``.
+
+    Claims are rows of the table ``superoffice_webhooks_claims``, keyed by tenant and
+    ``EventId``. A file written by an earlier version, which kept them by ``EventId``
+    alone in ``superoffice_webhooks_events``, opens too: that table is dropped (claims
+    are short-lived, so at worst a duplicate of an event handled before the upgrade runs
+    its handlers once more).
 
     :param path: the database file; created with its table if missing.
     :param ttl: how long a completed event is remembered.
@@ -277,13 +296,13 @@ class SQLiteStore:
         self._clock = clock
         self._claims = 0
         self._file = SQLiteFile(
-            path, schema=(_SCHEMA,), timeout=seconds(timeout, "timeout"), what="SQLiteStore"
+            path, schema=_SCHEMA, timeout=seconds(timeout, "timeout"), what="SQLiteStore"
         )
         #: The database file.
         self.path = self._file.path
         self._transaction = self._file.transaction
 
-    def claim(self, event_id: UUID, token: str) -> ClaimState:
+    def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim`."""
         key, now = str(event_id), self._clock()
         self._claims += 1
@@ -291,39 +310,40 @@ class SQLiteStore:
             self.purge()
         with self._transaction() as db:
             row = db.execute(
-                "SELECT state FROM superoffice_webhooks_events WHERE event_id = ? AND expires_at > ?",
-                (key, now),
+                f"SELECT state FROM {_TABLE} "  # noqa: S608  # a constant, not input
+                "WHERE tenant = ? AND event_id = ? AND expires_at > ?",
+                (tenant, key, now),
             ).fetchone()
             if row is not None:
                 return ClaimState.COMPLETED if row[0] == _COMPLETED else ClaimState.IN_FLIGHT
             db.execute(
-                "INSERT OR REPLACE INTO superoffice_webhooks_events VALUES (?, ?, ?, ?)",
-                (key, _IN_FLIGHT, token, now + self._lease),
+                f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?, ?, ?)",  # noqa: S608  # a constant
+                (tenant, key, _IN_FLIGHT, token, now + self._lease),
             )
             return ClaimState.CLAIMED
 
-    def complete(self, event_id: UUID, token: str) -> bool:
+    def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.complete`."""
         key, now = str(event_id), self._clock()
         with self._transaction() as db:
             held = db.execute(
-                "SELECT 1 FROM superoffice_webhooks_events "
-                "WHERE event_id = ? AND state = ? AND token = ? AND expires_at > ?",
-                (key, _IN_FLIGHT, token, now),
+                f"SELECT 1 FROM {_TABLE} "  # noqa: S608  # a constant, not input
+                "WHERE tenant = ? AND event_id = ? AND state = ? AND token = ? AND expires_at > ?",
+                (tenant, key, _IN_FLIGHT, token, now),
             ).fetchone()
             db.execute(
-                "INSERT OR REPLACE INTO superoffice_webhooks_events VALUES (?, ?, ?, ?)",
-                (key, _COMPLETED, token, now + self._ttl),
+                f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?, ?, ?)",  # noqa: S608  # a constant
+                (tenant, key, _COMPLETED, token, now + self._ttl),
             )
             return held is not None
 
-    def release(self, event_id: UUID, token: str) -> bool:
+    def release(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release`."""
         with self._transaction() as db:
             cursor = db.execute(
-                "DELETE FROM superoffice_webhooks_events "
-                "WHERE event_id = ? AND state = ? AND token = ?",
-                (str(event_id), _IN_FLIGHT, token),
+                f"DELETE FROM {_TABLE} "  # noqa: S608  # a constant, not input
+                "WHERE tenant = ? AND event_id = ? AND state = ? AND token = ?",
+                (tenant, str(event_id), _IN_FLIGHT, token),
             )
             return cursor.rowcount == 1
 
@@ -331,7 +351,8 @@ class SQLiteStore:
         """Delete expired rows now; return how many."""
         with self._transaction() as db:
             cursor = db.execute(
-                "DELETE FROM superoffice_webhooks_events WHERE expires_at <= ?", (self._clock(),)
+                f"DELETE FROM {_TABLE} WHERE expires_at <= ?",  # noqa: S608  # a constant
+                (self._clock(),),
             )
             return cursor.rowcount
 
@@ -359,17 +380,17 @@ class AsyncSQLiteStore:
         #: The underlying sync store.
         self.sync = SQLiteStore(path, ttl=ttl, lease=lease, timeout=timeout)
 
-    async def claim(self, event_id: UUID, token: str) -> ClaimState:
+    async def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim`."""
-        return await to_thread(self.sync.claim, event_id, token)
+        return await to_thread(self.sync.claim, tenant, event_id, token)
 
-    async def complete(self, event_id: UUID, token: str) -> bool:
+    async def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.complete`."""
-        return await to_thread(self.sync.complete, event_id, token)
+        return await to_thread(self.sync.complete, tenant, event_id, token)
 
-    async def release(self, event_id: UUID, token: str) -> bool:
+    async def release(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release`."""
-        return await to_thread(self.sync.release, event_id, token)
+        return await to_thread(self.sync.release, tenant, event_id, token)
 
     def close(self) -> None:
         """Close the database connection; see :meth:`SQLiteStore.close`."""

@@ -40,8 +40,11 @@ touch from their arguments, so it needs one Redis server (with replicas if you l
 Redis Cluster.
 
 :class:`RedisStore` and :class:`AsyncRedisStore` are the idempotency stores: keys are
-``<prefix><EventId>``; Redis expires them itself (the lease while in flight, the TTL
-once completed), so nothing needs purging.
+``<prefix><tenant>:<EventId>`` (the tenant is the event's ``ContextIdentifier``; the
+``EventId`` at the end has a fixed length, so a tenant with ``:`` in it cannot make two
+events share a key); Redis expires them itself (the lease while in flight, the TTL once
+completed), so nothing needs purging. Earlier versions used ``<prefix><EventId>``;
+Redis expires those keys within a day (the TTL) and the stores never read them.
 """
 
 from __future__ import annotations
@@ -82,7 +85,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_INBOX_PREFIX", "DEFAULT_PREFIX", "AsyncRedisStore", "RedisInbox", "RedisStore"]
 
-#: The default key prefix of the idempotency stores; the EventId follows it.
+#: The default key prefix of the idempotency stores; the tenant, ``:`` and the EventId follow it.
 DEFAULT_PREFIX = "superoffice_webhooks:event:"
 #: The default key prefix of :class:`RedisInbox`; every key of the inbox starts with it.
 DEFAULT_INBOX_PREFIX = "superoffice_webhooks:inbox:"
@@ -115,8 +118,10 @@ class _Keys:
         self._ttl_ms = str(max(1, round(seconds(ttl, "ttl") * 1000)))
         self._lease_ms = str(max(1, round(seconds(lease, "lease") * 1000)))
 
-    def key(self, event_id: UUID) -> str:
-        return f"{self.prefix}{event_id}"
+    def key(self, tenant: str, event_id: UUID) -> str:
+        # The EventId last and of fixed length (36 characters): the key is unambiguous
+        # whatever the tenant holds, ':' included.
+        return f"{self.prefix}{tenant}:{event_id}"
 
     def claim_args(self, token: str) -> list[str]:
         return [_in_flight(token), self._lease_ms]
@@ -144,7 +149,7 @@ class RedisStore:
     """An idempotency store in Redis, for :meth:`Receiver.receive <superoffice_webhooks.Receiver.receive>`.
 
     :param client: a ``redis.Redis`` client (``decode_responses`` either way).
-    :param prefix: put before each EventId to make the key.
+    :param prefix: put before each event's tenant and EventId to make its key.
     :param ttl: how long a completed event is remembered.
     :param lease: how long a claim stays in flight at most.
     """
@@ -171,19 +176,21 @@ class RedisStore:
         """A store with a client for *url*, e.g. ``redis://localhost:6379/0``."""
         return cls(redis.Redis.from_url(url), **options)  # type: ignore[arg-type]  # checked in __init__
 
-    def claim(self, event_id: UUID, token: str) -> ClaimState:
+    def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim <superoffice_webhooks.idempotency.IdempotencyStore.claim>`."""
         k = self._keys
-        return _state(self._claim(keys=[k.key(event_id)], args=k.claim_args(token)))
+        return _state(self._claim(keys=[k.key(tenant, event_id)], args=k.claim_args(token)))
 
-    def complete(self, event_id: UUID, token: str) -> bool:
+    def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.complete <superoffice_webhooks.idempotency.IdempotencyStore.complete>`."""
         k = self._keys
-        return bool(self._complete(keys=[k.key(event_id)], args=k.complete_args(token)))
+        keys = [k.key(tenant, event_id)]
+        return bool(self._complete(keys=keys, args=k.complete_args(token)))
 
-    def release(self, event_id: UUID, token: str) -> bool:
+    def release(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release <superoffice_webhooks.idempotency.IdempotencyStore.release>`."""
-        return bool(self._release(keys=[self._keys.key(event_id)], args=[_in_flight(token)]))
+        keys = [self._keys.key(tenant, event_id)]
+        return bool(self._release(keys=keys, args=[_in_flight(token)]))
 
 
 class AsyncRedisStore:
@@ -216,19 +223,21 @@ class AsyncRedisStore:
         """A store with a client for *url*, e.g. ``redis://localhost:6379/0``."""
         return cls(redis.asyncio.Redis.from_url(url), **options)  # type: ignore[arg-type]  # checked in __init__
 
-    async def claim(self, event_id: UUID, token: str) -> ClaimState:
+    async def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim <superoffice_webhooks.idempotency.IdempotencyStore.claim>`."""
         k = self._keys
-        return _state(await self._claim(keys=[k.key(event_id)], args=k.claim_args(token)))
+        return _state(await self._claim(keys=[k.key(tenant, event_id)], args=k.claim_args(token)))
 
-    async def complete(self, event_id: UUID, token: str) -> bool:
+    async def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.complete <superoffice_webhooks.idempotency.IdempotencyStore.complete>`."""
         k = self._keys
-        return bool(await self._complete(keys=[k.key(event_id)], args=k.complete_args(token)))
+        keys = [k.key(tenant, event_id)]
+        return bool(await self._complete(keys=keys, args=k.complete_args(token)))
 
-    async def release(self, event_id: UUID, token: str) -> bool:
+    async def release(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release <superoffice_webhooks.idempotency.IdempotencyStore.release>`."""
-        return bool(await self._release(keys=[self._keys.key(event_id)], args=[_in_flight(token)]))
+        keys = [self._keys.key(tenant, event_id)]
+        return bool(await self._release(keys=keys, args=[_in_flight(token)]))
 
 
 # --- the inbox ------------------------------------------------------------------
