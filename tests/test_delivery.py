@@ -762,6 +762,27 @@ def test_a_handoff_brings_its_store(tmp_path: Path, closing: Closer) -> None:
         Receiver(secret=SECRET, handoff=handoff, idempotency=MemoryStore())
 
 
+def test_an_interrupted_async_delivery_releases_its_claim() -> None:
+    """An AsyncReceiver whose handler is interrupted releases the claim and lets it propagate."""
+    dispatcher = Dispatcher()
+
+    @dispatcher.on("person.created")
+    async def interrupted(event: Event) -> None:
+        raise KeyboardInterrupt
+
+    receiver = AsyncReceiver(secret=SECRET, dispatcher=dispatcher)
+    body = body_for()
+
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(receiver.areceive(body, signed(body)))
+    event = sow.parse(body)
+    assert isinstance(receiver.store, AsyncMemoryStore)
+    assert (
+        receiver.store.sync.claim(event.context_identifier, event.event_id, "retry")
+        is ClaimState.CLAIMED
+    )
+
+
 def test_areceive_without_a_store_awaits_the_hook() -> None:
     """areceive with idempotency=None runs every delivery and awaits the on_failure hook."""
     told: list[Event] = []

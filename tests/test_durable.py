@@ -393,7 +393,7 @@ def test_an_async_receiver_awaits_its_hook_after_recording_a_failure(
     told: list[tuple[State, str]] = []
 
     @dispatcher.on("person.deleted")
-    def deleted(event: sow.PersonDeleted) -> None:
+    async def deleted(event: sow.PersonDeleted) -> None:
         raise RuntimeError("handler broke")
 
     async def hook(event: sow.Event, error: sow.HandlerError) -> None:

@@ -231,7 +231,8 @@ class Inbox(Protocol):
         ...
 
 
-def _positive(value: object, name: str) -> None:
+def check_positive(value: object, name: str) -> None:
+    """Raise :class:`ConfigurationError` unless *value* is a positive timedelta (for backends)."""
     if not isinstance(value, timedelta) or value <= timedelta(0):
         msg = f"{name} must be a positive datetime.timedelta."
         raise ConfigurationError(msg)
@@ -258,7 +259,7 @@ class RetryPolicy:
 
     def __attrs_post_init__(self) -> None:
         for name in ("first_delay", "max_delay", "give_up_after"):
-            _positive(getattr(self, name), name)
+            check_positive(getattr(self, name), name)
         if self.max_attempts is not None and (
             type(self.max_attempts) is not int or self.max_attempts < 1
         ):
@@ -296,7 +297,8 @@ class RetryPolicy:
 DEFAULT_RETRY = RetryPolicy()
 
 
-def _check_limit(limit: object) -> int:
+def check_limit(limit: object) -> int:
+    """*limit* of :meth:`Inbox.entries`, if it is a positive int; for inbox backends."""
     if type(limit) is not int or limit < 1:
         msg = "limit must be a positive int."
         raise ConfigurationError(msg)
@@ -403,7 +405,7 @@ class MemoryInbox:
 
     def entries(self, state: State | None = None, *, limit: int = 100) -> list[Entry]:
         """See :meth:`Inbox.entries`."""
-        limit = _check_limit(limit)
+        limit = check_limit(limit)
         with self._lock:
             found = [e for e in self._entries.values() if state is None or e.state is state]
         found.sort(key=lambda e: e.received_at, reverse=True)
@@ -443,7 +445,7 @@ class MemoryInbox:
 
     def purge(self, older_than: timedelta) -> int:
         """See :meth:`Inbox.purge`."""
-        _positive(older_than, "older_than")
+        check_positive(older_than, "older_than")
         before = self._clock() - older_than.total_seconds()
         with self._lock:
             old = [
@@ -541,7 +543,7 @@ class SQLiteInbox:
         synchronous: Synchronous = "NORMAL",
         clock: Callable[[], float] = time.time,
     ) -> None:
-        _positive(timeout, "timeout")
+        check_positive(timeout, "timeout")
         self._file = SQLiteFile(
             path,
             schema=_INBOX_SCHEMA,
@@ -648,7 +650,7 @@ class SQLiteInbox:
 
     def entries(self, state: State | None = None, *, limit: int = 100) -> list[Entry]:
         """See :meth:`Inbox.entries`."""
-        limit = _check_limit(limit)
+        limit = check_limit(limit)
         where, args = ("", ()) if state is None else ("WHERE state = ?", (state.value,))
         with self._file.reading() as db:
             rows = db.execute(
@@ -691,7 +693,7 @@ class SQLiteInbox:
 
     def purge(self, older_than: timedelta) -> int:
         """See :meth:`Inbox.purge`."""
-        _positive(older_than, "older_than")
+        check_positive(older_than, "older_than")
         with self._file.transaction() as db:
             cursor = db.execute(
                 f"DELETE FROM {_TABLE} WHERE state IN ('done', 'dead') AND next_attempt_at <= ?",  # noqa: S608  # constant names

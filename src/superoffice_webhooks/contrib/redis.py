@@ -61,8 +61,8 @@ from superoffice_webhooks.inbox import (
     InboxStats,
     Settlement,
     State,
-    _check_limit,
-    _positive,
+    check_limit,
+    check_positive,
     split_id,
 )
 
@@ -539,7 +539,7 @@ class RedisInbox:
 
     def entries(self, state: State | None = None, *, limit: int = 100) -> list[Entry]:
         """See :meth:`Inbox.entries <superoffice_webhooks.inbox.Inbox.entries>`."""
-        limit = _check_limit(limit)
+        limit = check_limit(limit)
         listed = "received" if state is None else f"received:{state.value}"
         found = cast("list[list[bytes | None]]", self._call(self._entries, listed, limit))
         return [_entry(values) for values in found]
@@ -571,7 +571,7 @@ class RedisInbox:
         Deletes in batches of a thousand entries, each batch atomic, so that a large
         purge does not hold up the server.
         """
-        _positive(older_than, "older_than")
+        check_positive(older_than, "older_than")
         before = _number(self._clock() - older_than.total_seconds())
         total = 0
         while True:

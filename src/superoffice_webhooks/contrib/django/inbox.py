@@ -16,8 +16,8 @@ from superoffice_webhooks.inbox import (
     InboxStats,
     Settlement,
     State,
-    _check_limit,
-    _positive,
+    check_limit,
+    check_positive,
     split_id,
 )
 
@@ -173,7 +173,7 @@ class DjangoInbox:
 
     def entries(self, state: State | None = None, *, limit: int = 100) -> list[Entry]:
         """See :meth:`Inbox.entries <superoffice_webhooks.inbox.Inbox.entries>`."""
-        limit = _check_limit(limit)
+        limit = check_limit(limit)
         rows = self._rows() if state is None else self._rows().filter(state=state.value)
         return [_entry(row) for row in rows.order_by("-received_at")[:limit]]
 
@@ -203,7 +203,7 @@ class DjangoInbox:
 
     def purge(self, older_than: timedelta) -> int:
         """See :meth:`Inbox.purge <superoffice_webhooks.inbox.Inbox.purge>`."""
-        _positive(older_than, "older_than")
+        check_positive(older_than, "older_than")
         before = _when(self._clock() - older_than.total_seconds())
         old = self._rows().filter(state__in=_SETTLED, next_attempt_at__lte=before)
         deleted, _ = old.delete()
