@@ -355,10 +355,9 @@ class Receiver(_Receiving):
         ``X-Hook-Test: true``) even when its signature cannot be verified, so that saving
         a webhook succeeds before its new secret is configured. No handler runs for it.
     :param idempotency: without an inbox, where claims on each event (its tenant and
-        ``EventId``) are kept so that
-        each event's handlers run once: ``"memory"`` (default) is a store in this
-        receiver's memory, good for one process; pass a shared store for several
-        processes or machines, or ``None`` to run the handlers for every delivery.
+        ``EventId``) are kept so that its handlers run once: ``"memory"`` (default) is a
+        store in this receiver's memory, good for one process; pass a shared store for
+        several processes or machines, or ``None`` to run the handlers for every delivery.
     :param max_age: reject (401) events whose signed ``Timestamp`` is further than this
         from now, in either direction. Off by default: SuperOffice's retries can arrive
         minutes after the change.
