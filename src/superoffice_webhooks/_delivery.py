@@ -16,6 +16,7 @@ import signal
 import threading
 import time
 import uuid
+import weakref
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal, ParamSpec, Protocol, TypeVar, cast, runtime_checkable
 
@@ -40,7 +41,7 @@ from .inbox import (
 if TYPE_CHECKING:
     import asyncio
     from collections.abc import Awaitable, Callable, Iterator
-    from types import FrameType, TracebackType
+    from types import FrameType
 
     from ._events import Event
     from .typing import FailureHook, SyncRunner
@@ -110,51 +111,113 @@ class InboxHandoff(Protocol):
         ...
 
 
-class _Heartbeat:
-    """Renews an attempt's lease every third of it while the handlers run, in a thread.
+#: How long the lease thread waits without any attempt to renew before it ends (the next
+#: attempt starts a new one), so that a finished Delivery leaves no thread behind.
+_IDLE = 60.0
 
-    A thread rather than a task, so that the lease is renewed even while a handler
-    blocks the event loop: the owner is alive, and its entry must not be taken over.
+#: Every Delivery's heartbeat, so that a forked child can start each afresh.
+_HEARTBEATS: weakref.WeakSet[_Heartbeat] = weakref.WeakSet()
+
+
+def _forget_heartbeats() -> None:
+    # Runs in the child right after a fork, while only the forking thread exists.
+    for heartbeat in _HEARTBEATS:
+        heartbeat.forget()
+
+
+os.register_at_fork(after_in_child=_forget_heartbeats)
+
+
+class _Heartbeat:
+    """Renews the lease of each running attempt every third of it, all in one thread.
+
+    A thread rather than a task, so that a lease is renewed even while a handler blocks
+    the event loop: the owner is alive, and its entry must not be taken over. One thread
+    for all of a Delivery's attempts, started when first needed: starting and joining a
+    thread per attempt cost more than the rest of the worker's work on an event.
     """
 
-    def __init__(
-        self, inbox: Inbox, entry: Entry, owner: str, lease: float, *, join: bool = True
-    ) -> None:
-        self._inbox, self._id, self._owner, self._lease = inbox, entry.id, owner, lease
-        self._join = join
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._beat, name="superoffice-webhooks-lease", daemon=True
-        )
+    def __init__(self, inbox: Inbox, lease: float) -> None:
+        self._inbox, self._lease = inbox, lease
+        self.forget()
+        _HEARTBEATS.add(self)
 
-    def __enter__(self) -> None:
-        self._thread.start()
+    def forget(self) -> None:
+        """Start with no attempts, no thread and a new lock.
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._stop.set()
-        if self._join:  # an event loop does not wait for a renewal that may be in flight
-            self._thread.join()
+        A forked child does so: the parent's attempts are not its own, the parent's thread
+        does not run in it, and the lock may have been held by a thread of the parent.
+        """
+        self._changed = threading.Condition()
+        # (entry id, owner) -> when to renew it next (time.monotonic()). Each attempt is
+        # due a third of the lease after it was added or renewed, and is put last then,
+        # so the order of the dict is the order of the due times: the first is due first.
+        self._due: dict[tuple[str, str], float] = {}
+        self._renewing: tuple[str, str] | None = None
+        self._thread: threading.Thread | None = None
+
+    @contextlib.contextmanager
+    def keeping(self, entry_id: str, owner: str, *, wait: bool = True) -> Iterator[None]:
+        """Renew the attempt's lease within the block.
+
+        After it, nothing renews the lease any more; with *wait*, a renewal of this
+        attempt in flight has finished too (so none can overtake the settle that
+        follows). An event loop passes ``wait=False``: it must not block.
+        """
+        key = (entry_id, owner)
+        with self._changed:
+            self._due[key] = time.monotonic() + self._lease / 3
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._beat, name="superoffice-webhooks-lease", daemon=True
+                )
+                self._thread.start()
+            self._changed.notify()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._due.pop(key, None)  # gone already if its lease was lost
+                while wait and self._renewing == key:
+                    self._changed.wait()
 
     def _beat(self) -> None:
-        while not self._stop.wait(self._lease / 3):
+        while (key := self._next()) is not None:
             try:
-                held = self._inbox.renew(self._id, self._owner, self._lease)
+                held = self._inbox.renew(*key, self._lease)
             except Exception:  # noqa: BLE001  # logged; the next beat tries again
                 logger.warning(
                     "Could not renew the lease on inbox entry %s; trying again.",
-                    printable(self._id),
+                    printable(key[0]),
                     exc_info=True,
                 )
-                continue
-            if not held:
-                if not self._stop.is_set():  # else the attempt ended while renewing
-                    logger.warning(
-                        "Lost the lease on inbox entry %s: another worker may run it too.",
-                        printable(self._id),
-                    )
-                return
+                held = True  # still ours as far as we know: renewed again at the next beat
+            with self._changed:
+                self._renewing = None
+                self._changed.notify_all()
+                # An attempt that ended while its renewal was in flight is gone already.
+                running = self._due.pop(key, None) is not None
+                if running and held:
+                    self._due[key] = time.monotonic() + self._lease / 3
+            if running and not held:
+                logger.warning(
+                    "Lost the lease on inbox entry %s: another worker may run it too.",
+                    printable(key[0]),
+                )
+
+    def _next(self) -> tuple[str, str] | None:
+        """The attempt to renew, once it is due; ``None`` when idle for a while (the thread ends)."""
+        with self._changed:
+            while True:
+                if not self._changed.wait_for(lambda: self._due, _IDLE):
+                    self._thread = None
+                    return None
+                key, due = next(iter(self._due.items()))
+                wait = due - time.monotonic()
+                if wait <= 0:
+                    self._renewing = key
+                    return key
+                self._changed.wait(wait)
 
 
 class Delivery:
@@ -200,6 +263,7 @@ class Delivery:
         #: Whether the inbox does I/O (async code then calls it off the event loop).
         self.blocking = not isinstance(inbox, MemoryInbox)
         self._run_sync = run_sync
+        self._heartbeat = _Heartbeat(self.inbox, self.lease)
 
     # --- record ---------------------------------------------------------------
 
@@ -300,7 +364,7 @@ class Delivery:
         except PayloadError as exc:
             return self._dead(entry, owner, exc)
         try:
-            with _Heartbeat(self.inbox, entry, owner, self.lease):
+            with self._heartbeat.keeping(entry.id, owner):
                 result = dispatch(event)
         except ConfigurationError:
             # A mistake in the code (an async handler reached through receive()): hand the
@@ -347,7 +411,7 @@ class Delivery:
     ) -> DispatchResult | Exception:
         """Like :meth:`run`, awaiting the dispatcher; the inbox is called in a thread."""
         try:
-            with _Heartbeat(self.inbox, entry, owner, self.lease, join=False):
+            with self._heartbeat.keeping(entry.id, owner, wait=False):
                 result = await dispatch(event)
         except Exception as exc:  # noqa: BLE001  # every failure is recorded and retried
             return await self.call(self._failed, entry, owner, event, exc)
