@@ -14,6 +14,7 @@ message; its wording may change.
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -283,6 +284,10 @@ def with_field_values(name: str, **values: object) -> dict[str, object]:
     return data
 
 
+#: How a payload error says what is wrong: "expected ...", "must be ...", "is required", or
+#: that the value is "out of range".
+SAYS_WHAT_IS_WRONG = re.compile(r"\b(expected|must|required|out of range)\b")
+
 #: body (bytes, or a decoded object) -> (the field named, the wrong value, which the
 #: message must not quote)
 PARSE_CASES: dict[str, tuple[bytes | dict[str, object], str, str]] = {
@@ -376,13 +381,14 @@ PARSE_CASES: dict[str, tuple[bytes | dict[str, object], str, str]] = {
 
 @pytest.mark.parametrize("case", PARSE_CASES)
 def test_payload_errors(case: str) -> None:
-    """Each payload error names its field, in .field and in the message, and not the value."""
+    """A payload error names its field (in .field and its message), says what is wrong, quotes no value."""
     body, field, value = PARSE_CASES[case]
     with pytest.raises(PayloadError) as caught:
         parse(body)
     assert type(caught.value) is PayloadError
     assert caught.value.field == field
     assert field in str(caught.value)
+    assert SAYS_WHAT_IS_WRONG.search(str(caught.value))
     assert value not in str(caught.value)
 
 
