@@ -225,6 +225,15 @@ def test_public_api_is_exactly_the_expected_set() -> None:
     assert len(superoffice_webhooks.__all__) == len(EXPECTED_PUBLIC_API)
 
 
+def test_dir_lists_the_names_loaded_on_first_use() -> None:
+    """dir() of the package lists every public name, lazy ones included, and __version__."""
+    listed = dir(superoffice_webhooks)
+    assert EXPECTED_PUBLIC_API | EXPECTED_EVENTS_API | {"__version__"} <= set(listed)
+    assert listed == sorted(set(listed))
+    for name in listed:
+        assert hasattr(superoffice_webhooks, name), name
+
+
 def test_events_module_all() -> None:
     """superoffice_webhooks.events exports the event classes, their bases and EVENT_CLASSES."""
     assert set(events.__all__) == EXPECTED_EVENTS_API

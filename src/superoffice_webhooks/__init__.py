@@ -76,6 +76,13 @@ else:  # type checkers see the names above, not a catch-all
         msg = f"module {__name__!r} has no attribute {name!r}"
         raise AttributeError(msg)
 
+    def __dir__() -> list[str]:
+        """The module's own names and those __getattr__ gives, for completion in shells."""
+        from importlib import import_module  # noqa: PLC0415  # only when asked for
+
+        events = import_module(".events", __name__)
+        return sorted({*globals(), *_LAZY, "__version__", *events.__all__})
+
 
 __all__ = [
     "AsyncReceiver",
