@@ -199,3 +199,18 @@ def json_parser(request: pytest.FixtureRequest) -> Iterator[str]:
         yield request.param
     finally:
         _parse.fast_loads = saved
+
+
+#: If set, each fault scenario appends its figures to this file as a JSON line.
+FAULT_REPORT_VARIABLE = "SUPEROFFICE_WEBHOOKS_FAULT_REPORT"
+
+
+@pytest.fixture
+def report(request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
+    """A dict of figures; appended to $SUPEROFFICE_WEBHOOKS_FAULT_REPORT after the test."""
+    figures: dict[str, object] = {}
+    yield figures
+    path = os.environ.get(FAULT_REPORT_VARIABLE)
+    if path:
+        with Path(path).open("a", encoding="utf-8") as out:
+            out.write(json.dumps({"test": request.node.name, **figures}) + "\n")

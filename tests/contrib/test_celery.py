@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ import pytest
 import redis
 
 import superoffice_webhooks as sow
-from celery_app import INBOX, LEASE, PREFIX, QUEUE, RETRY, URL, build
+from celery_app import INBOX, LEASE, PAUSE, PREFIX, QUEUE, RETRY, URL, build
 from conftest import free_port
 from delivery_load import FAIL_EVERY, SECRET, RedisSink, deliver, deliveries
 from superoffice_webhooks.contrib.celery import CeleryHandoff
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
 
 TESTS = Path(__file__).parent.parent
 EVENTS = 30  # 24 events, 6 duplicates
+#: Events delivered while workers are killed, and how long each of their handlers runs: long
+#: enough that the pool still has work when a killed process's replacement starts.
+KILL_EVENTS = 20
+KILL_PAUSE = "0.5"
 
 
 @attrs.define
@@ -51,22 +56,37 @@ class Setup:
     def inbox(self) -> SQLiteInbox:
         return self.handoff.inbox  # type: ignore[return-value]  # build() makes an SQLiteInbox
 
-    def start_worker(self, pool: str = "solo") -> subprocess.Popen[bytes]:
-        """A real Celery worker process on the test's queue (prefork: one child process)."""
+    def start_worker(self, pool: str = "solo", concurrency: int = 1) -> subprocess.Popen[bytes]:
+        """A real Celery worker on the test's queue, in a process group of its own with its pool."""
         command = [sys.executable, "-m", "celery", "-A", "celery_app", "worker", f"--pool={pool}"]
-        command += ["--concurrency=1", "--without-heartbeat", "--without-gossip"]
+        command += [f"--concurrency={concurrency}", "--without-heartbeat", "--without-gossip"]
         command += ["--without-mingle", "-Q", self.env[QUEUE], "--loglevel=WARNING"]
-        process = subprocess.Popen(command, cwd=TESTS, env=self.env)  # noqa: S603  # a fixed command line
+        process = subprocess.Popen(command, cwd=TESTS, env=self.env, start_new_session=True)  # noqa: S603  # a fixed command line
         self.workers.append(process)
         return process
 
     def receiver(self) -> sow.Receiver:
         return sow.Receiver(secret=SECRET, handoff=self.handoff)
 
+    def hold(self, processes: int = 1) -> None:
+        """Make the first contact.created run of each of the next *processes* processes wait to be killed."""
+        self.sink.client.set(f"{self.prefix}holds", processes)
+
+    def starts(self) -> list[tuple[int, str]]:
+        """``(process id, EventId)`` of each start of contact.created's handler, in order."""
+        return self._runs("starts")
+
+    def held(self) -> list[tuple[int, str]]:
+        """``(process id, EventId)`` of each run that waited to be killed, in order."""
+        return self._runs("held")
+
     def pids(self) -> list[int]:
         """The processes that started contact.created's handler, in order."""
-        client = self.sink.client
-        return [int(pid) for pid in client.lrange(f"{self.prefix}pids", 0, -1)]
+        return [pid for pid, _ in self.starts()]
+
+    def _runs(self, name: str) -> list[tuple[int, str]]:
+        runs = (run.split() for run in self.sink.client.lrange(f"{self.prefix}{name}", 0, -1))
+        return [(int(pid), str(event_id)) for pid, event_id in runs]
 
 
 @pytest.fixture
@@ -126,6 +146,16 @@ def key_of(body: bytes) -> str:
     return entry_id(event.context_identifier, event.event_id)
 
 
+def all_done(inbox: SQLiteInbox, keys: list[str]) -> Callable[[], bool]:
+    """Whether every entry of *keys* is done."""
+
+    def check() -> bool:
+        entries = [inbox.get(key) for key in keys]
+        return all(entry is not None and entry.state is State.DONE for entry in entries)
+
+    return check
+
+
 def test_events_are_recorded_then_run_by_a_real_worker(setup: Setup) -> None:
     """Every delivery is answered 200 at once; the worker runs each event once, a failing one again."""
     setup.start_worker()
@@ -179,6 +209,7 @@ def test_an_event_that_always_fails_is_dead_after_max_attempts(setup: Setup) -> 
 
 def test_a_killed_worker_process_gets_its_task_again(setup: Setup) -> None:
     """kill -9 of the process running a handler: the task comes back and the event is handled once."""
+    setup.hold()
     setup.start_worker(pool="prefork")
     body = body_of("contact.created")
     key = key_of(body)
@@ -198,6 +229,7 @@ def test_a_killed_worker_process_gets_its_task_again(setup: Setup) -> None:
 
 def test_the_sweep_takes_over_the_entry_of_a_killed_worker(setup: Setup) -> None:
     """kill -9 of a whole worker: once its lease ran out, the sweep task runs the event, once."""
+    setup.hold()
     worker = setup.start_worker()
     body = body_of("contact.created")
     key = key_of(body)
@@ -224,6 +256,107 @@ def test_the_sweep_takes_over_the_entry_of_a_killed_worker(setup: Setup) -> None
     assert entry.state is State.DONE
     assert entry.attempts == 2
     assert setup.sink.counts()[0] == {str(sow.parse(body).event_id): 1}
+
+
+def deliver_events_to_be_killed(setup: Setup) -> tuple[list[bytes], list[list[int]]]:
+    """KILL_EVENTS contact.created bodies delivered to the hand-off's receiver; their statuses."""
+    receiver = setup.receiver()
+    bodies = [body_of("contact.created") for _ in range(KILL_EVENTS)]
+    return bodies, [deliver(receiver, body) for body in bodies]
+
+
+def kill(pid: int, *, group: bool = False) -> float:
+    """``kill -9`` the process *pid* (with *group*: its process group); the time it was killed."""
+    if group:
+        os.killpg(pid, signal.SIGKILL)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    return time.time()
+
+
+def check_each_handled_once(
+    setup: Setup,
+    bodies: list[bytes],
+    statuses: list[list[int]],
+    kills: list[tuple[str, float]],
+    report: dict[str, object],
+) -> None:
+    """Answered 200 at once; each event handled once; each killed run ``(EventId, when)`` taken over."""
+    keys = [key_of(body) for body in bodies]
+    wait_for("the handling of every event", all_done(setup.inbox, keys))
+    event_ids = [str(sow.parse(body).event_id) for body in bodies]
+    successes, _ = setup.sink.counts()
+    entries = {str(entry.event_id): entry for entry in map(setup.inbox.get, keys) if entry}
+    report.update(
+        events=len(bodies),
+        lost=sum(successes[e] == 0 for e in event_ids),
+        twice=sum(successes[e] > 1 for e in event_ids),
+        non_200=sum(status != 200 for answers in statuses for status in answers),
+        killed_runs=len(kills),
+        recovered_after_s=[
+            round(entries[e].next_attempt_at - killed_at, 1) for e, killed_at in kills
+        ],
+    )
+
+    assert statuses == [[200]] * len(bodies)
+    assert successes == dict.fromkeys(event_ids, 1)  # lost 0, handled twice 0
+    killed = Counter(event_id for event_id, _ in kills)
+    runs = {e: 1 + killed[e] for e in event_ids}  # every killed run, then the one that finished
+    assert Counter(event_id for _, event_id in setup.starts()) == runs
+    assert {e: entry.attempts for e, entry in entries.items()} == runs
+
+
+@pytest.mark.faults
+def test_pool_processes_killed_mid_handler_among_20_events(
+    setup: Setup, report: dict[str, object]
+) -> None:
+    """kill -9 of a pool process mid-handler, then of its replacement: each event handled once."""
+    setup.env[PAUSE] = KILL_PAUSE
+    setup.hold()
+    setup.start_worker(pool="prefork", concurrency=2)
+    bodies, statuses = deliver_events_to_be_killed(setup)
+
+    wait_for("a handler waiting to be killed", setup.held)
+    [(first, first_event)] = setup.held()
+    wait_for("a handler in the other pool process", lambda: set(setup.pids()) - {first})
+    pool = set(setup.pids())
+    setup.hold()  # the first run of the process that replaces *first* waits too
+    kills = [(first_event, kill(first))]
+    wait_for("a handler of the new pool process waiting", lambda: len(setup.held()) == 2)
+    second, second_event = setup.held()[1]  # may be *first_event* again, taken over
+    kills.append((second_event, kill(second)))
+
+    check_each_handled_once(setup, bodies, statuses, kills, report)
+    assert len(pool) == 2
+    assert second not in pool
+
+
+@pytest.mark.faults
+def test_a_whole_worker_killed_among_20_events_is_taken_over_by_the_sweep(
+    setup: Setup, report: dict[str, object]
+) -> None:
+    """kill -9 of a worker and its pool mid-handler: a new worker and the sweep handle each once."""
+    setup.env[PAUSE] = KILL_PAUSE
+    setup.hold(2)  # the first run of each of the two pool processes waits to be killed
+    worker = setup.start_worker(pool="prefork", concurrency=2)
+    bodies, statuses = deliver_events_to_be_killed(setup)
+
+    wait_for("both pool processes waiting to be killed", lambda: len(setup.held()) == 2)
+    killed_at = kill(worker.pid, group=True)
+    worker.wait(timeout=30)
+    kills = [(event_id, killed_at) for _, event_id in setup.held()]
+    keys = [key_of(body) for body in bodies if str(sow.parse(body).event_id) in dict(kills)]
+
+    def leases_ran_out() -> bool:
+        leases = [getattr(setup.inbox.get(key), "lease_until", None) for key in keys]
+        return all(lease is not None and lease < time.time() for lease in leases)
+
+    wait_for("the end of the dead worker's leases", leases_ran_out)
+    setup.start_worker(pool="prefork", concurrency=2)
+    setup.handoff.sweep.delay()
+
+    check_each_handled_once(setup, bodies, statuses, kills, report)
+    assert len(dict(kills)) == 2  # two events, one in each pool process
 
 
 def test_an_event_the_broker_refused_is_recorded_and_run_by_a_sweep(

@@ -56,8 +56,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.faults
 
 HERE = Path(__file__).parent
-#: If set, each scenario appends its figures to this file as a JSON line.
-REPORT_VARIABLE = "SUPEROFFICE_WEBHOOKS_FAULT_REPORT"
 #: How long the handlers' dependency is down in the downtime scenario (the issue: 60 s).
 DOWNTIME = float(os.environ.get("SUPEROFFICE_WEBHOOKS_FAULT_DOWNTIME", "10"))
 #: How many events the Redis restart scenario sends (the issue: 1,000), and for how many
@@ -126,17 +124,6 @@ def inbox(inbox_path: Path) -> Iterator[SQLiteInbox]:
     opened = SQLiteInbox(inbox_path)
     yield opened
     opened.close()
-
-
-@pytest.fixture
-def report(request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
-    """A dict of figures; appended to $SUPEROFFICE_WEBHOOKS_FAULT_REPORT after the test."""
-    figures: dict[str, object] = {}
-    yield figures
-    path = os.environ.get(REPORT_VARIABLE)
-    if path:
-        with Path(path).open("a", encoding="utf-8") as out:
-            out.write(json.dumps({"test": request.node.name, **figures}) + "\n")
 
 
 class RedisServer:
