@@ -473,6 +473,31 @@ def test_keys_not_sent_stay_out_and_nulls_stay_in() -> None:
     assert parse(json.dumps(data)).to_dict() == data
 
 
+_PERSON_VALUES = {
+    "contact_id": 7,
+    "person_id": 12,
+    "activeInterests": 1,
+    "updated": "2025-05-14T14:43:04.3832901+02:00",
+    "DeletedDate": "0001-01-01T00:00:00",
+}
+
+
+@given(
+    st.dictionaries(st.sampled_from(sorted(_PERSON_VALUES)), st.sampled_from(["null", "value"])),
+    st.dictionaries(st.sampled_from(["custom_a", "custom_b"]), st.integers(-5, 5)),
+)
+def test_any_mix_of_missing_null_and_set_values_comes_back_as_sent(
+    sent: dict[str, str], extra: dict[str, int]
+) -> None:
+    """FieldValues with keys missing, sent as null or set, and extra keys, come back as sent."""
+    values: dict[str, object] = {
+        key: None if how == "null" else _PERSON_VALUES[key] for key, how in sent.items()
+    }
+    data = {**example_json("person.created"), "FieldValues": {**values, **extra}}
+    assert parse(json.dumps(data)).to_dict() == data
+    assert parse(data).to_dict() == data
+
+
 def test_extra_table_values_come_back_encoded() -> None:
     """Extra-table columns are typed when read and written back in their [I:]/[DT:] form."""
     event = parse(example("y_table.created"))

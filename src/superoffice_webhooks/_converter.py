@@ -12,7 +12,7 @@ the detailed hooks below for a body they do not take whole.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import attrs
@@ -272,21 +272,27 @@ def _describe(exc: BaseException, cls: type) -> PayloadError:
     return PayloadError(f"Invalid SuperOffice payload: {where}{sep}{reason}.", field=field)
 
 
-def structure_exact(data: object, cls: type[T]) -> T | None:
-    """*data* structured into *cls* by the generated function alone, or ``None``.
-
-    For the orjson path of :func:`~superoffice_webhooks.parse`: a result holds no
-    ``float`` that was not checked.
-    """
-    return _factory.exact(data, cls)
+#: *data* structured into *cls* by the generated function alone, or ``None``; for the
+#: orjson path of :func:`~superoffice_webhooks.parse` (a result holds no unchecked float).
+structure_exact = _factory.exact
 
 
 def structure(data: Mapping[str, object], cls: type[T]) -> T:
     """Structure *data* into *cls*, raising only PayloadError on bad input."""
+    hook = _hooks.get(cls)
+    if hook is None:
+        hook = _hooks[cls] = converter.get_structure_hook(cls)
     try:
-        return converter.structure(data, cls)
+        result: T = hook(data, cls)
     except Exception as exc:  # every failure of untrusted input is a PayloadError
         raise _describe(exc, cls) from exc
+    return result
+
+
+#: The converter's structure hook of each class, asked for once: the converter is set up
+#: when this module is imported and not changed after, and its dispatch on every call
+#: costs a good part of structuring a small event.
+_hooks: dict[type, Callable[[object, type], Any]] = {}
 
 
 def unstructure(value: object) -> dict[str, object]:

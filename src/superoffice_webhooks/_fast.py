@@ -136,8 +136,8 @@ class FastStructure:
             raise _NoFastPathError
         known: set[str] = set()
         aliases: set[str] = set()
-        body: list[str] = []
         values: list[tuple[attrs.Attribute[object], str]] = []
+        reads: list[tuple[attrs.Attribute[object], str, list[str], bool]] = []
         has_extra = False
         records = any(f.name == AS_SENT for f in fields)
         for i, field in enumerate(fields):
@@ -151,52 +151,16 @@ class FastStructure:
             if field.name == AS_SENT:
                 values.append((field, "(sent or _EMPTY)"))
                 continue
-            key = field.metadata[WIRE]
-            known.add(key)
+            known.add(field.metadata[WIRE])
             aliases.update(field.metadata.get(ALIAS_NAMES, ()))
             var = f"v{i}"
             convert, null_is_none = self._convert(field, var, i, names, records=records)
-            body.extend(
-                _read(
-                    key,
-                    var,
-                    field,
-                    convert,
-                    null_is_none=null_is_none,
-                    records=records,
-                    names=names,
-                )
-            )
+            reads.append((field, var, convert, null_is_none))
             values.append((field, var))
         names["_known"] = frozenset(known)
         names["_aliases"] = frozenset(aliases)
-        head = [
-            "def fast(o):",
-            "    if type(o) is not dict:",
-            "        raise _Decline",
-            *(["    sent = {}"] if records else []),
-            "    if _known.issuperset(o):",
-            "        extra = _EMPTY",
-            "    else:",
-        ]
-        if not has_extra:
-            head.append("        raise _Decline")
-        else:
-            head += [
-                "        extra = o.copy()",
-                "        for key in _known.intersection(o):",
-                "            del extra[key]",
-            ]
-            if aliases:
-                head += [
-                    "        if not _aliases.isdisjoint(extra):",
-                    "            raise _Decline",
-                ]
-            head += [
-                "        if not _SCALARS.issuperset(map(type, extra.values())):",
-                "            raise _Decline",
-                "        extra = _MappingProxyType(extra)",
-            ]
+        head = _head(records=records, has_extra=has_extra, aliases=bool(aliases))
+        body = _body(reads, records=records, names=names)
         lines = [*head, *("    " + line for line in (*body, *_build(cls, values, names)))]
         source = "\n".join(lines) + "\n"
         filename = f"<superoffice_webhooks fast structure {cls.__module__}.{cls.__qualname__}>"
@@ -253,6 +217,82 @@ class FastStructure:
         return [*keep, f"{var} = _h{i}({var}, _t{i})"], _none_is_none(hook, tp)
 
 
+def _head(*, records: bool, has_extra: bool, aliases: bool) -> list[str]:
+    """The lines that check *o* is a dict and split off the keys no field reads."""
+    head = [
+        "def fast(o):",
+        "    if type(o) is not dict:",
+        "        raise _Decline",
+        *(["    sent = {}"] if records else []),
+        "    if _known.issuperset(o):",
+        "        extra = _EMPTY",
+        "    else:",
+    ]
+    if not has_extra:
+        return [*head, "        raise _Decline"]
+    return [
+        *head,
+        "        extra = o.copy()",
+        "        for key in _known.intersection(o):",
+        "            del extra[key]",
+        *(
+            ["        if not _aliases.isdisjoint(extra):", "            raise _Decline"]
+            if aliases
+            else []
+        ),
+        "        if not _SCALARS.issuperset(map(type, extra.values())):",
+        "            raise _Decline",
+        "        extra = _MappingProxyType(extra)",
+    ]
+
+
+def _body(
+    reads: list[tuple[attrs.Attribute[object], str, list[str], bool]],
+    *,
+    records: bool,
+    names: dict[str, object],
+) -> list[str]:
+    """The lines that read and convert every field's value (see :func:`_read`)."""
+    # Where keys sent as null are noted, those of optional fields that read null as None
+    # are found by counting the keys read with a value: only when the count falls short
+    # of the keys sent is there a null to look for (a lookup per key sent, not per field).
+    counted = [
+        f.metadata[WIRE]
+        for f, _, _, null_is_none in reads
+        if records and null_is_none and _default(f) is None
+    ]
+    fetch: list[str] = []
+    body: list[str] = []
+    for field, var, convert, null_is_none in reads:
+        fetched, read = _read(
+            field.metadata[WIRE],
+            var,
+            field,
+            convert,
+            null_is_none=null_is_none,
+            records=records,
+            counting=bool(counted),
+            names=names,
+        )
+        fetch.extend(fetched)
+        body.extend(read)
+    if counted:
+        names["_counted"] = tuple(counted)
+        body = [
+            f"n = {len(fetch)}",
+            *body,
+            "if n != len(o) - len(extra):",
+            "    for key in _counted:",
+            "        if o.get(key, 0) is None:",
+            "            sent[key] = None",
+        ]
+    if not fetch:
+        return body
+    # The keys every event has, read in one block: a missing one is a KeyError of `o`,
+    # a dict, and nothing else in the block can raise.
+    return ["try:", *_indent(fetch), "except KeyError:", "    raise _Decline from None", *body]
+
+
 def _build(
     cls: type, values: list[tuple[attrs.Attribute[object], str]], names: dict[str, object]
 ) -> list[str]:
@@ -294,39 +334,60 @@ def _read(  # the parts of one field
     *,
     null_is_none: bool,
     records: bool,
+    counting: bool,
     names: dict[str, object],
-) -> list[str]:
+) -> tuple[list[str], list[str]]:
     """The lines that read *key* into *var*, with its default, and *convert* it.
 
-    Where *records*, a key sent as ``null`` is noted in ``sent``.
+    Returned apart: the line that fetches a required key (into the block that declines
+    when one is missing), and the lines that read an optional one and convert the value.
+    Where *records*, a key sent as ``null`` is noted in ``sent``; where *counting*, the
+    keys read with a value are counted in ``n`` (see ``_generate``).
     """
+    default = _default(field)
+    noted = ["else:", f"    sent[{key!r}] = None"] if records else []
+    count = ["n += 1"] if counting else []
+    if null_is_none:
+        convert = [f"if {var} is not None:", *_indent(convert)]
+    if default is attrs.NOTHING:
+        return [f"{var} = o[{key!r}]"], [*convert, *(noted if null_is_none else [])]
+    if default is None and null_is_none:
+        if counting or not records:
+            # A missing key and an explicit null give the same value: one lookup; where
+            # nulls are noted, they are found by the count.
+            return [], [f"{var} = o.get({key!r})", convert[0], *_indent(count), *convert[1:]]
+        # Told apart with one lookup: missing is the default, null is noted as sent.
+        return [], [
+            f"{var} = o.get({key!r}, _MISSING)",
+            f"if {var} is _MISSING:",
+            f"    {var} = None",
+            f"el{convert[0]}",
+            *convert[1:],
+            *noted,
+        ]
+    names[f"_d{var}"] = default
+    return [], [
+        f"{var} = o.get({key!r}, _MISSING)",
+        f"if {var} is _MISSING:",
+        f"    {var} = _d{var}",
+        "else:",
+        *_indent([*count, *convert, *(noted if null_is_none else [])]),
+    ]
+
+
+def _default(field: attrs.Attribute[object]) -> object:
+    """The value of *field* when its key is missing (``attrs.NOTHING``: it is required)."""
     default = field.default
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]  # attrs.Factory is a class at runtime
         factory: Any = default
         if factory.takes_self:
             raise _NoFastPathError
-        default = factory.factory()
-    if null_is_none:
-        noted = [f"elif {key!r} in o:", f"    sent[{key!r}] = None"] if records else []
-        convert = [f"if {var} is not None:", *("    " + line for line in convert), *noted]
-    if default is attrs.NOTHING:
-        return [
-            f"{var} = o.get({key!r}, _MISSING)",
-            f"if {var} is _MISSING:",
-            "    raise _Decline",
-            *convert,
-        ]
-    if default is None and null_is_none:
-        # A missing key and an explicit null give the same value: one lookup.
-        return [f"{var} = o.get({key!r})", *convert]
-    names[f"_d{var}"] = default
-    return [
-        f"{var} = o.get({key!r}, _MISSING)",
-        f"if {var} is _MISSING:",
-        f"    {var} = _d{var}",
-        "else:",
-        *("    " + line for line in convert),
-    ]
+        return factory.factory()
+    return default
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + line for line in lines]
 
 
 def _optional_class(tp: object) -> type | None:

@@ -170,7 +170,8 @@ def _parse_fast(body: bytes | str, loads: Callable[[bytes | str], object]) -> Ev
     if type(name) is not str:
         return None
     engine = _engine()
-    return engine.structure_exact(data, _class_in(engine, name))
+    cls = engine.fixed.get(name)  # the usual case, without the call
+    return engine.structure_exact(data, _class_in(engine, name) if cls is None else cls)
 
 
 def verify_and_parse(body: bytes | str, signature: str | None, secret: Secrets) -> Event:
