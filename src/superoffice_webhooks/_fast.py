@@ -352,19 +352,9 @@ def _read(  # the parts of one field
     if default is attrs.NOTHING:
         return [f"{var} = o[{key!r}]"], [*convert, *(noted if null_is_none else [])]
     if default is None and null_is_none:
-        if counting or not records:
-            # A missing key and an explicit null give the same value: one lookup; where
-            # nulls are noted, they are found by the count.
-            return [], [f"{var} = o.get({key!r})", convert[0], *_indent(count), *convert[1:]]
-        # Told apart with one lookup: missing is the default, null is noted as sent.
-        return [], [
-            f"{var} = o.get({key!r}, _MISSING)",
-            f"if {var} is _MISSING:",
-            f"    {var} = None",
-            f"el{convert[0]}",
-            *convert[1:],
-            *noted,
-        ]
+        # A missing key and an explicit null give the same value: one lookup. Where nulls
+        # are noted, such keys are counted, and a null among them is found by the count.
+        return [], [f"{var} = o.get({key!r})", convert[0], *_indent(count), *convert[1:]]
     names[f"_d{var}"] = default
     return [], [
         f"{var} = o.get({key!r}, _MISSING)",
