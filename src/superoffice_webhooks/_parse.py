@@ -147,7 +147,8 @@ def parse(body: bytes | str | Mapping[str, object]) -> Event:
         msg = f"Invalid SuperOffice payload: Event {reason}."
         raise PayloadError(msg, field="Event")
     engine = _engine()
-    return engine.structure(data, _class_in(engine, name))
+    cls = engine.fixed.get(name)  # the usual case, without the call
+    return engine.structure(data, _class_in(engine, name) if cls is None else cls)
 
 
 def _parse_fast(body: bytes | str, loads: Callable[[bytes | str], object]) -> Event | None:
