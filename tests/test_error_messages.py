@@ -302,6 +302,24 @@ PARSE_CASES: dict[str, tuple[bytes | dict[str, object], str, str, str]] = {
         "expected a GUID string, got an integer",
         "739",
     ),
+    "ContextIdentifier, missing": (
+        {k: v for k, v in person_created().items() if k != "ContextIdentifier"},
+        "ContextIdentifier",
+        "is required but missing",
+        "Cust1234",
+    ),
+    "Values of a deleted row, an array": (
+        {**example_json("contact.deleted"), "Values": [739]},
+        "Values",
+        "expected an object of integers, got an array",
+        "739",
+    ),
+    "Values of a deleted row, a string in the object": (
+        {**example_json("contact.deleted"), "Values": {"contact_id": "7391"}},
+        "Values",
+        "expected an object of integers, got a string",
+        "7391",
+    ),
     "Timestamp, a number": (
         person_created(Timestamp=739),
         "Timestamp",
@@ -469,9 +487,14 @@ ARGUMENT_CASES: dict[str, tuple[Callable[[], object], type[SuperOfficeWebhookErr
         lambda: verify(json.loads(BODY), SIGNATURE, SECRET),
         ConfigurationError,
         "dict",
-        "bytes",
+        "Pass the bytes exactly as received",
     ),
-    "parse, something else": (lambda: parse(7), PayloadError, "int", "bytes"),  # type: ignore[arg-type]
+    "parse, something else": (
+        lambda: parse(7),  # type: ignore[arg-type]
+        PayloadError,
+        "int",
+        "takes the body as bytes, str or a mapping",
+    ),
 }
 
 
