@@ -498,6 +498,26 @@ def test_any_mix_of_missing_null_and_set_values_comes_back_as_sent(
     assert parse(data).to_dict() == data
 
 
+def test_nulls_stay_in_when_the_body_takes_the_detailed_path() -> None:
+    """A key sent as null comes back as null also for a body with a container in an unknown key."""
+    values = {"contact_id": 7, "updated": None}
+    data = {**example_json("person.created"), "Custom": [1], "Entity": None, "FieldValues": values}
+    assert parse(json.dumps(data)).to_dict() == data
+
+
+def test_each_to_dict_gives_containers_of_its_own() -> None:
+    """Changing the lists and objects of one to_dict() result changes no other result."""
+    event = parse(json.dumps({**example_json("person.created"), "Custom": [1]}))
+    first, second = event.to_dict(), event.to_dict()
+    changes, values = first["Changes"], first["FieldValues"]
+    assert isinstance(changes, list)
+    assert isinstance(values, dict)
+    changes.append("person_id")
+    values["contact_id"] = 0
+    assert second == event.to_dict()
+    assert second != first
+
+
 def test_extra_table_values_come_back_encoded() -> None:
     """Extra-table columns are typed when read and written back in their [I:]/[DT:] form."""
     event = parse(example("y_table.created"))
