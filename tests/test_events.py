@@ -514,8 +514,12 @@ def test_each_to_dict_gives_containers_of_its_own() -> None:
     assert isinstance(values, dict)
     changes.append("person_id")
     values["contact_id"] = 0
+    custom = first["Custom"]
+    assert isinstance(custom, list)
+    custom.append(2)
     assert second == event.to_dict()
     assert second != first
+    assert event.extra["Custom"] == [1]
 
 
 def test_extra_table_values_come_back_encoded() -> None:

@@ -11,6 +11,7 @@ the detailed hooks below for a body they do not take whole.
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
@@ -216,7 +217,11 @@ def _class_unstructure(cls: type[T]) -> Callable[[T], dict[str, object]]:
                     out[alias] = out.pop(wire_names[alias])
         extra: Mapping[str, object] = getattr(value, EXTRA)
         if extra:
-            out.update(extra)
+            # Lists and objects under unknown keys are copied: each result is the caller's
+            # own, and changing it must not change the event.
+            out.update(
+                {k: copy.deepcopy(v) if isinstance(v, list | dict) else v for k, v in extra.items()}
+            )
         return out
 
     return unstructure_class
