@@ -29,6 +29,7 @@ from superoffice_webhooks._converter import (
     structure_exact,
     unstructure,
 )
+from superoffice_webhooks._events import FieldValues
 from superoffice_webhooks._scalars import MismatchError
 from superoffice_webhooks._wire import (
     EXTRA,
@@ -461,6 +462,34 @@ def test_a_class_without_values_as_sent_omits_empty_optional_keys_like_events() 
     attrs.resolve_types(Plain, globals(), locals())
     assert unstructure(Plain(number=1)) == {"Number": 1}
     assert unstructure(Plain(number=1, note="n")) == {"Number": 1, "Note": "n"}
+
+
+@attrs.frozen(kw_only=True)
+class _Nullable(FieldValues):
+    number: int | None = wire("Number")  # required, and may be null
+    count: int | None = wire("Count", default=0)  # null is not its default
+    note: str | None = wire("Note", default=None)
+
+
+attrs.resolve_types(_Nullable)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"Number": None, "Count": None, "Note": None},
+        {"Number": 1, "Count": None},
+        {"Number": None, "Note": "n", "Other": 1},
+        {"Number": 2, "Count": 3, "Note": None},
+        {"Number": 4},
+    ],
+)
+def test_every_kind_of_field_sent_as_null_comes_back_as_null(data: dict[str, object]) -> None:
+    """Nulls of required fields, of fields with another default and of optional ones come back."""
+    assert _factory.function(_Nullable) is not None  # the generated path is the one under test
+    value = structure(data, _Nullable)
+    assert (value.number, value.count) == (data["Number"], data.get("Count", 0))
+    assert unstructure(value) == data
 
 
 def test_utc_is_written_as_z_and_other_offsets_as_they_are() -> None:

@@ -270,7 +270,6 @@ def _body(
             field,
             convert,
             null_is_none=null_is_none,
-            records=records,
             counting=bool(counted),
             names=names,
         )
@@ -333,7 +332,6 @@ def _read(  # the parts of one field
     convert: list[str],
     *,
     null_is_none: bool,
-    records: bool,
     counting: bool,
     names: dict[str, object],
 ) -> tuple[list[str], list[str]]:
@@ -341,16 +339,14 @@ def _read(  # the parts of one field
 
     Returned apart: the line that fetches a required key (into the block that declines
     when one is missing), and the lines that read an optional one and convert the value.
-    Where *records*, a key sent as ``null`` is noted in ``sent``; where *counting*, the
-    keys read with a value are counted in ``n`` (see ``_generate``).
+    Where *counting*, the keys read with a value are counted in ``n`` (see ``_body``).
     """
     default = _default(field)
-    noted = ["else:", f"    sent[{key!r}] = None"] if records else []
     count = ["n += 1"] if counting else []
     if null_is_none:
         convert = [f"if {var} is not None:", *_indent(convert)]
     if default is attrs.NOTHING:
-        return [f"{var} = o[{key!r}]"], [*convert, *(noted if null_is_none else [])]
+        return [f"{var} = o[{key!r}]"], convert
     if default is None and null_is_none:
         # A missing key and an explicit null give the same value: one lookup. Where nulls
         # are noted, such keys are counted, and a null among them is found by the count.
@@ -361,7 +357,7 @@ def _read(  # the parts of one field
         f"if {var} is _MISSING:",
         f"    {var} = _d{var}",
         "else:",
-        *_indent([*count, *convert, *(noted if null_is_none else [])]),
+        *_indent([*count, *convert]),
     ]
 
 
