@@ -25,6 +25,7 @@ import superoffice_webhooks as sow
 from celery_app import INBOX, LEASE, PAUSE, PREFIX, QUEUE, RETRY, URL, build
 from conftest import free_port
 from delivery_load import FAIL_EVERY, SECRET, RedisSink, deliver, deliveries
+from superoffice_webhooks import _delivery
 from superoffice_webhooks.contrib.celery import CeleryHandoff
 from superoffice_webhooks.inbox import Entry, MemoryInbox, SQLiteInbox, State, entry_id
 from superoffice_webhooks.testing import make_event
@@ -487,9 +488,12 @@ def test_areceive_sends_the_entry_id_too(
 
 
 def test_a_failed_attempt_sends_the_task_again_for_its_retry(
-    local: tuple[CeleryHandoff, list[sow.Event]], redis_url: str
+    local: tuple[CeleryHandoff, list[sow.Event]], redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A failure leaves the entry pending and sends the task with an ETA; success sends nothing."""
+    # Full jitter may draw a delay near 0, which is sent due now, without an ETA: draw the
+    # longest delay instead.
+    monkeypatch.setattr(_delivery, "_jitter", lambda: 1.0)
     handoff, seen = local
     failing, fine = recorded(handoff, primary_key=-1), recorded(handoff)
 
