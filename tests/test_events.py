@@ -522,6 +522,23 @@ def test_each_to_dict_gives_containers_of_its_own() -> None:
     assert event.extra["Custom"] == [1]
 
 
+def test_a_parsed_mapping_is_the_callers_own() -> None:
+    """Changing the mapping parse() was given, at any depth, changes nothing in the event."""
+    values: dict[str, object] = {"contact_id": 7, "updated": "2025-05-14T14:43:04.3832901+02:00"}
+    custom: list[list[int]] = [[1]]
+    data = {**example_json("person.created"), "Entity": None, "Custom": custom}
+    data["FieldValues"] = values
+    event = parse(data)
+    before = event.to_dict()
+    assert before == data
+    data["Timestamp"] = str(data["Timestamp"]).replace("Z", "+00:00")
+    data["Entity"] = "person"
+    values["updated"] = "2025-05-14T12:43:04.383290Z"
+    values["person_id"] = None
+    custom[0].append(2)
+    assert event.to_dict() == before
+
+
 def test_extra_table_values_come_back_encoded() -> None:
     """Extra-table columns are typed when read and written back in their [I:]/[DT:] form."""
     event = parse(example("y_table.created"))
@@ -925,6 +942,16 @@ def test_malformed_body_is_payload_error(body: bytes) -> None:
 def test_deeply_nested_json_is_payload_error(body: bytes) -> None:
     """Pathologically deep JSON is a PayloadError, not a RecursionError."""
     with pytest.raises(PayloadError):
+        parse(body)
+
+
+def test_deeply_nested_mapping_is_payload_error() -> None:
+    """A mapping nested beyond Python's recursion limit is a PayloadError too."""
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    body = {**example_json("person.created"), "Custom": deep}
+    with pytest.raises(PayloadError, match="nested too deeply"):
         parse(body)
 
 

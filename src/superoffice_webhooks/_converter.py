@@ -3,7 +3,7 @@
 Every attrs class the converter handles names its wire key in field metadata
 (``_wire``); the converter owns the renaming both ways. Unknown keys are kept in the
 class's ``extra`` field and written back on the way out, and so are the values as sent
-that the fields cannot give back (``_wire.AS_SENT``). A failure is re-raised by
+that the fields cannot give back (read from the object kept under ``_wire.AS_SENT``). A failure is re-raised by
 :func:`structure` as a :class:`~superoffice_webhooks.PayloadError` that names the wire
 field. Classes are structured by the functions ``_fast`` generates, which fall back to
 the detailed hooks below for a body they do not take whole.
@@ -111,7 +111,6 @@ def _class_structure(cls: type[T]) -> Callable[[object, object], T]:
     known_keys = frozenset(known)
     records_aliases = ALIASES in overrides
     records = AS_SENT in overrides
-    rewritten = _rewritten(cls)
 
     def structure_class(value: object, _: object) -> T:
         if type(value) is not dict:
@@ -122,29 +121,10 @@ def _class_structure(cls: type[T]) -> Callable[[object, object], T]:
             if records_aliases:
                 value[_ALIASES_KEY] = _rename_aliases(value, unknown, aliases)
         if records:
-            value = {**value, _AS_SENT_KEY: _as_sent(value, rewritten, known_keys)}
+            value = {**value, _AS_SENT_KEY: value}
         return build(value)
 
     return structure_class
-
-
-def _rewritten(cls: type) -> frozenset[str]:
-    """The wire names of the fields of *cls* whose hook rewrites what was sent."""
-    return frozenset(
-        field.metadata[WIRE]
-        for field in attrs.fields(cls)
-        if WIRE in field.metadata and _field_hook(field) in REWRITTEN
-    )
-
-
-def _as_sent(
-    value: Mapping[str, object], rewritten: frozenset[str], known: frozenset[str]
-) -> dict[str, object]:
-    """The values of *value* to keep as sent, as the generated functions keep them.
-
-    Those of the *rewritten* keys, and the *known* keys sent as ``null``.
-    """
-    return {k: v for k, v in value.items() if k in rewritten or (v is None and k in known)}
 
 
 def _rename_aliases(
@@ -172,19 +152,24 @@ def _same(read: object, current: object) -> bool:
 def _write_as_sent(
     out: dict[str, object],
     value: object,
-    readers: Mapping[str, tuple[str, Callable[[object, object], object], object]],
+    readers: Mapping[str, tuple[str, Callable[[object, object], object], object, bool]],
 ) -> None:
-    """Put into *out* each value *value* keeps as sent that still reads as its field's value.
+    """Put into *out* the values *value* was read from that the fields cannot make again.
 
-    *readers* gives, by wire name, the field's name, its hook and its type.
+    Those are the keys sent as ``null`` (an empty field is otherwise left out) and the
+    values a hook rewrites, each written as sent if reading it still gives the value its
+    field holds. *readers* gives, by wire name, the field's name, its hook, its type and
+    whether the hook rewrites what was sent.
     """
     as_sent: Mapping[str, object] = getattr(value, AS_SENT)
-    for key, sent in as_sent.items():
-        name, hook, tp = readers[key]
-        current = getattr(value, name)
-        # A null needs no reading (and nested classes have no hook of one value).
-        still = current is None if sent is None else _same(hook(sent, tp), current)
-        if still:
+    if not as_sent:
+        return
+    for key, (name, hook, tp, rewrites) in readers.items():
+        sent = as_sent.get(key)
+        if sent is None:
+            if key in as_sent and getattr(value, name) is None:
+                out[key] = None
+        elif rewrites and _same(hook(sent, tp), getattr(value, name)):
             out[key] = sent
 
 
@@ -193,7 +178,7 @@ def _class_unstructure(cls: type[T]) -> Callable[[T], dict[str, object]]:
     # it was sent: as sent, if reading that gives the value the field holds now.
     overrides = {}
     wire_names: dict[str, str] = {}  # alias -> wire name
-    readers: dict[str, tuple[str, Callable[[object, object], object], object]] = {}
+    readers: dict[str, tuple[str, Callable[[object, object], object], object, bool]] = {}
     for field in attrs.fields(cls):  # type: ignore[arg-type]  # only called for attrs classes
         if field.name in _HIDDEN_KEYS:
             overrides[field.name] = override(omit=True)
@@ -201,7 +186,8 @@ def _class_unstructure(cls: type[T]) -> Callable[[T], dict[str, object]]:
             name = field.metadata[WIRE]
             keep = field.default is attrs.NOTHING
             overrides[field.name] = override(rename=name, omit_if_default=not keep)
-            readers[name] = (field.name, _field_hook(field), field.type)
+            hook = _field_hook(field)
+            readers[name] = (field.name, hook, field.type, hook in REWRITTEN)
             for alias in field.metadata.get(ALIAS_NAMES, ()):
                 wire_names[alias] = name
     build = make_dict_unstructure_fn(cls, converter, _cattrs_omit_if_default=True, **overrides)  # type: ignore[arg-type]  # as above

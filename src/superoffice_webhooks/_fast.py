@@ -26,7 +26,6 @@ import attrs
 
 from . import _scalars
 from ._scalars import (
-    REWRITTEN,
     MismatchError,
     opt_int,
     opt_raw_mapping,
@@ -94,7 +93,8 @@ class FastStructure:
         """*data* structured into *cls* by the generated function alone, or ``None``.
 
         A result holds no ``float`` that was not checked: typed fields admit none, and
-        the values kept as sent are strings, integers, booleans or null.
+        the other values of the body (kept as sent) are strings, integers, booleans or
+        null, or objects and lists the generated functions checked.
         """
         fast = self._fast.get(cls, _MISSING)
         if fast is _MISSING:
@@ -139,7 +139,6 @@ class FastStructure:
         values: list[tuple[attrs.Attribute[object], str]] = []
         reads: list[tuple[attrs.Attribute[object], str, list[str], bool]] = []
         has_extra = False
-        records = any(f.name == AS_SENT for f in fields)
         for i, field in enumerate(fields):
             if field.name == EXTRA:
                 has_extra = True
@@ -149,18 +148,18 @@ class FastStructure:
                 values.append((field, "_NO_ALIASES"))
                 continue
             if field.name == AS_SENT:
-                values.append((field, "(sent or _EMPTY)"))
+                values.append((field, "o"))  # the object as sent
                 continue
             known.add(field.metadata[WIRE])
             aliases.update(field.metadata.get(ALIAS_NAMES, ()))
             var = f"v{i}"
-            convert, null_is_none = self._convert(field, var, i, names, records=records)
+            convert, null_is_none = self._convert(field, var, i, names)
             reads.append((field, var, convert, null_is_none))
             values.append((field, var))
         names["_known"] = frozenset(known)
         names["_aliases"] = frozenset(aliases)
-        head = _head(records=records, has_extra=has_extra, aliases=bool(aliases))
-        body = _body(reads, records=records, names=names)
+        head = _head(has_extra=has_extra, aliases=bool(aliases))
+        body = _body(reads, names=names)
         lines = [*head, *("    " + line for line in (*body, *_build(cls, values, names)))]
         source = "\n".join(lines) + "\n"
         filename = f"<superoffice_webhooks fast structure {cls.__module__}.{cls.__qualname__}>"
@@ -174,14 +173,11 @@ class FastStructure:
         var: str,
         i: int,
         names: dict[str, object],
-        *,
-        records: bool,
     ) -> tuple[list[str], bool]:
         """The lines that check and convert *var*, the value of *field*.
 
         And whether the field's reading turns ``null`` into ``None``: then the lines are
-        for a value other than ``null``, and a missing key is the same as ``null``. Where
-        *records*, a value its hook rewrites is kept as sent in ``sent``.
+        for a value other than ``null``, and a missing key is the same as ``null``.
         """
         tp = field.type
         own = field.metadata.get(HOOK)
@@ -213,17 +209,15 @@ class FastStructure:
             raise _NoFastPathError  # a hook that may refuse with another exception
         names[f"_h{i}"] = hook
         names[f"_t{i}"] = tp
-        keep = [f"sent[{field.metadata[WIRE]!r}] = {var}"] if records and hook in REWRITTEN else []
-        return [*keep, f"{var} = _h{i}({var}, _t{i})"], _none_is_none(hook, tp)
+        return [f"{var} = _h{i}({var}, _t{i})"], _none_is_none(hook, tp)
 
 
-def _head(*, records: bool, has_extra: bool, aliases: bool) -> list[str]:
+def _head(*, has_extra: bool, aliases: bool) -> list[str]:
     """The lines that check *o* is a dict and split off the keys no field reads."""
     head = [
         "def fast(o):",
         "    if type(o) is not dict:",
         "        raise _Decline",
-        *(["    sent = {}"] if records else []),
         "    if _known.issuperset(o):",
         "        extra = _EMPTY",
         "    else:",
@@ -248,43 +242,17 @@ def _head(*, records: bool, has_extra: bool, aliases: bool) -> list[str]:
 
 def _body(
     reads: list[tuple[attrs.Attribute[object], str, list[str], bool]],
-    *,
-    records: bool,
     names: dict[str, object],
 ) -> list[str]:
     """The lines that read and convert every field's value (see :func:`_read`)."""
-    # Where keys sent as null are noted, those of optional fields that read null as None
-    # are found by counting the keys read with a value: only when the count falls short
-    # of the keys sent is there a null to look for (a lookup per key sent, not per field).
-    counted = [
-        f.metadata[WIRE]
-        for f, _, _, null_is_none in reads
-        if records and null_is_none and _default(f) is None
-    ]
     fetch: list[str] = []
     body: list[str] = []
     for field, var, convert, null_is_none in reads:
         fetched, read = _read(
-            field.metadata[WIRE],
-            var,
-            field,
-            convert,
-            null_is_none=null_is_none,
-            counting=bool(counted),
-            names=names,
+            field.metadata[WIRE], var, field, convert, null_is_none=null_is_none, names=names
         )
         fetch.extend(fetched)
         body.extend(read)
-    if counted:
-        names["_counted"] = tuple(counted)
-        body = [
-            f"n = {len(fetch)}",
-            *body,
-            "if n != len(o) - len(extra):",
-            "    for key in _counted:",
-            "        if o.get(key, 0) is None:",
-            "            sent[key] = None",
-        ]
     if not fetch:
         return body
     # The keys every event has, read in one block: a missing one is a KeyError of `o`,
@@ -332,32 +300,28 @@ def _read(  # the parts of one field
     convert: list[str],
     *,
     null_is_none: bool,
-    counting: bool,
     names: dict[str, object],
 ) -> tuple[list[str], list[str]]:
     """The lines that read *key* into *var*, with its default, and *convert* it.
 
     Returned apart: the line that fetches a required key (into the block that declines
     when one is missing), and the lines that read an optional one and convert the value.
-    Where *counting*, the keys read with a value are counted in ``n`` (see ``_body``).
     """
     default = _default(field)
-    count = ["n += 1"] if counting else []
     if null_is_none:
         convert = [f"if {var} is not None:", *_indent(convert)]
     if default is attrs.NOTHING:
         return [f"{var} = o[{key!r}]"], convert
     if default is None and null_is_none:
-        # A missing key and an explicit null give the same value: one lookup. Where nulls
-        # are noted, such keys are counted, and a null among them is found by the count.
-        return [], [f"{var} = o.get({key!r})", convert[0], *_indent(count), *convert[1:]]
+        # A missing key and an explicit null give the same value: one lookup.
+        return [], [f"{var} = o.get({key!r})", *convert]
     names[f"_d{var}"] = default
     return [], [
         f"{var} = o.get({key!r}, _MISSING)",
         f"if {var} is _MISSING:",
         f"    {var} = _d{var}",
         "else:",
-        *_indent([*count, *convert]),
+        *_indent(convert),
     ]
 
 

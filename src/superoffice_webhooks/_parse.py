@@ -111,6 +111,20 @@ def load_json(body: bytes | str) -> object:
         raise PayloadError(msg) from exc
 
 
+def _own_copy(value: object) -> object:
+    """*value* with each of its dicts and lists copied.
+
+    An event keeps the JSON object it was read from (to write back what its fields cannot
+    make again), so a caller's mapping is copied: changing it later must not change the
+    event.
+    """
+    if type(value) is dict:
+        return {key: _own_copy(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_own_copy(item) for item in value]
+    return value
+
+
 def parse(body: bytes | str | Mapping[str, object]) -> Event:
     """Parse a notification body into its typed event.
 
@@ -134,7 +148,11 @@ def parse(body: bytes | str | Mapping[str, object]) -> Event:
     elif isinstance(body, (bytearray, memoryview)):
         data = load_json(bytes(body))
     elif isinstance(body, Mapping):
-        data = body if type(body) is dict else dict(body)
+        try:
+            data = _own_copy(dict(body))
+        except RecursionError as exc:
+            msg = "Invalid SuperOffice payload: the body is nested too deeply."
+            raise PayloadError(msg) from exc
     else:
         msg = f"parse() takes the body as bytes, str or a mapping, not {type(body).__name__}."
         raise PayloadError(msg)

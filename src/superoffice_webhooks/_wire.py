@@ -55,9 +55,11 @@ HOOK = "hook"
 EXTRA = "extra"
 #: Name of the hidden field recording which alias spellings a payload used.
 ALIASES = "_wire_aliases"
-#: Name of the hidden field holding, by wire name, the JSON values that the wire form
-#: cannot make again from the fields: values a hook rewrites (``_scalars.REWRITTEN``) and
-#: keys sent as ``null``.
+#: Name of the hidden field holding the JSON object the instance was read from. The wire
+#: form takes from it what the fields cannot make again: the values a hook rewrites
+#: (``_scalars.REWRITTEN``), as sent while they still read as the field's value, and the
+#: keys sent as ``null``. Keeping the object costs no work while parsing, which is the
+#: common path; writing back is the rare one.
 AS_SENT = "_wire_as_sent"
 
 #: Typed aliases the converter's hooks are registered for (compared by equality).
