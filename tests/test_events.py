@@ -507,7 +507,7 @@ def test_nulls_stay_in_when_the_body_takes_the_detailed_path() -> None:
 
 def test_each_to_dict_gives_containers_of_its_own() -> None:
     """Changing the lists and objects of one to_dict() result changes no other result."""
-    event = parse(json.dumps({**example_json("person.created"), "Custom": [1]}))
+    event = parse(json.dumps({**example_json("person.created"), "Custom": [1, [2]]}))
     first, second = event.to_dict(), event.to_dict()
     changes, values = first["Changes"], first["FieldValues"]
     assert isinstance(changes, list)
@@ -516,10 +516,11 @@ def test_each_to_dict_gives_containers_of_its_own() -> None:
     values["contact_id"] = 0
     custom = first["Custom"]
     assert isinstance(custom, list)
-    custom.append(2)
+    custom.append(3)
+    custom[1].append(4)
     assert second == event.to_dict()
     assert second != first
-    assert event.extra["Custom"] == [1]
+    assert event.extra["Custom"] == [1, [2]]
 
 
 def test_a_parsed_mapping_is_the_callers_own() -> None:
