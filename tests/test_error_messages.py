@@ -273,6 +273,18 @@ def test_undecodable_bodies(case: str) -> None:
     assert caught.value.field is None
 
 
+def test_a_mapping_nested_too_deeply() -> None:
+    """A mapping nested beyond Python's recursion limit gets its exact message too."""
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(PayloadError) as caught:
+        parse({"Event": "test", "x": deep})
+    assert type(caught.value) is PayloadError
+    assert str(caught.value) == INVALID + "the body is nested too deeply."
+    assert caught.value.field is None
+
+
 def person_created(**changes: object) -> dict[str, object]:
     """The documented person.created example with some top-level keys replaced."""
     return {**example_json("person.created"), **changes}

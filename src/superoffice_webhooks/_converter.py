@@ -12,6 +12,7 @@ the detailed hooks below for a body they do not take whole.
 from __future__ import annotations
 
 import copy
+import functools
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
@@ -184,13 +185,13 @@ def _class_unstructure(cls: type[T]) -> Callable[[T], dict[str, object]]:
             overrides[field.name] = override(omit=True)
         else:
             name = field.metadata[WIRE]
-            keep = field.default is attrs.NOTHING
-            overrides[field.name] = override(rename=name, omit_if_default=not keep)
+            # An optional key left empty is left out; cattrs never leaves out a required one.
+            overrides[field.name] = override(rename=name, omit_if_default=True)
             hook = _field_hook(field)
             readers[name] = (field.name, hook, field.type, hook in REWRITTEN)
             for alias in field.metadata.get(ALIAS_NAMES, ()):
                 wire_names[alias] = name
-    build = make_dict_unstructure_fn(cls, converter, _cattrs_omit_if_default=True, **overrides)  # type: ignore[arg-type]  # as above
+    build = make_dict_unstructure_fn(cls, converter, **overrides)  # type: ignore[arg-type]  # as above
     records = AS_SENT in overrides
 
     def unstructure_class(value: T) -> dict[str, object]:
@@ -205,9 +206,7 @@ def _class_unstructure(cls: type[T]) -> Callable[[T], dict[str, object]]:
         if extra:
             # Lists and objects under unknown keys are copied: each result is the caller's
             # own, and changing it must not change the event.
-            out.update(
-                {k: copy.deepcopy(v) if isinstance(v, list | dict) else v for k, v in extra.items()}
-            )
+            out.update(copy.deepcopy(dict(extra)))
         return out
 
     return unstructure_class
@@ -270,9 +269,7 @@ structure_exact = _factory.exact
 
 def structure(data: Mapping[str, object], cls: type[T]) -> T:
     """Structure *data* into *cls*, raising only PayloadError on bad input."""
-    hook = _hooks.get(cls)
-    if hook is None:
-        hook = _hooks[cls] = converter.get_structure_hook(cls)
+    hook = _class_hook(cls)
     try:
         result: T = hook(data, cls)
     except Exception as exc:  # every failure of untrusted input is a PayloadError
@@ -280,10 +277,12 @@ def structure(data: Mapping[str, object], cls: type[T]) -> T:
     return result
 
 
-#: The converter's structure hook of each class, asked for once: the converter is set up
-#: when this module is imported and not changed after, and its dispatch on every call
-#: costs a good part of structuring a small event.
-_hooks: dict[type, Callable[[object, type], Any]] = {}
+#: The converter's structure hook of a class, asked for once per class: the converter is
+#: set up when this module is imported and not changed after, and its dispatch on every
+#: call costs a good part of structuring a small event.
+_class_hook: Callable[[type], Callable[[object, type], Any]] = functools.cache(
+    converter.get_structure_hook
+)
 
 
 def unstructure(value: object) -> dict[str, object]:

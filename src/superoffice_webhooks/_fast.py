@@ -96,13 +96,11 @@ class FastStructure:
         the other values of the body (kept as sent) are strings, integers, booleans or
         null, or objects and lists the generated functions checked.
         """
-        fast = self._fast.get(cls, _MISSING)
-        if fast is _MISSING:
-            fast = self.function(cls)
+        fast = self.function(cls)
         if fast is None:
             return None
         try:
-            return fast(data)  # type: ignore[operator,no-any-return]  # a generated function
+            return fast(data)  # type: ignore[no-any-return]  # a generated function
         except MismatchError:
             return None
 

@@ -139,11 +139,10 @@ def parse(body: bytes | str | Mapping[str, object]) -> Event:
     :raises PayloadError: the body is not valid UTF-8 or JSON, not an object, or a
         field is missing or of the wrong type (the error names the field).
     """
-    if fast_loads is not None and isinstance(body, (bytes, str)):
-        event = _parse_fast(body, fast_loads)
+    if isinstance(body, (bytes, str)):
+        event = None if fast_loads is None else _parse_fast(body, fast_loads)
         if event is not None:
             return event
-    if isinstance(body, (bytes, str)):
         data = load_json(body)
     elif isinstance(body, (bytearray, memoryview)):
         data = load_json(bytes(body))
@@ -165,8 +164,7 @@ def parse(body: bytes | str | Mapping[str, object]) -> Event:
         msg = f"Invalid SuperOffice payload: Event {reason}."
         raise PayloadError(msg, field="Event")
     engine = _engine()
-    cls = engine.fixed.get(name)  # the usual case, without the call
-    return engine.structure(data, _class_in(engine, name) if cls is None else cls)
+    return engine.structure(data, _class_in(engine, name))
 
 
 def _parse_fast(body: bytes | str, loads: Callable[[bytes | str], object]) -> Event | None:
@@ -189,8 +187,7 @@ def _parse_fast(body: bytes | str, loads: Callable[[bytes | str], object]) -> Ev
     if type(name) is not str:
         return None
     engine = _engine()
-    cls = engine.fixed.get(name)  # the usual case, without the call
-    return engine.structure_exact(data, _class_in(engine, name) if cls is None else cls)
+    return engine.structure_exact(data, _class_in(engine, name))
 
 
 def verify_and_parse(body: bytes | str, signature: str | None, secret: Secrets) -> Event:
