@@ -85,9 +85,19 @@ class ConverterObject:
     number: int = wire("Number", converter=attrs.Converter(lambda value: value + 1))
 
 
+@attrs.frozen(kw_only=True)
+class Chain:
+    number: int = wire("Number")
+    next: Chain | None = wire("Next", default=None)
+
+
+attrs.resolve_types(Chain)
+
+
 @pytest.mark.parametrize(
     ("cls", "data", "expected"),
     [
+        (Chain, {"Number": 7, "Next": {"Number": 8}}, Chain(number=7, next=Chain(number=8))),
         (NotInit, {"Number": 1}, NotInit(number=1)),
         (SelfFactory, {"Number": 2}, SelfFactory(number=2)),
         (HoldsNotInit, {"Inner": {"Number": 3}}, HoldsNotInit(inner=NotInit(number=3))),

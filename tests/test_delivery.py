@@ -469,6 +469,30 @@ def test_resolver_body_is_decoded_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert outcome.event == sow.parse(body)
 
 
+def nested(depth: int) -> list[object]:
+    """A list *depth* levels deep."""
+    value: list[object] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("depth", [10, 600, 800])
+def test_resolver_takes_what_a_single_secret_takes(depth: int) -> None:
+    """A body nested deeply under an unknown key is taken with a resolver as with one secret."""
+    body = body_for(ContextIdentifier="Cust1", Custom=nested(depth))
+    single = Receiver(secret=TENANTS["Cust1"], dispatcher=Dispatcher())
+    resolving = Receiver(secret=TENANTS.get, dispatcher=Dispatcher())
+
+    by_secret = single.receive(body, signed(body, TENANTS["Cust1"]))
+    by_resolver = resolving.receive(body, signed(body, TENANTS["Cust1"]))
+
+    assert (by_secret.status, by_resolver.status) == (200, 200)
+    assert by_resolver.event == by_secret.event
+    assert by_resolver.event is not None
+    assert by_resolver.event.to_json() == by_secret.event.to_json()  # type: ignore[union-attr]
+
+
 def test_areceive_refuses_an_unsigned_request_before_asking_the_resolver() -> None:
     """areceive with a resolver answers an unsigned request 401 without calling the resolver."""
     asked: list[str] = []

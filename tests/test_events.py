@@ -34,6 +34,7 @@ from superoffice_webhooks import (
     UnknownEvent,
     parse,
 )
+from superoffice_webhooks._parse import MAX_DEPTH
 from superoffice_webhooks.testing import make_payload
 
 if TYPE_CHECKING:
@@ -538,6 +539,44 @@ def test_a_parsed_mapping_is_the_callers_own() -> None:
     values["person_id"] = None
     custom[0].append(2)
     assert event.to_dict() == before
+
+
+def test_raw_field_values_in_to_dict_are_the_callers_own() -> None:
+    """The lists in an unknown event's FieldValues are copied by to_dict(), at any depth."""
+    body = {**example_json("person.created"), "Event": "unheard.of", "FieldValues": {"x": [[1]]}}
+    event = parse(json.dumps(body))
+    assert event.field_values == {"x": [[1]]}
+    values = event.to_dict()["FieldValues"]
+    assert isinstance(values, dict)
+    values["x"].append(2)
+    values["x"][0].append(3)
+    assert event.field_values == {"x": [[1]]}
+    assert event.to_dict() == body
+
+
+def test_a_list_met_twice_in_a_mapping_is_copied_once() -> None:
+    """A list under two keys of a parsed mapping becomes one copy, the caller's left alone."""
+    shared = [1, [2]]
+    body = {**example_json("person.created"), "First": shared, "Second": shared}
+    event = parse(body)
+    shared.append(3)
+    assert event.extra["First"] == event.extra["Second"] == [1, [2]]
+    assert event.extra["First"] is event.extra["Second"]
+
+
+@pytest.mark.parametrize("depth", [400, 800])
+def test_deeply_nested_unknown_keys_come_back(depth: int) -> None:
+    """A body nested as deep as the parser takes writes back; a mapping, up to parse()'s limit."""
+    value: list[object] = []
+    for _ in range(depth - 1):
+        value = [value]
+    data = {**example_json("person.created"), "Custom": value}
+    assert json.loads(parse(json.dumps(data)).to_json()) == data
+    if depth <= MAX_DEPTH:
+        assert json.loads(parse(data).to_json()) == data
+    else:
+        with pytest.raises(PayloadError, match="nested too deeply"):
+            parse(data)
 
 
 def test_extra_table_values_come_back_encoded() -> None:

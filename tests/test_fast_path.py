@@ -11,6 +11,8 @@ import json
 import linecache
 import subprocess
 import sys
+import threading
+import time
 import traceback
 from types import MappingProxyType
 from typing import Any
@@ -26,11 +28,13 @@ from conftest import example, example_json, example_names, examples
 from superoffice_webhooks import (
     ChatSessionFieldValues,
     PersonCreated,
+    PersonFieldValues,
     UnknownEvent,
     _converter,
     _parse,
     _scalars,
 )
+from superoffice_webhooks._fast import FastStructure
 from superoffice_webhooks._parse import event_class
 
 EXAMPLES = [n for n in example_names() if n != "sale.deleted.reference-index"]
@@ -286,3 +290,31 @@ def test_any_mapping_parses_as_its_dict_would() -> None:
     assert (
         sow.parse(MappingProxyType(data)) == sow.parse(data) == sow.parse(example("person.created"))
     )
+
+
+def test_a_thread_waiting_for_a_class_being_generated_gets_its_function(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While one thread generates a class's function, another asking for it gets the same one."""
+    factory = FastStructure(_converter._class_structure, _converter.converter.get_structure_hook)
+    started, release = threading.Event(), threading.Event()
+    generate = factory._generate
+
+    def slowly(cls: type) -> object:
+        started.set()
+        release.wait(10)
+        return generate(cls)
+
+    monkeypatch.setattr(factory, "_generate", slowly)
+    got: dict[str, object] = {}
+    first = threading.Thread(target=lambda: got.update(first=factory.function(PersonFieldValues)))
+    second = threading.Thread(target=lambda: got.update(second=factory.function(PersonFieldValues)))
+    first.start()
+    assert started.wait(10)
+    second.start()
+    time.sleep(0.2)  # the second thread now waits for the first to finish
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert got["first"] is not None
+    assert got["second"] is got["first"]

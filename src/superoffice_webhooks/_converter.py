@@ -3,7 +3,7 @@
 Every attrs class the converter handles names its wire key in field metadata
 (``_wire``); the converter owns the renaming both ways. Unknown keys are kept in the
 class's ``extra`` field and written back on the way out, and so are the values as sent
-that the fields cannot give back (read from the object kept under ``_wire.AS_SENT``). A failure is re-raised by
+that the fields cannot give back (from the object kept under ``_wire.AS_SENT``). A failure is re-raised by
 :func:`structure` as a :class:`~superoffice_webhooks.PayloadError` that names the wire
 field. Classes are structured by the functions ``_fast`` generates, which fall back to
 the detailed hooks below for a body they do not take whole.
@@ -11,7 +11,6 @@ the detailed hooks below for a body they do not take whole.
 
 from __future__ import annotations
 
-import copy
 import functools
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,6 +25,7 @@ from ._fast import FastStructure
 from ._scalars import (
     REWRITTEN,
     MismatchError,
+    copy_json,
     datetime_out,
     extra_mapping,
     field_datetime,
@@ -50,7 +50,7 @@ __all__ = ["structure", "structure_exact", "unstructure"]
 T = TypeVar("T")
 
 #: The keys the detailed class hook hands cattrs the unknown keys, the aliases and the
-#: values as sent under.
+#: object as sent under.
 _EXTRA_KEY = "\x00extra"
 _ALIASES_KEY = "\x00aliases"
 _AS_SENT_KEY = "\x00as sent"
@@ -84,7 +84,7 @@ converter.register_unstructure_hook(UUID, str)
 converter.register_unstructure_hook(datetime, datetime_out)
 converter.register_unstructure_hook_func(
     lambda tp: tp in (IdValues, RawMapping, IdValues | None, RawMapping | None),
-    lambda value: None if value is None else dict(value),
+    lambda value: None if value is None else copy_json(dict(value)),  # the caller's own
 )
 
 
@@ -206,7 +206,7 @@ def _class_unstructure(cls: type[T]) -> Callable[[T], dict[str, object]]:
         if extra:
             # Lists and objects under unknown keys are copied: each result is the caller's
             # own, and changing it must not change the event.
-            out.update(copy.deepcopy(dict(extra)))
+            out.update(copy_json(dict(extra)))
         return out
 
     return unstructure_class

@@ -18,6 +18,7 @@ the same things inline and builds the instance directly. Its contract is narrow:
 from __future__ import annotations
 
 import linecache
+import threading
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -74,6 +75,8 @@ class FastStructure:
         self._detailed = detailed
         self._hook_for = hook_for
         self._fast: dict[type, Callable[[object], Any] | None] = {}
+        self._generating = threading.RLock()
+        self._pending: set[type] = set()
 
     def __call__(self, cls: type) -> Hook:
         detailed = self._detailed(cls)
@@ -110,13 +113,22 @@ class FastStructure:
             return self._fast[cls]
         except KeyError:
             pass
-        self._fast[cls] = None  # while generating; also the answer if generation gives up
-        try:
-            fn = self._generate(cls)
-        except _NoFastPathError:
-            return None
-        self._fast[cls] = fn
-        return fn
+        # One thread generates at a time (generating a class generates its nested classes
+        # first), and only finished answers are kept where other threads read without it.
+        with self._generating:
+            if cls in self._fast:
+                return self._fast[cls]
+            if cls in self._pending:  # a class met within itself keeps the detailed hook
+                return None
+            self._pending.add(cls)
+            try:
+                fn = self._generate(cls)
+            except _NoFastPathError:
+                fn = None
+            finally:
+                self._pending.discard(cls)
+            self._fast[cls] = fn
+            return fn
 
     def _generate(self, cls: type) -> Callable[[object], Any]:  # one generator, read top to bottom
         names: dict[str, object] = {

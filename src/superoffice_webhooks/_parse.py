@@ -7,13 +7,14 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 from ._events import Event, UnknownEvent
+from ._scalars import TooDeepError, copy_json
 from ._verify import Secrets, verify
 from .exceptions import PayloadError
 
 if TYPE_CHECKING:
     from ._generated_events import ExtraTableEvent, ListItemEvent
 
-__all__ = ["event_class", "parse", "verify_and_parse"]
+__all__ = ["event_class", "parse", "parse_decoded", "verify_and_parse"]
 
 
 class _Engine(NamedTuple):
@@ -68,6 +69,12 @@ def _class_in(engine: _Engine, name: str) -> type[Event]:
     return UnknownEvent
 
 
+#: How deeply a mapping given to :func:`parse` may nest: well within what ``to_json()``
+#: can write back from a deep call stack (the standard library's parser gives up on a
+#: body somewhere below 1,000 levels, depending on the stack it is called from).
+MAX_DEPTH = 500
+
+
 def _reject_constant(name: str) -> object:
     msg = f"Invalid SuperOffice payload: {name} is not valid JSON."
     raise PayloadError(msg)
@@ -111,20 +118,6 @@ def load_json(body: bytes | str) -> object:
         raise PayloadError(msg) from exc
 
 
-def _own_copy(value: object) -> object:
-    """*value* with each of its dicts and lists copied.
-
-    An event keeps the JSON object it was read from (to write back what its fields cannot
-    make again), so a caller's mapping is copied: changing it later must not change the
-    event.
-    """
-    if type(value) is dict:
-        return {key: _own_copy(item) for key, item in value.items()}
-    if type(value) is list:
-        return [_own_copy(item) for item in value]
-    return value
-
-
 def parse(body: bytes | str | Mapping[str, object]) -> Event:
     """Parse a notification body into its typed event.
 
@@ -147,14 +140,20 @@ def parse(body: bytes | str | Mapping[str, object]) -> Event:
     elif isinstance(body, (bytearray, memoryview)):
         data = load_json(bytes(body))
     elif isinstance(body, Mapping):
+        # The event keeps the object it is read from: the caller's must stay the caller's.
         try:
-            data = _own_copy(dict(body))
-        except RecursionError as exc:
+            data = copy_json(dict(body), MAX_DEPTH)
+        except TooDeepError:
             msg = "Invalid SuperOffice payload: the body is nested too deeply."
-            raise PayloadError(msg) from exc
+            raise PayloadError(msg) from None
     else:
         msg = f"parse() takes the body as bytes, str or a mapping, not {type(body).__name__}."
         raise PayloadError(msg)
+    return parse_decoded(data)
+
+
+def parse_decoded(data: object) -> Event:
+    """:func:`parse` of *data*, a decoded body that nothing else holds: the event keeps it."""
     if type(data) is not dict:
         msg = "Invalid SuperOffice payload: the body must be a JSON object."
         raise PayloadError(msg)

@@ -16,7 +16,7 @@ from ._delivery import Delivery, InboxHandoff, Mode, hook_raised
 from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
 from ._events import Event, TestEvent
 from ._log import logger, printable
-from ._parse import load_json, parse
+from ._parse import load_json, parse, parse_decoded
 from ._verify import Secrets, body_bytes, check, normalize_secrets, signature_bytes
 from .exceptions import (
     ConfigurationError,
@@ -207,7 +207,7 @@ class _Receiving:
             if refused is not None:
                 return refused
         try:
-            event = parse(raw if decoded is None else decoded)
+            event = parse(raw) if decoded is None else parse_decoded(decoded)
         except PayloadError as exc:
             if keys is None or self._reject_invalid:
                 return _rejected(400, exc)

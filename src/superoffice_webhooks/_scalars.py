@@ -15,12 +15,14 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 __all__ = [
     "REWRITTEN",
     "MismatchError",
+    "TooDeepError",
+    "copy_json",
     "datetime_out",
     "decode_culture_value",
     "encoded_datetime",
@@ -298,14 +300,42 @@ def extra_mapping(value: object, _: object) -> Mapping[str, object]:
 
 #: The hooks whose value is written back in another form than it was sent: all seven
 #: fractional digits of a .NET date become six, "0001-01-01T00:00:00" becomes None, a
-#: GUID's case is lost, "21" becomes 21 and "[I:6]" becomes 6. The converter keeps the JSON
-#: value as sent beside what they read, so that the wire form can give it back.
+#: GUID's case is lost, "21" becomes 21 and "[I:6]" becomes 6. An event keeps the JSON
+#: object it was read from, so that the wire form can give such a value back.
 REWRITTEN = frozenset(
     {guid, timestamp, field_datetime, lenient_int, lenient_bool, encoded_int, encoded_datetime}
 )
 
 
 # --- unstructure hooks ---------------------------------------------------------
+
+
+class TooDeepError(Exception):
+    """A value nests deeper than :func:`copy_json` was told to go (internal)."""
+
+
+def copy_json(value: dict[str, Any], max_depth: int | None = None) -> dict[str, Any]:
+    """A copy of the JSON object *value*, with each of the objects and lists in it copied.
+
+    A loop rather than recursion: JSON the parser took may nest deeper than a recursive
+    copy can go. A container met twice (or within itself) is copied once. Containers
+    more than *max_depth* levels down raise :class:`TooDeepError`.
+    """
+    copies: dict[int, Any] = {}
+    root = copies[id(value)] = value.copy()
+    pending: list[tuple[Any, int]] = [(root, 1)]
+    while pending:
+        container, depth = pending.pop()
+        for key, item in container.items() if type(container) is dict else enumerate(container):
+            if type(item) is dict or type(item) is list:
+                copied = copies.get(id(item))
+                if copied is None:
+                    if max_depth is not None and depth >= max_depth:
+                        raise TooDeepError
+                    copied = copies[id(item)] = item.copy()
+                    pending.append((copied, depth + 1))
+                container[key] = copied
+    return root
 
 
 def datetime_out(value: datetime) -> str:

@@ -58,7 +58,7 @@ ALIASES = "_wire_aliases"
 #: Name of the hidden field holding the JSON object the instance was read from. The wire
 #: form takes from it what the fields cannot make again: the values a hook rewrites
 #: (``_scalars.REWRITTEN``), as sent while they still read as the field's value, and the
-#: keys sent as ``null``. Keeping the object costs no work while parsing, which is the
+#: keys sent as ``null``. Keeping the object costs no work while parsing a body, the
 #: common path; writing back is the rare one.
 AS_SENT = "_wire_as_sent"
 
