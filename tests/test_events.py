@@ -579,6 +579,17 @@ def test_deeply_nested_unknown_keys_come_back(depth: int) -> None:
             parse(data)
 
 
+def test_a_mapping_may_nest_max_depth_levels_and_no_more() -> None:
+    """parse() takes a mapping nested MAX_DEPTH levels deep (the object itself is one)."""
+    value: list[object] = []
+    for _ in range(MAX_DEPTH - 2):
+        value = [value]
+    data = {**example_json("person.created"), "Custom": value}  # MAX_DEPTH levels
+    assert parse(data).extra["Custom"] == value
+    with pytest.raises(PayloadError, match="nested too deeply"):
+        parse({**data, "Custom": [value]})
+
+
 def test_extra_table_values_come_back_encoded() -> None:
     """Extra-table columns are typed when read and written back in their [I:]/[DT:] form."""
     event = parse(example("y_table.created"))
