@@ -121,16 +121,17 @@ def load_json(body: bytes | str) -> object:
 def parse(body: bytes | str | Mapping[str, object]) -> Event:
     """Parse a notification body into its typed event.
 
-    *body* is the raw body (bytes or str) or an already decoded JSON object. The
-    class is chosen by the body's ``Event`` name:
-    :data:`~superoffice_webhooks.events.EVENT_CLASSES`, then list
+    *body* is the raw body (bytes or str) or an already decoded JSON object (a mapping,
+    which is copied: the event keeps what it was read from). The class is chosen by the
+    body's ``Event`` name: :data:`~superoffice_webhooks.events.EVENT_CLASSES`, then list
     (``list.<name|id>.<verb>``) and extra-table (``y_<table>.<verb>``) names; names this
     version does not know give an :class:`~superoffice_webhooks.events.UnknownEvent`. Parsing does not verify: call
     :func:`~superoffice_webhooks.verify` first, or use
     :func:`~superoffice_webhooks.verify_and_parse`.
 
     :raises PayloadError: the body is not valid UTF-8 or JSON, not an object, or a
-        field is missing or of the wrong type (the error names the field).
+        field is missing or of the wrong type (the error names the field); a mapping
+        nests more than 500 levels deep.
     """
     if isinstance(body, (bytes, str)):
         event = None if fast_loads is None else _parse_fast(body, fast_loads)
