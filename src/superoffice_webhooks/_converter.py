@@ -3,10 +3,11 @@
 Every attrs class the converter handles names its wire key in field metadata
 (``_wire``); the converter owns the renaming both ways. Unknown keys are kept in the
 class's ``extra`` field and written back on the way out, and so are the values as sent
-that the fields cannot give back (from the object kept under ``_wire.AS_SENT``). A failure is re-raised by
-:func:`structure` as a :class:`~superoffice_webhooks.PayloadError` that names the wire
-field. Classes are structured by the functions ``_fast`` generates, which fall back to
-the detailed hooks below for a body they do not take whole.
+that the fields cannot give back (from the object kept under ``_wire.AS_SENT``). A
+failure is re-raised by :func:`structure` as a
+:class:`~superoffice_webhooks.PayloadError` that names the wire field. Classes are
+structured by the functions ``_fast`` generates, which fall back to the detailed hooks
+below for a body they do not take whole.
 """
 
 from __future__ import annotations
