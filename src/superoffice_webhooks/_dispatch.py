@@ -108,6 +108,21 @@ def _target_of(target: object) -> str | type[Event]:
     raise ConfigurationError(msg)
 
 
+def _rank(target: str | type[Event], name: str, mro: tuple[type, ...]) -> int | None:
+    """Where handlers of *target* run for an event *name* of a class with *mro*, or ``None``
+    if they do not: exact names, then classes from the most specific, then prefix patterns,
+    then suffix patterns, then ``"*"``."""
+    if not isinstance(target, str):
+        return 1 + mro.index(target) if target in mro else None
+    if target == "*":
+        return len(mro) + 3
+    if target.endswith(".*"):
+        return len(mro) + 1 if name.startswith(target[:-1]) else None
+    if target.startswith("*."):
+        return len(mro) + 2 if name.endswith(target[1:]) else None
+    return 0 if target == name else None
+
+
 class Dispatcher:
     """Routes events to handlers by event name or class.
 
@@ -121,11 +136,8 @@ class Dispatcher:
     """
 
     def __init__(self) -> None:
-        self._exact: dict[str, list[Callable[..., object]]] = {}
-        self._prefix: list[tuple[str, Callable[..., object]]] = []
-        self._suffix: list[tuple[str, Callable[..., object]]] = []
-        self._any: list[Callable[..., object]] = []
-        self._classes: list[tuple[type[Event], Callable[..., object]]] = []
+        # (checked target, handler) pairs, in registration order.
+        self._routes: list[tuple[str | type[Event], Callable[..., object]]] = []
         self._included: list[Dispatcher] = []
         self._parents: list[Dispatcher] = []
         # Event class -> event name -> what they resolve to.
@@ -155,8 +167,8 @@ class Dispatcher:
             if not callable(handler):
                 msg = f"A handler must be callable, not {type(handler).__name__}."
                 raise ConfigurationError(msg)
-            for target in checked:
-                self._add(target, handler)
+            self._routes.extend((target, handler) for target in checked)
+            self._changed()
             return handler
 
         return register
@@ -165,36 +177,13 @@ class Dispatcher:
         """Register *handler* for every event (the same as ``on("*")``)."""
         return self.on("*")(handler)
 
-    def _add(self, pattern: str | type[Event], handler: Callable[..., object]) -> None:
-        if not isinstance(pattern, str):
-            self._classes.append((pattern, handler))
-        elif pattern == "*":
-            self._any.append(handler)
-        elif pattern.endswith(".*"):
-            self._prefix.append((pattern[:-1], handler))
-        elif pattern.startswith("*."):
-            self._suffix.append((pattern[1:], handler))
-        else:
-            self._exact.setdefault(pattern, []).append(handler)
-        self._changed()
-
     def remove(self, handler: Callable[..., object]) -> None:
         """Unregister *handler* from every name, class and pattern of this dispatcher.
 
         :raises ConfigurationError: the handler is not registered here.
         """
-        found = handler in self._any
-        self._any = [h for h in self._any if h != handler]
-        for name, handlers in list(self._exact.items()):
-            found |= handler in handlers
-            kept = [h for h in handlers if h != handler]
-            if kept:
-                self._exact[name] = kept
-            else:
-                del self._exact[name]
-        for tier in (self._prefix, self._suffix, self._classes):
-            found |= any(h == handler for _, h in tier)
-            tier[:] = [(p, h) for p, h in tier if h != handler]  # type: ignore[misc]  # each tier keeps its own pair type
+        found = any(h == handler for _, h in self._routes)
+        self._routes = [(t, h) for t, h in self._routes if h != handler]
         if not found:
             msg = f"{_handler_name(handler)} is not registered on this dispatcher."
             raise ConfigurationError(msg)
@@ -229,15 +218,8 @@ class Dispatcher:
 
     def patterns(self) -> tuple[str, ...]:
         """Every registered name, pattern and class name, with those of included dispatchers."""
-        seen: dict[str, None] = {}
-        for dispatcher in (self, *self._descendants()):
-            seen.update(dict.fromkeys(dispatcher._exact))
-            seen.update(dict.fromkeys(c.__name__ for c, _ in dispatcher._classes))
-            seen.update(dict.fromkeys(p + "*" for p, _ in dispatcher._prefix))
-            seen.update(dict.fromkeys("*" + s for s, _ in dispatcher._suffix))
-            if dispatcher._any:
-                seen["*"] = None
-        return tuple(seen)
+        targets = (t for d in (self, *self._descendants()) for t, _ in d._routes)
+        return tuple(dict.fromkeys(t if isinstance(t, str) else t.__name__ for t in targets))
 
     def handlers_for(
         self, name: str, event_class: type[Event] | None = None
@@ -254,20 +236,15 @@ class Dispatcher:
         return self._resolve(name, event_class)[0]
 
     def _resolve(self, name: str, cls: type[Event]) -> _Resolved:
-        every = (self, *self._descendants())
-        found: list[Callable[..., object]] = []
-        for dispatcher in every:
-            found.extend(dispatcher._exact.get(name, ()))
-        # Most specific class first; each is compared by identity, as the MRO lists it.
-        for klass in cls.__mro__:
-            for dispatcher in every:
-                found.extend(h for c, h in dispatcher._classes if c is klass)
-        for dispatcher in every:
-            found.extend(h for p, h in dispatcher._prefix if name.startswith(p))
-        for dispatcher in every:
-            found.extend(h for s, h in dispatcher._suffix if name.endswith(s))
-        for dispatcher in every:
-            found.extend(dispatcher._any)
+        mro = cls.__mro__
+        matched = [
+            (rank, handler)
+            for dispatcher in (self, *self._descendants())
+            for target, handler in dispatcher._routes
+            if (rank := _rank(target, name, mro)) is not None
+        ]
+        # A stable sort keeps registration order, this dispatcher's first, within a rank.
+        found = [handler for _, handler in sorted(matched, key=lambda pair: pair[0])]
         # A handler matched twice runs once. Compared with == rather than hashed:
         # handlers need not be hashable, and bound methods are equal, not identical.
         ordered: list[Callable[..., object]] = []
