@@ -7,10 +7,15 @@ import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from superoffice_webhooks._receiver import AsyncReceiver, Outcome, Receiver
-from superoffice_webhooks.exceptions import ConfigurationError, PayloadError, PayloadTooLargeError
+from superoffice_webhooks.exceptions import (
+    ConfigurationError,
+    PayloadError,
+    PayloadTooLargeError,
+    SuperOfficeWebhookError,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
+    from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 
 logger = logging.getLogger("superoffice_webhooks")
 
@@ -109,59 +114,79 @@ def wsgi_headers(environ: Mapping[str, Any]) -> dict[str, str]:
 _CONTENT_FIELDS = (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length"))
 
 
-def declared_length(value: str | None) -> int | None:
+def declared_length(headers: Mapping[str, str]) -> int | None:
     """The Content-Length header as a number, or ``None`` when absent or not a number."""
+    value = headers.get("content-length")
     if value is None or not value.strip().isdigit():
         return None
     return int(value)
+
+
+def refuse(status: int, error: SuperOfficeWebhookError) -> Outcome:
+    """The answer *status* for *error*, logged as the receiver logs its own refusals."""
+    logger.warning("Rejected webhook request: %s %s", status, error)
+    return Outcome(status=status, reason=str(error), error=error)
+
+
+def consumed() -> Outcome:
+    """The 400 outcome for a body that something else read first."""
+    return refuse(400, PayloadError(CONSUMED))
 
 
 def too_large(declared: int | None, receiver: Receiver | AsyncReceiver) -> Outcome | None:
     """A 413 outcome when the declared length exceeds the limit, so nothing need be read."""
     if declared is None or declared <= receiver.max_body_size:
         return None
-    error = PayloadTooLargeError(
-        f"The body is larger than the limit of {receiver.max_body_size} bytes "
-        f"({type(receiver).__name__} max_body_size)."
+    return refuse(
+        413,
+        PayloadTooLargeError(
+            f"The body is larger than the limit of {receiver.max_body_size} bytes "
+            f"({type(receiver).__name__} max_body_size)."
+        ),
     )
-    logger.warning("Rejected webhook request: 413 %s", error)
-    return Outcome(status=413, reason=str(error), error=error)
 
 
-def consumed() -> Outcome:
-    """The 400 outcome for a body that something else read first."""
-    logger.warning("Rejected webhook request: 400 %s", CONSUMED)
-    return Outcome(status=400, reason=CONSUMED, error=PayloadError(CONSUMED))
-
-
-def short_body(
+def checked(
     declared: int | None, body: bytes, receiver: Receiver | AsyncReceiver
-) -> Outcome | None:
-    """:func:`consumed` when fewer bytes arrived than declared (within the size limit)."""
+) -> bytes | Outcome:
+    """*body*, or :func:`consumed` when fewer bytes arrived than declared (within the limit)."""
     if declared is None or len(body) >= declared or len(body) > receiver.max_body_size:
-        return None
+        return body
     return consumed()
+
+
+def read_body(
+    headers: Mapping[str, str], receiver: Receiver | AsyncReceiver, read: Callable[[int], bytes]
+) -> bytes | Outcome:
+    """The body *read* gives when asked for at most *n* bytes, or why not to read it (413, 400).
+
+    *n* is the declared ``Content-Length`` (a larger one is answered 413 before reading)
+    or, for a body without one, ``max_body_size + 1``: the receiver answers 413 to a body
+    that reaches it.
+    """
+    declared = declared_length(headers)
+    early = too_large(declared, receiver)
+    if early is not None:
+        return early
+    return checked(
+        declared, read(receiver.max_body_size + 1 if declared is None else declared), receiver
+    )
 
 
 async def collect(
     chunks: AsyncIterable[bytes], headers: Mapping[str, str], receiver: AsyncReceiver
 ) -> bytes | Outcome:
-    """Read a body of at most ``max_body_size + 1`` bytes, or say why not to (413, 400).
-
-    A declared ``Content-Length`` over the limit is answered before reading; a body that
-    grows past it stops being read (the receiver then answers 413 on its length).
-    """
-    declared = declared_length(headers.get("content-length"))
+    """Like :func:`read_body`: the body read from *chunks*, which stops at the limit."""
+    declared = declared_length(headers)
     early = too_large(declared, receiver)
     if early is not None:
         return early
-    chunks_read = bytearray()
+    body = bytearray()
     async for chunk in chunks:
-        chunks_read += chunk
-        if len(chunks_read) > receiver.max_body_size:
+        body += chunk
+        if len(body) > receiver.max_body_size:
             break
-    body = bytes(chunks_read)
-    return short_body(declared, body, receiver) or body
+    return checked(declared, bytes(body), receiver)
 
 
 def text(outcome: Outcome) -> bytes:

@@ -8,8 +8,7 @@
     starlette_app.mount("/superoffice/webhook", app)  # or mount it
 
 It imports no framework: the request's raw bytes and headers go to
-:meth:`AsyncReceiver.areceive <superoffice_webhooks.AsyncReceiver.areceive>`, whose
-:class:`~superoffice_webhooks.Outcome` becomes the answer.
+:meth:`AsyncReceiver.areceive <superoffice_webhooks.AsyncReceiver.areceive>`.
 """
 
 from __future__ import annotations
@@ -81,10 +80,9 @@ class WebhookApp:
             body = await collect(_chunks(receive), headers, self.receiver)
         except _DisconnectedError:
             return
-        if isinstance(body, bytes):
-            await _answer(send, await self.receiver.areceive(body, headers))
-        else:
-            await _answer(send, body)
+        await _answer(
+            send, await self.receiver.areceive(body, headers) if isinstance(body, bytes) else body
+        )
 
 
 async def _chunks(receive: Receive) -> AsyncIterator[bytes]:

@@ -114,10 +114,9 @@ def webhook_router(
 
     async def receive_webhook(request: Request) -> PlainTextResponse:
         headers, body = await _read(request, webhook_receiver)
-        if isinstance(body, bytes):
-            outcome = await webhook_receiver.areceive(body, headers)
-        else:
-            outcome = body
+        outcome = (
+            await webhook_receiver.areceive(body, headers) if isinstance(body, bytes) else body
+        )
         return PlainTextResponse(text(outcome), status_code=outcome.status)
 
     router = APIRouter()

@@ -13,29 +13,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+import functools
+from typing import Any, Protocol
 
 from flask import Flask, Response, current_app, request
 
 from superoffice_webhooks._dispatch import Dispatcher, default_dispatcher
-from superoffice_webhooks._receiver import Receiver
+from superoffice_webhooks._receiver import Outcome, Receiver
 from superoffice_webhooks.exceptions import ConfigurationError
 
 from ._http import (
     ALLOW,
     CONTENT_TYPE,
     NOT_ALLOWED,
-    declared_length,
     logger,
     make_receiver,
-    short_body,
+    read_body,
     text,
-    too_large,
     wsgi_headers,
 )
-
-if TYPE_CHECKING:
-    from superoffice_webhooks._receiver import Outcome
 
 __all__ = [
     "DEFAULT_URL",
@@ -149,10 +145,10 @@ class SuperOfficeWebhooks:
         url = app.config.get(PREFIX + "URL", self.url)
         if url is not None:
             app.add_url_rule(url, endpoint=EXTENSION_KEY, view_func=self.view)
-        if not _exempt_from_csrf(app, self.view):
-            # CSRFProtect, set up later, checks in a before_request hook registered after
-            # this one: exempting the view at the first request is still in time.
-            app.before_request(_CSRFExemption(app, self.view))
+        _exempt_from_csrf(app, self.view)
+        # CSRFProtect, if set up later, checks in a before_request hook registered after
+        # this one: exempting the view at the first request (cached: only then) is in time.
+        app.before_request(functools.cache(functools.partial(_exempt_from_csrf, app, self.view)))
 
     def receiver(self, app: Flask | None = None) -> Receiver:
         """The receiver of *app* (the current app if omitted)."""
@@ -205,29 +201,12 @@ def _warn_without_handlers(dispatcher: Dispatcher) -> None:
     )
 
 
-def _exempt_from_csrf(app: Flask, view: WebhookViewFunction) -> bool:
+def _exempt_from_csrf(app: Flask, view: WebhookViewFunction) -> None:
     """Exempt *view* from Flask-WTF's ``CSRFProtect`` if it is set up on *app*."""
-    csrf = app.extensions.get("csrf")
-    exempt = getattr(csrf, "exempt", None)
-    if exempt is None:
-        return False
-    # Flask-WTF exempts a view by its module and name, which every webhook view shares.
-    exempt(view)
-    return True
-
-
-class _CSRFExemption:
-    """A before_request hook: at the first request, :func:`_exempt_from_csrf`."""
-
-    def __init__(self, app: Flask, view: WebhookViewFunction) -> None:
-        self.app = app
-        self.view = view
-        self.done = False
-
-    def __call__(self) -> None:
-        if not self.done:
-            self.done = True
-            _exempt_from_csrf(self.app, self.view)
+    exempt = getattr(app.extensions.get("csrf"), "exempt", None)
+    if exempt is not None:
+        # Flask-WTF exempts a view by its module and name, which every webhook view shares.
+        exempt(view)
 
 
 def _config_options(app: Flask) -> dict[str, Any]:
@@ -260,12 +239,8 @@ def _handle(receiver: Receiver) -> Response:
         response.headers.set(*ALLOW)
         return response
     headers = wsgi_headers(environ)
-    declared = declared_length(headers.get("content-length"))
-    outcome = too_large(declared, receiver)
-    if outcome is None:
-        body = _read(receiver.max_body_size + 1 if declared is None else declared)
-        outcome = short_body(declared, body, receiver) or receiver.receive(body, headers)
-    return _response(outcome)
+    body = read_body(headers, receiver, _read)
+    return _response(body if isinstance(body, Outcome) else receiver.receive(body, headers))
 
 
 #: The most a single read asks for: each read allocates a buffer of the size asked.
@@ -273,13 +248,8 @@ _CHUNK = 64 * 1024
 
 
 def _read(size: int) -> bytes:
-    """The body, read no further than *size* bytes.
-
-    *size* is the declared Content-Length (within the limit, or the view answered 413
-    before reading), or, for a chunked body, which has none, ``max_body_size + 1``: the
-    receiver answers 413 to a body that reaches it. A body already read with
-    ``request.get_data()`` comes from its cache.
-    """
+    """The body, read no further than *size* bytes (a body already read with
+    ``request.get_data()`` comes from its cache)."""
     stream = request.stream
     body = bytearray()
     while len(body) < size:

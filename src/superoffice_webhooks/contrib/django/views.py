@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.wsgi import WSGIRequest
@@ -23,9 +22,9 @@ from superoffice_webhooks.contrib._http import (
     consumed,
     declared_length,
     make_receiver,
-    short_body,
+    read_body,
+    refuse,
     text,
-    too_large,
 )
 from superoffice_webhooks.exceptions import HandlerError, PayloadError
 
@@ -37,8 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncWebhookView", "WebhookView"]
 
-logger = logging.getLogger("superoffice_webhooks")
-
 #: The reason of the 411 answer to a body without a length under WSGI.
 LENGTH_REQUIRED = (
     "The request has no Content-Length (a chunked body?), and Django under WSGI reads such "
@@ -49,22 +46,24 @@ LENGTH_REQUIRED = (
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class _BaseWebhookView(View):
+class _BaseWebhookView(View, Generic[R]):
     http_method_names = ["post"]  # noqa: RUF012  # Django reads it as a plain class attribute
+    #: The class of receiver the view runs.
+    kind: type[R]
     #: A ready receiver; if ``None`` one is built from ``SUPEROFFICE_WEBHOOKS``.
-    receiver: Receiver | AsyncReceiver | None = None
+    receiver: R | None = None
     #: Receiver options that override the setting (from ``as_view(secret=..., ...)``).
     receiver_options: Mapping[str, Any] = MappingProxyType({})
 
     @classmethod
     def _view(
-        cls, kind: type[R], receiver: R | None, receiver_options: dict[str, Any]
+        cls, receiver: R | None, receiver_options: dict[str, Any]
     ) -> Callable[..., HttpResponseBase]:
         if receiver is not None:
-            make_receiver(kind, receiver, receiver_options)  # checks it is a lone *kind*
+            make_receiver(cls.kind, receiver, receiver_options)  # checks it is a lone *kind*
             view = super().as_view(receiver=receiver)
         else:
-            check_options(kind, receiver_options)
+            check_options(cls.kind, receiver_options)
             view = super().as_view(receiver_options=MappingProxyType(dict(receiver_options)))
         for alias in connections:
             view = transaction.non_atomic_requests(using=alias)(view)
@@ -72,26 +71,29 @@ class _BaseWebhookView(View):
 
     def read(self, request: HttpRequest, receiver: Receiver | AsyncReceiver) -> bytes | Outcome:
         """The raw body, or the outcome to answer with before the receiver sees it."""
-        declared = declared_length(request.headers.get("Content-Length"))
-        if declared is None and isinstance(request, WSGIRequest):
-            return _length_required()
-        early = too_large(declared, receiver)
-        if early is not None:
-            return early
+        if isinstance(request, WSGIRequest) and declared_length(request.headers) is None:
+            return refuse(411, PayloadError(LENGTH_REQUIRED))
         try:
-            body = request.body
+            return read_body(request.headers, receiver, lambda _size: request.body)
         except RawPostDataException:
             return consumed()
-        return short_body(declared, body, receiver) or body
+
+    def get_receiver(self) -> R:
+        """The receiver for this view (built once, and again when the setting changes)."""
+        if isinstance(self.receiver, self.kind):
+            return self.receiver
+        return conf.cached_receiver(self.kind, self.receiver_options)
 
 
-class WebhookView(_BaseWebhookView):
+class WebhookView(_BaseWebhookView[Receiver]):
     """A CSRF-exempt, POST-only view running the sync handlers of its receiver.
 
     ``path("superoffice/webhook/", WebhookView.as_view())`` reads the
     ``SUPEROFFICE_WEBHOOKS`` setting; ``as_view(secret=..., dispatcher=...)`` overrides
     it, and ``as_view(receiver=Receiver(...))`` ignores it.
     """
+
+    kind = Receiver
 
     @classmethod
     def as_view(
@@ -106,27 +108,19 @@ class WebhookView(_BaseWebhookView):
         database write must not roll back (wrap your handler's writes in
         ``transaction.atomic()`` where you need them together).
         """
-        return cls._view(Receiver, receiver, receiver_options)
-
-    def get_receiver(self) -> Receiver:
-        """The receiver for this view (built once, and again when the setting changes)."""
-        if isinstance(self.receiver, Receiver):
-            return self.receiver
-        return conf.cached_receiver(Receiver, self.receiver_options)
+        return cls._view(receiver, receiver_options)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         """Receive one webhook request."""
         receiver = self.get_receiver()
         body = self.read(request, receiver)
-        if not isinstance(body, bytes):
-            return _response(body)
-        outcome = receiver.receive(body, request.headers)
+        outcome = receiver.receive(body, request.headers) if isinstance(body, bytes) else body
         if _handlers_ran(outcome):
             event_received.send(type(self), event=outcome.event, outcome=outcome, request=request)
         return _response(outcome)
 
 
-class AsyncWebhookView(_BaseWebhookView):
+class AsyncWebhookView(_BaseWebhookView[AsyncReceiver]):
     """Like :class:`WebhookView`, for ASGI deployments, with an
     :class:`~superoffice_webhooks.AsyncReceiver`: handlers may be ``async``, and the
     receiver's hooks and idempotency store are async.
@@ -137,6 +131,8 @@ class AsyncWebhookView(_BaseWebhookView):
     (pass it ``run_sync=`` yourself).
     """
 
+    kind = AsyncReceiver
+
     @classmethod
     def as_view(
         cls, receiver: AsyncReceiver | None = None, **receiver_options: Any
@@ -144,21 +140,15 @@ class AsyncWebhookView(_BaseWebhookView):
         """See :meth:`WebhookView.as_view`; sync handlers run thread-sensitively."""
         if receiver is None:
             receiver_options.setdefault("run_sync", run_sync)
-        return cls._view(AsyncReceiver, receiver, receiver_options)
-
-    def get_receiver(self) -> AsyncReceiver:
-        """The receiver for this view (built once, and again when the setting changes)."""
-        if isinstance(self.receiver, AsyncReceiver):
-            return self.receiver
-        return conf.cached_receiver(AsyncReceiver, self.receiver_options)
+        return cls._view(receiver, receiver_options)
 
     async def post(self, request: HttpRequest) -> HttpResponse:
         """Receive one webhook request."""
         receiver = self.get_receiver()
         body = self.read(request, receiver)
-        if not isinstance(body, bytes):
-            return _response(body)
-        outcome = await receiver.areceive(body, request.headers)
+        outcome = (
+            await receiver.areceive(body, request.headers) if isinstance(body, bytes) else body
+        )
         if _handlers_ran(outcome):
             await event_received.asend(
                 type(self), event=outcome.event, outcome=outcome, request=request
@@ -174,11 +164,6 @@ def run_sync(function: Callable[[], object]) -> Awaitable[object]:
 def _handlers_ran(outcome: Outcome) -> bool:
     """Whether the handlers ran for this request (successfully or not)."""
     return outcome.dispatch is not None or isinstance(outcome.error, HandlerError)
-
-
-def _length_required() -> Outcome:
-    logger.warning("Rejected webhook request: 411 %s", LENGTH_REQUIRED)
-    return Outcome(status=411, reason=LENGTH_REQUIRED, error=PayloadError(LENGTH_REQUIRED))
 
 
 def _response(outcome: Outcome) -> HttpResponse:
