@@ -15,7 +15,7 @@ from superoffice_webhooks.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
+    from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 
 logger = logging.getLogger("superoffice_webhooks")
 
@@ -28,10 +28,6 @@ CONSUMED = (
     "URL past whatever reads the body."
 )
 NOT_ALLOWED = Outcome(status=405, reason="SuperOffice webhooks are POST requests.")
-#: The header an adapter adds to its :data:`NOT_ALLOWED` answer.
-ALLOW = "Allow", "POST"
-#: The Content-Type of every answer: its body is :func:`text`.
-CONTENT_TYPE = "text/plain; charset=utf-8"
 
 
 def make_receiver(kind: type[R], receiver: R | None, options: Mapping[str, Any]) -> R:
@@ -70,27 +66,18 @@ def check_options(kind: type[Receiver | AsyncReceiver], options: Mapping[str, An
         raise ConfigurationError(msg)
 
 
-def combined_headers(fields: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Header fields by lower-case name; a repeated name's values joined with ", ".
+def asgi_headers(fields: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """An ASGI scope's ``headers`` by lower-case name; a repeated name's values joined with ", ".
 
     That is how HTTP combines repeated fields (RFC 9110, section 5.3) and how WSGI
     servers present them, so that a repeated ``X-SuperOffice-Signature`` is malformed
     (401) in every adapter, whichever copy is right.
     """
     headers: dict[str, str] = {}
-    for name, value in fields:
-        key = name.lower()
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    for raw_name, raw_value in fields:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return headers
-
-
-def asgi_headers(fields: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
-    """An ASGI scope's ``headers`` as :func:`combined_headers` gives them."""
-    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in fields}
-    if len(headers) == len(fields):
-        return headers
-    # A name came more than once: join its values in order, as above.
-    return combined_headers((n.decode("latin-1"), v.decode("latin-1")) for n, v in fields)
 
 
 def wsgi_headers(environ: Mapping[str, Any]) -> dict[str, str]:
@@ -192,3 +179,11 @@ async def collect(
 def text(outcome: Outcome) -> bytes:
     """The body of an answer: the outcome's reason, never the request body."""
     return f"{outcome.reason}\n".encode()
+
+
+def answer_headers(outcome: Outcome) -> dict[str, str]:
+    """The header fields of an answer: its :func:`text` is plain text; a 405 allows POST."""
+    headers = {"Content-Type": "text/plain; charset=utf-8"}
+    if outcome is NOT_ALLOWED:
+        headers["Allow"] = "POST"
+    return headers

@@ -20,9 +20,8 @@ from superoffice_webhooks._receiver import AsyncReceiver
 from superoffice_webhooks.exceptions import ConfigurationError
 
 from ._http import (
-    ALLOW,
-    CONTENT_TYPE,
     NOT_ALLOWED,
+    answer_headers,
     asgi_headers,
     collect,
     make_receiver,
@@ -73,7 +72,7 @@ class WebhookApp:
             msg = f"WebhookApp serves HTTP requests, not {scope['type']!r} connections."
             raise ConfigurationError(msg)
         if scope["method"] != "POST":
-            await _answer(send, NOT_ALLOWED, _ALLOW)
+            await _answer(send, NOT_ALLOWED)
             return
         headers = asgi_headers(scope["headers"])
         try:
@@ -95,15 +94,10 @@ async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
             return
 
 
-_TEXT = (b"content-type", CONTENT_TYPE.encode())
-_ALLOW = ((ALLOW[0].lower().encode(), ALLOW[1].encode()),)
-
-
-async def _answer(
-    send: Send, outcome: Outcome, extra: tuple[tuple[bytes, bytes], ...] = ()
-) -> None:
+async def _answer(send: Send, outcome: Outcome) -> None:
     body = text(outcome)
-    headers = [(b"content-length", b"%d" % len(body)), _TEXT, *extra]
+    headers = [(b"content-length", b"%d" % len(body))]
+    headers += [(k.lower().encode(), v.encode()) for k, v in answer_headers(outcome).items()]
     await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

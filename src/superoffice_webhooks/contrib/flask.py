@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Protocol
 
+import attrs
 from flask import Flask, Response, current_app, request
 
 from superoffice_webhooks._dispatch import Dispatcher, default_dispatcher
@@ -23,9 +24,8 @@ from superoffice_webhooks._receiver import Outcome, Receiver
 from superoffice_webhooks.exceptions import ConfigurationError
 
 from ._http import (
-    ALLOW,
-    CONTENT_TYPE,
     NOT_ALLOWED,
+    answer_headers,
     logger,
     make_receiver,
     read_body,
@@ -175,12 +175,12 @@ class SuperOfficeWebhooks:
         return _as_view(superoffice_webhook)
 
 
+@attrs.define
 class _State:
-    def __init__(self, *, extension: SuperOfficeWebhooks, receiver: Receiver) -> None:
-        self.extension = extension
-        self.receiver = receiver
-        # Whether the handlers were looked for, at the first request.
-        self.checked = False
+    extension: SuperOfficeWebhooks
+    receiver: Receiver
+    #: Whether the handlers were looked for, at the first request.
+    checked: bool = False
 
 
 def _warn_without_handlers(dispatcher: Dispatcher) -> None:
@@ -235,9 +235,7 @@ def _as_view(function: Any) -> WebhookViewFunction:
 def _handle(receiver: Receiver) -> Response:
     environ = request.environ
     if environ["REQUEST_METHOD"].upper() != "POST":
-        response = _response(NOT_ALLOWED)
-        response.headers.set(*ALLOW)
-        return response
+        return _response(NOT_ALLOWED)
     headers = wsgi_headers(environ)
     body = read_body(headers, receiver, _read)
     return _response(body if isinstance(body, Outcome) else receiver.receive(body, headers))
@@ -261,4 +259,4 @@ def _read(size: int) -> bytes:
 
 
 def _response(outcome: Outcome) -> Response:
-    return Response(text(outcome), status=outcome.status, content_type=CONTENT_TYPE)
+    return Response(text(outcome), status=outcome.status, headers=answer_headers(outcome))

@@ -12,7 +12,7 @@ from django.utils.module_loading import import_string
 
 from superoffice_webhooks._dispatch import Dispatcher
 from superoffice_webhooks._receiver import AsyncReceiver, Receiver
-from superoffice_webhooks.contrib._http import R, make_receiver
+from superoffice_webhooks.contrib._http import R, check_options
 from superoffice_webhooks.exceptions import ConfigurationError
 
 __all__ = ["SETTING", "SettingsError", "autodiscover", "build_receiver", "receiver_options"]
@@ -57,10 +57,9 @@ def receiver_options(overrides: Mapping[str, Any] | None = None) -> dict[str, An
     if not isinstance(extra, Mapping):
         raise _malformed(f"{SETTING}['OPTIONS'] must be a dict of Receiver options.")
     options = dict(extra)
-    if "SECRET" in raw:
-        options["secret"] = raw["SECRET"]
-    elif "SECRETS" in raw:
-        options["secret"] = raw["SECRETS"]
+    for key in ("SECRET", "SECRETS"):
+        if key in raw:
+            options["secret"] = raw[key]
     if "DISPATCHER" in raw:
         options["dispatcher"] = _dispatcher(raw["DISPATCHER"])
     options.update(overrides or {})
@@ -97,9 +96,9 @@ def build_receiver(
             "WebhookView.as_view(secret=...)."
         )
         raise SettingsError(msg, check_id="superoffice_webhooks.E001")
-    if kind is None:
-        return make_receiver(Receiver, None, options)
-    return make_receiver(kind, None, options)
+    cls = kind or Receiver
+    check_options(cls, options)
+    return cls(**options)
 
 
 def cached_receiver(kind: type[R], overrides: Mapping[str, Any]) -> R:

@@ -16,8 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from superoffice_webhooks._receiver import AsyncReceiver, Outcome, Receiver
 from superoffice_webhooks.contrib._http import (
-    CONTENT_TYPE,
     R,
+    answer_headers,
     check_options,
     consumed,
     declared_length,
@@ -56,15 +56,24 @@ class _BaseWebhookView(View, Generic[R]):
     receiver_options: Mapping[str, Any] = MappingProxyType({})
 
     @classmethod
-    def _view(
-        cls, receiver: R | None, receiver_options: dict[str, Any]
+    def as_view(
+        cls, receiver: R | None = None, **receiver_options: Any
     ) -> Callable[..., HttpResponseBase]:
+        """The view function; *receiver* or Receiver options override the setting.
+
+        ``WebhookView.as_view(secret=..., dispatcher=...)`` builds its receiver from the
+        ``SUPEROFFICE_WEBHOOKS`` setting with these options on top, at the first request.
+        The view is never wrapped in an ``ATOMIC_REQUESTS`` transaction: an inbox records
+        and settles each event in transactions of its own, which a handler's failing
+        database write must not roll back (wrap your handler's writes in
+        ``transaction.atomic()`` where you need them together).
+        """
         if receiver is not None:
             make_receiver(cls.kind, receiver, receiver_options)  # checks it is a lone *kind*
             view = super().as_view(receiver=receiver)
         else:
             check_options(cls.kind, receiver_options)
-            view = super().as_view(receiver_options=MappingProxyType(dict(receiver_options)))
+            view = super().as_view(receiver_options=MappingProxyType(receiver_options))
         for alias in connections:
             view = transaction.non_atomic_requests(using=alias)(view)
         return view
@@ -94,21 +103,6 @@ class WebhookView(_BaseWebhookView[Receiver]):
     """
 
     kind = Receiver
-
-    @classmethod
-    def as_view(
-        cls, receiver: Receiver | None = None, **receiver_options: Any
-    ) -> Callable[..., HttpResponseBase]:
-        """The view function; *receiver* or Receiver options override the setting.
-
-        ``WebhookView.as_view(secret=..., dispatcher=...)`` builds its receiver from the
-        ``SUPEROFFICE_WEBHOOKS`` setting with these options on top, at the first request.
-        The view is never wrapped in an ``ATOMIC_REQUESTS`` transaction: an inbox records
-        and settles each event in transactions of its own, which a handler's failing
-        database write must not roll back (wrap your handler's writes in
-        ``transaction.atomic()`` where you need them together).
-        """
-        return cls._view(receiver, receiver_options)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         """Receive one webhook request."""
@@ -140,7 +134,7 @@ class AsyncWebhookView(_BaseWebhookView[AsyncReceiver]):
         """See :meth:`WebhookView.as_view`; sync handlers run thread-sensitively."""
         if receiver is None:
             receiver_options.setdefault("run_sync", run_sync)
-        return cls._view(receiver, receiver_options)
+        return super().as_view(receiver, **receiver_options)
 
     async def post(self, request: HttpRequest) -> HttpResponse:
         """Receive one webhook request."""
@@ -167,4 +161,4 @@ def _handlers_ran(outcome: Outcome) -> bool:
 
 
 def _response(outcome: Outcome) -> HttpResponse:
-    return HttpResponse(text(outcome), status=outcome.status, content_type=CONTENT_TYPE)
+    return HttpResponse(text(outcome), status=outcome.status, headers=answer_headers(outcome))
