@@ -91,10 +91,7 @@ def wsgi_headers(environ: Mapping[str, Any]) -> dict[str, str]:
         for name, value in environ.items()
         if name[:5] == "HTTP_"
     }
-    for name, key in _CONTENT_FIELDS:
-        value = environ.get(name)
-        if value:
-            headers[key] = value
+    headers.update({key: environ[name] for name, key in _CONTENT_FIELDS if environ.get(name)})
     return headers
 
 

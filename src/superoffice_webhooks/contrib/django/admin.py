@@ -21,12 +21,11 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
     from django.utils.safestring import SafeString
 
-__all__ = ["InboxEntryAdmin"]
-
-if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[InboxEntry]
 else:
     _ModelAdmin = admin.ModelAdmin  # generic only in the type stubs
+
+__all__ = ["InboxEntryAdmin"]
 
 
 @admin.register(InboxEntry)
