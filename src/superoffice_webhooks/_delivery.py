@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal, ParamSpec, Protocol, TypeVar, cast, r
 from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
 from ._log import logger, printable
 from ._parse import load_json, parse
-from ._threads import runner, to_thread
+from ._threads import to_thread
 from .exceptions import ConfigurationError, HandlerError, PayloadError
 from .inbox import (
     DEFAULT_LEASE,
@@ -80,16 +80,6 @@ def settlement(
     if delay is None:
         return Settlement(state=State.DEAD, error=describe(error))
     return Settlement(state=State.PENDING, delay=delay, error=describe(error))
-
-
-def _check_inbox(inbox: object) -> Inbox:
-    if not isinstance(inbox, Inbox):
-        msg = (
-            "inbox must be an Inbox (MemoryInbox, SQLiteInbox, contrib.redis.RedisInbox), "
-            f"not {type(inbox).__name__}."
-        )
-        raise ConfigurationError(msg)
-    return inbox
 
 
 @runtime_checkable
@@ -223,15 +213,9 @@ class _Heartbeat:
 class Delivery:
     """Records verified events in an inbox, runs their handlers and records the result.
 
-    :param inbox: where events are kept.
-    :param dispatcher: whose handlers run.
-    :param retry: when failed handlers run again and when the event is dead.
-    :param lease: how long an attempt holds its entry without renewing (renewed every
-        third of it while the handlers run).
-    :param on_failure: told ``(event, error)`` after every failed attempt.
-    :param handoff: told the id of each newly recorded event (:meth:`record`).
-    :param run_sync: how async code runs the inbox's blocking calls; a worker thread
-        (``asyncio.to_thread``) if omitted. Django's async view passes ``sync_to_async``.
+    It takes the options of :class:`Worker`; *handoff* is told the id of each newly recorded
+    event (:meth:`record`), and *run_sync* is how async code runs the inbox's blocking calls
+    (``asyncio.to_thread`` if omitted; Django's async view passes ``sync_to_async``).
     """
 
     def __init__(
@@ -245,16 +229,20 @@ class Delivery:
         handoff: InboxHandoff | None = None,
         run_sync: SyncRunner | None = None,
     ) -> None:
-        self.inbox = _check_inbox(inbox)
+        if not isinstance(inbox, Inbox):
+            raise ConfigurationError(
+                "inbox must be an Inbox (MemoryInbox, SQLiteInbox, contrib.redis.RedisInbox), "
+                f"not {type(inbox).__name__}."
+            )
         if dispatcher is not None and not isinstance(dispatcher, Dispatcher):
-            msg = f"dispatcher must be a Dispatcher, not {type(dispatcher).__name__}."
-            raise ConfigurationError(msg)
+            raise ConfigurationError(
+                f"dispatcher must be a Dispatcher, not {type(dispatcher).__name__}."
+            )
         if not isinstance(retry, RetryPolicy):
-            msg = f"retry must be a RetryPolicy, not {type(retry).__name__}."
-            raise ConfigurationError(msg)
+            raise ConfigurationError(f"retry must be a RetryPolicy, not {type(retry).__name__}.")
         if not isinstance(lease, timedelta) or lease < timedelta(seconds=1):
-            msg = "lease must be a datetime.timedelta of at least 1 second."
-            raise ConfigurationError(msg)
+            raise ConfigurationError("lease must be a datetime.timedelta of at least 1 second.")
+        self.inbox = inbox
         self.dispatcher = default_dispatcher if dispatcher is None else dispatcher
         self.retry = retry
         self.lease = lease.total_seconds()
@@ -262,10 +250,8 @@ class Delivery:
         self.handoff = handoff
         #: Whether the inbox does I/O (async code then calls it off the event loop).
         self.blocking = not isinstance(inbox, MemoryInbox)
-        self._run_sync = run_sync
+        self._run_sync = to_thread if run_sync is None else run_sync
         self._heartbeat = _Heartbeat(self.inbox, self.lease)
-
-    # --- record ---------------------------------------------------------------
 
     def record(self, event: Event, raw: bytes) -> bool:
         """Record a verified, parsed event as ``PENDING``; ``False`` if it was recorded before.
@@ -340,8 +326,6 @@ class Delivery:
         owner = new_owner()
         entry = self.inbox.take(owner, self.lease)
         return None if entry is None else (entry, owner)
-
-    # --- run ------------------------------------------------------------------
 
     def run(
         self,
@@ -425,8 +409,6 @@ class Delivery:
         """Call *function* from async code: off the event loop when the inbox does I/O."""
         if not self.blocking:
             return function(*args, **kwargs)
-        if self._run_sync is None:
-            return await to_thread(function, *args, **kwargs)
         return cast("T", await self._run_sync(functools.partial(function, *args, **kwargs)))
 
     def _failed(self, entry: Entry, owner: str, event: Event, exc: Exception) -> Exception:
@@ -557,8 +539,7 @@ class Worker:
     ) -> None:
         self.delivery = Delivery(inbox, dispatcher, retry=retry, lease=lease, on_failure=on_failure)
         if not isinstance(poll_interval, timedelta) or poll_interval <= timedelta(0):
-            msg = "poll_interval must be a positive datetime.timedelta."
-            raise ConfigurationError(msg)
+            raise ConfigurationError("poll_interval must be a positive datetime.timedelta.")
         self.poll_interval = poll_interval.total_seconds()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -611,8 +592,9 @@ class Worker:
     def start(self) -> Worker:
         """Run :meth:`run` in a daemon thread of this process; returns the worker."""
         if self._thread is not None and self._thread.is_alive():
-            msg = "This worker is running already; stop() it before starting it again."
-            raise ConfigurationError(msg)
+            raise ConfigurationError(
+                "This worker is running already; stop() it before starting it again."
+            )
         self._stopping.clear()
         self._thread = threading.Thread(
             target=self.run, name="superoffice-webhooks-worker", daemon=True
@@ -667,7 +649,9 @@ class Worker:
 
     def _dispatch(self, event: Event) -> DispatchResult:
         if self._runner is None:
-            self._runner = runner()
+            import asyncio  # noqa: PLC0415  # imported when first needed (see _threads)
+
+            self._runner = asyncio.Runner()
         return self._runner.run(self.delivery.dispatcher.adispatch(event))
 
 

@@ -17,6 +17,7 @@ from ._dispatch import Dispatcher, DispatchResult, default_dispatcher
 from ._events import Event, TestEvent
 from ._log import logger, printable
 from ._parse import load_json, parse, parse_decoded
+from ._threads import to_thread
 from ._verify import Secrets, body_bytes, check, normalize_secrets, signature_bytes
 from .exceptions import (
     ConfigurationError,
@@ -137,29 +138,29 @@ class _Receiving:
         inbox_on_failure: FailureHook | None,
     ) -> None:
         if secret is None and not allow_unsigned:
-            msg = (
+            raise ConfigurationError(
                 f"{type(self).__name__} needs the webhook's secret: {type(self).__name__}"
                 "(secret=...). Only for a webhook without a Secret pass allow_unsigned=True."
             )
-            raise ConfigurationError(msg)
         if secret is not None and allow_unsigned:
-            msg = "Pass either secret=... or allow_unsigned=True, not both."
-            raise ConfigurationError(msg)
+            raise ConfigurationError("Pass either secret=... or allow_unsigned=True, not both.")
         if on_handler_error not in ("retry", "ack"):
-            msg = f"on_handler_error must be 'retry' or 'ack', not {on_handler_error!r}."
-            raise ConfigurationError(msg)
+            raise ConfigurationError(
+                f"on_handler_error must be 'retry' or 'ack', not {on_handler_error!r}."
+            )
         if type(max_body_size) is not int or max_body_size <= 0:
-            msg = "max_body_size must be a positive number of bytes."
-            raise ConfigurationError(msg)
+            raise ConfigurationError("max_body_size must be a positive number of bytes.")
         if dispatcher is not None and not isinstance(dispatcher, Dispatcher):
-            msg = f"dispatcher must be a Dispatcher, not {type(dispatcher).__name__}."
-            raise ConfigurationError(msg)
+            raise ConfigurationError(
+                f"dispatcher must be a Dispatcher, not {type(dispatcher).__name__}."
+            )
         _check_delivery_options(max_age, clock, on_failure)
         queue = handoff if isinstance(handoff, InboxHandoff) else None
         if queue is not None:
             if inbox is not None and inbox is not queue.inbox:
-                msg = "With a hand-off the receiver uses the hand-off's inbox; leave inbox out."
-                raise ConfigurationError(msg)
+                raise ConfigurationError(
+                    "With a hand-off the receiver uses the hand-off's inbox; leave inbox out."
+                )
             inbox, run_handlers = queue.inbox, "worker"
         other = None if queue is not None else handoff
         _check_inbox_options(inbox, run_handlers, other, idempotency, on_invalid_payload)
@@ -253,11 +254,10 @@ class _Receiving:
     def _stale(self, event: Event, max_age: timedelta) -> StaleEventError | None:
         now = self.clock()
         if not isinstance(now, datetime) or now.utcoffset() is None:
-            msg = (
+            raise ConfigurationError(
                 f"{type(self).__name__} clock must return a timezone-aware datetime, "
                 "e.g. datetime.now(UTC)."
             )
-            raise ConfigurationError(msg)
         age = now - event.timestamp
         if age > max_age:
             return StaleEventError(
@@ -518,7 +518,8 @@ class Receiver(_Receiving):
         try:
             if self._handoff is not None:
                 self._handoff.submit(event, token)
-                return _queued(event)
+                reason = "queued for a background worker"
+                return _log(event, Outcome(status=200, reason=reason, event=event))
             result = self.dispatcher.dispatch(event)
         except HandlerError as exc:
             acknowledged = False  # the claim is released unless "ack" and the hook returned
@@ -579,11 +580,10 @@ class AsyncReceiver(_Receiving):
         run_sync: SyncRunner | None = None,
     ) -> None:
         if handoff is not None and not isinstance(handoff, InboxHandoff):
-            msg = (
+            raise ConfigurationError(
                 "AsyncReceiver hands events off through an inbox: give it a hand-off with "
                 "an inbox and an enqueue(entry_id) method (contrib.celery.CeleryHandoff)."
             )
-            raise ConfigurationError(msg)
         super().__init__(
             secret=secret,
             dispatcher=dispatcher,
@@ -606,10 +606,8 @@ class AsyncReceiver(_Receiving):
         )
         self.on_failure = on_failure
         self.on_invalid_payload = on_invalid_payload
-        self._adispatch: Callable[[Event], Awaitable[DispatchResult]] = (
-            self.dispatcher.adispatch
-            if run_sync is None
-            else functools.partial(self.dispatcher.adispatch, run_sync=run_sync)
+        self._adispatch: Callable[[Event], Awaitable[DispatchResult]] = functools.partial(
+            self.dispatcher.adispatch, run_sync=to_thread if run_sync is None else run_sync
         )
         #: The idempotency store in use, or ``None`` when every delivery runs the handlers.
         self.store = None if self.delivery is not None else _async_store(idempotency)
@@ -758,35 +756,32 @@ def _check_inbox_options(
     inbox: object, run_handlers: object, handoff: object, idempotency: object, on_invalid: object
 ) -> None:
     if on_invalid not in ("keep", "reject") and not callable(on_invalid):
-        msg = (
+        raise ConfigurationError(
             "on_invalid_payload must be 'keep', 'reject' or a callable taking "
             f"(body, error), not {on_invalid!r}."
         )
-        raise ConfigurationError(msg)
     if run_handlers not in ("inline", "worker"):
-        msg = f"run_handlers must be 'inline' or 'worker', not {run_handlers!r}."
-        raise ConfigurationError(msg)
+        raise ConfigurationError(
+            f"run_handlers must be 'inline' or 'worker', not {run_handlers!r}."
+        )
     if inbox is None and run_handlers == "worker":
-        msg = "run_handlers='worker' needs an inbox for the worker to read: Receiver(inbox=...)."
-        raise ConfigurationError(msg)
+        raise ConfigurationError(
+            "run_handlers='worker' needs an inbox for the worker to read: Receiver(inbox=...)."
+        )
     if inbox is not None and (handoff is not None or idempotency != "memory"):
-        msg = (
+        raise ConfigurationError(
             "With an inbox, leave out idempotency and handoff: the inbox records each "
             "event once, and a Worker (or contrib.celery) runs it."
         )
-        raise ConfigurationError(msg)
 
 
 def _check_delivery_options(max_age: object, clock: object, on_failure: object) -> None:
     if max_age is not None and (not isinstance(max_age, timedelta) or max_age <= timedelta(0)):
-        msg = "max_age must be a positive datetime.timedelta or None."
-        raise ConfigurationError(msg)
+        raise ConfigurationError("max_age must be a positive datetime.timedelta or None.")
     if not callable(clock):
-        msg = "clock must be a callable returning a timezone-aware datetime."
-        raise ConfigurationError(msg)
+        raise ConfigurationError("clock must be a callable returning a timezone-aware datetime.")
     if on_failure is not None and not callable(on_failure):
-        msg = "on_failure must be a callable taking (event, error)."
-        raise ConfigurationError(msg)
+        raise ConfigurationError("on_failure must be a callable taking (event, error).")
 
 
 def header(headers: Headers, name: str) -> str | None:
@@ -829,30 +824,28 @@ _UNVERIFIED = (
 def _store(idempotency: object, handoff: Handoff | None) -> IdempotencyStore | None:
     if handoff is not None:
         if not isinstance(handoff, Handoff):
-            msg = (
+            raise ConfigurationError(
                 "handoff must have a store and a submit(event, token) method, or an inbox "
                 "and an enqueue(entry_id) method (contrib.celery.CeleryHandoff)."
             )
-            raise ConfigurationError(msg)
         if idempotency != "memory" and idempotency is not handoff.store:
-            msg = "With a handoff the receiver uses the hand-off's store; leave idempotency out."
-            raise ConfigurationError(msg)
+            raise ConfigurationError(
+                "With a handoff the receiver uses the hand-off's store; leave idempotency out."
+            )
         return handoff.store
     if idempotency == "memory":
         return MemoryStore()
     if is_async_store(idempotency):
-        msg = (
+        raise ConfigurationError(
             f"{type(idempotency).__name__} is an async store: give it to an AsyncReceiver, "
             "or give this Receiver its sync twin (SQLiteStore, contrib.redis.RedisStore)."
         )
-        raise ConfigurationError(msg)
     if idempotency is None or isinstance(idempotency, IdempotencyStore):
         return idempotency
-    msg = (
+    raise ConfigurationError(
         "idempotency must be an idempotency store (MemoryStore, SQLiteStore, RedisStore, ...), "
         f"'memory' or None, not {type(idempotency).__name__}."
     )
-    raise ConfigurationError(msg)
 
 
 def _async_store(idempotency: object) -> AsyncIdempotencyStore | None:
@@ -860,12 +853,11 @@ def _async_store(idempotency: object) -> AsyncIdempotencyStore | None:
         return AsyncMemoryStore()
     if idempotency is None or is_async_store(idempotency):
         return idempotency
-    msg = (
+    raise ConfigurationError(
         "idempotency of an AsyncReceiver must be an async store (AsyncMemoryStore, "
         "AsyncSQLiteStore, contrib.redis.AsyncRedisStore, ...), 'memory' or None, not "
         f"{type(idempotency).__name__}; a sync store goes with Receiver."
     )
-    raise ConfigurationError(msg)
 
 
 def _not_async(result: T, what: str) -> T:
@@ -873,19 +865,19 @@ def _not_async(result: T, what: str) -> T:
     if inspect.isawaitable(result):
         if inspect.iscoroutine(result):
             result.close()
-        msg = f"The {what} is async; a Receiver cannot await it. Use an AsyncReceiver."
-        raise ConfigurationError(msg)
+        raise ConfigurationError(
+            f"The {what} is async; a Receiver cannot await it. Use an AsyncReceiver."
+        )
     return result
 
 
 async def _awaited(result: object, what: str) -> object:
     """What *result* gives when awaited; a sync callable given to an AsyncReceiver is refused."""
     if not inspect.isawaitable(result):
-        msg = (
+        raise ConfigurationError(
             f"The {what} of an AsyncReceiver must be async (an `async def`); a sync one "
             "goes with Receiver."
         )
-        raise ConfigurationError(msg)
     return await result
 
 
@@ -946,10 +938,6 @@ def _duplicate(event: Event, state: ClaimState) -> Outcome | None:
     return None
 
 
-def _queued(event: Event) -> Outcome:
-    return _log(event, Outcome(status=200, reason="queued for a background worker", event=event))
-
-
 def _token() -> str:
     """A claim token: it tells this delivery's claim from others' on the same EventId.
 
@@ -962,10 +950,10 @@ def _token() -> str:
 def _settle(store: IdempotencyStore | None, event: Event, token: str, *, done: bool) -> None:
     if store is None:
         return
-    if done:
-        _completed(event, held=store.complete(event.context_identifier, event.event_id, token))
-    else:
+    if not done:
         store.release(event.context_identifier, event.event_id, token)
+    elif not store.complete(event.context_identifier, event.event_id, token):
+        _expired(event)
 
 
 async def _asettle(
@@ -973,22 +961,19 @@ async def _asettle(
 ) -> None:
     if store is None:
         return
-    if done:
-        _completed(
-            event, held=await store.complete(event.context_identifier, event.event_id, token)
-        )
-    else:
+    if not done:
         await store.release(event.context_identifier, event.event_id, token)
+    elif not await store.complete(event.context_identifier, event.event_id, token):
+        _expired(event)
 
 
-def _completed(event: Event, *, held: bool) -> None:
-    if not held:
-        logger.warning(
-            "The claim on %s event %s expired before its handlers finished; another delivery "
-            "may have run them too. Give the idempotency store a longer lease.",
-            printable(event.event),
-            event.event_id,
-        )
+def _expired(event: Event) -> None:
+    logger.warning(
+        "The claim on %s event %s expired before its handlers finished; another delivery "
+        "may have run them too. Give the idempotency store a longer lease.",
+        printable(event.event),
+        event.event_id,
+    )
 
 
 def _log(event: Event, outcome: Outcome) -> Outcome:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 if TYPE_CHECKING:
-    import asyncio
     from collections.abc import Callable
 
-__all__ = ["runner", "to_thread"]
+__all__ = ["to_thread"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -24,10 +23,3 @@ async def to_thread(function: Callable[P, T], /, *args: P.args, **kwargs: P.kwar
     import asyncio  # noqa: PLC0415  # see the module docstring
 
     return await asyncio.to_thread(function, *args, **kwargs)
-
-
-def runner() -> asyncio.Runner:
-    """A new ``asyncio.Runner``, for a thread of its own that runs async handlers."""
-    import asyncio  # noqa: PLC0415  # see the module docstring
-
-    return asyncio.Runner()
