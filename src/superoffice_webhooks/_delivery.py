@@ -282,18 +282,27 @@ class Delivery:
                 )
         return new
 
-    def record_invalid(self, raw: bytes, error: PayloadError) -> Entry:
+    def record_invalid(self, raw: bytes, error: PayloadError) -> None:
         """Record a verified body that :func:`parse` refused as ``DEAD``, with its error.
 
         Its key is the ``ContextIdentifier`` and ``EventId`` when they can be read, else
         a name-based UUID of the body (the same body is the same entry).
         """
-        tenant, event_id, name = _identity(raw)
+        try:
+            data = load_json(raw)
+        except PayloadError:
+            data = None
+        fields = data if isinstance(data, dict) else {}
+        tenant, name, event_id = (fields.get(k) for k in ("ContextIdentifier", "Event", "EventId"))
+        try:
+            key = uuid.UUID(event_id if type(event_id) is str else "")
+        except ValueError:
+            key = uuid.uuid5(uuid.NAMESPACE_OID, raw.hex())
         now = time.time()
         entry = Entry(
-            tenant=tenant,
-            event_id=event_id,
-            event=name,
+            tenant=tenant if type(tenant) is str and tenant else "unknown",
+            event_id=key,
+            event=name if type(name) is str else "",
             body=raw,
             state=State.DEAD,
             received_at=now,
@@ -301,7 +310,6 @@ class Delivery:
             last_error=describe(error),
         )
         self.inbox.add(entry)
-        return entry
 
     def claim(self, event: Event) -> tuple[Entry, str] | None:
         """Start the first attempt on a just-recorded event.
@@ -461,31 +469,6 @@ class Delivery:
 def hook_raised(entry: Entry) -> None:
     """Log the exception an ``on_failure`` hook raised for *entry* (its failure is recorded)."""
     logger.exception("The on_failure hook raised for inbox entry %s.", printable(entry.id))
-
-
-def _identity(raw: bytes) -> tuple[str, uuid.UUID, str]:
-    """``(tenant, EventId, event name)`` of a body that may not parse, as far as readable."""
-    try:
-        data = load_json(raw)
-    except PayloadError:
-        data = None
-    fields = data if isinstance(data, dict) else {}
-    tenant, name, event_id = (
-        fields.get("ContextIdentifier"),
-        fields.get("Event"),
-        fields.get("EventId"),
-    )
-    try:
-        key = uuid.UUID(event_id) if type(event_id) is str else None
-    except ValueError:
-        key = None
-    if key is None:
-        key = uuid.uuid5(uuid.NAMESPACE_OID, raw.hex())
-    return (
-        tenant if type(tenant) is str and tenant else "unknown",
-        key,
-        name if type(name) is str else "",
-    )
 
 
 def _log_failure(entry: Entry, error: Exception, decided: Settlement) -> None:
