@@ -807,11 +807,10 @@ def _rejected(
     reason: str | None = None,
 ) -> Outcome:
     """The answer *status* for *exc*; *reason*, if given, is what the client sees instead."""
-    outcome = Outcome(
+    logger.warning("Rejected webhook request: %s %s", status, exc)
+    return Outcome(
         status=status, reason=str(exc) if reason is None else reason, event=event, error=exc
     )
-    logger.warning("Rejected webhook request: %s %s", status, exc)
-    return outcome
 
 
 #: The reason a receiver with a secret resolver gives for every unverifiable request.
