@@ -213,9 +213,10 @@ class _Heartbeat:
 class Delivery:
     """Records verified events in an inbox, runs their handlers and records the result.
 
-    It takes the options of :class:`Worker`; *handoff* is told the id of each newly recorded
-    event (:meth:`record`), and *run_sync* is how async code runs the inbox's blocking calls
-    (``asyncio.to_thread`` if omitted; Django's async view passes ``sync_to_async``).
+    It takes the options of :class:`Worker` but *poll_interval*, and two more: *handoff* is
+    told the id of each newly recorded event (:meth:`record`), and *run_sync* is how async
+    code runs the inbox's blocking calls (``asyncio.to_thread`` if omitted; Django's async
+    view passes ``sync_to_async``).
     """
 
     def __init__(
