@@ -895,6 +895,29 @@ def test_a_claim_that_expires_during_the_handlers_is_logged(
     assert "longer lease" in record.getMessage()
 
 
+def test_a_claim_that_expires_during_async_handlers_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An AsyncReceiver's handlers outliving the lease also answer 200 and warn to lengthen it."""
+    now = [1000.0]
+    store = AsyncMemoryStore(MemoryStore(lease=timedelta(seconds=30), clock=lambda: now[0]))
+    dispatcher = Dispatcher()
+
+    @dispatcher.on("person.created")
+    async def slow(event: Event) -> None:
+        now[0] += 31  # the lease runs out while the handler works
+
+    receiver = AsyncReceiver(secret=SECRET, dispatcher=dispatcher, idempotency=store)
+    body = body_for()
+
+    with caplog.at_level(logging.WARNING, logger="superoffice_webhooks"):
+        outcome = asyncio.run(receiver.areceive(body, signed(body)))
+
+    assert outcome.status == 200
+    (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "expired before its handlers finished" in record.getMessage()
+
+
 def test_max_age_uses_the_system_clock_by_default() -> None:
     """Without a clock, max_age compares the Timestamp with the current UTC time."""
     receiver = Receiver(secret=SECRET, max_age=timedelta(minutes=5))
