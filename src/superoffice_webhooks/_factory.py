@@ -8,7 +8,7 @@ import random
 import types
 import typing
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from difflib import get_close_matches
 from enum import Enum
@@ -33,9 +33,7 @@ USER_AGENT = "NetServer-Webhook/10.5.0 (superoffice-webhooks testing)"
 #: Where deterministic timestamps start (``seed=`` given).
 _EPOCH = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
 _TENANT = "Cust12345"
-
-
-# --- event factories -----------------------------------------------------------
+_NOTHING = object()
 
 
 def _event_class(name_or_class: str | type[Event]) -> tuple[type[Event], str]:
@@ -57,6 +55,13 @@ def _event_class(name_or_class: str | type[Event]) -> tuple[type[Event], str]:
     return name_or_class, name_or_class.event_name or ""
 
 
+def _field_values_class(tp: object) -> type[FieldValues] | None:
+    for arg in _union_args(tp):
+        if isinstance(arg, type) and issubclass(arg, FieldValues):
+            return arg
+    return None
+
+
 def _resolved_fields(cls: type[Any]) -> tuple[attrs.Attribute[Any], ...]:
     attrs.resolve_types(cls)  # annotations may be strings (from __future__ import annotations)
     return tuple(attrs.fields(cls))
@@ -66,13 +71,6 @@ def _union_args(tp: object) -> tuple[object, ...]:
     if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
         return typing.get_args(tp)
     return (tp,)
-
-
-def _field_values_class(tp: object) -> type[FieldValues] | None:
-    for arg in _union_args(tp):
-        if isinstance(arg, type) and issubclass(arg, FieldValues):
-            return arg
-    return None
 
 
 class _Values:
@@ -104,39 +102,31 @@ class _Values:
     def value(self, tp: object, name: str) -> object:
         """A value of type *tp* for the field *name*, or raise ConfigurationError."""
         args = _union_args(tp)
-        optional = type(None) in args
         for arg in args:
-            if arg is type(None):
-                continue
             made = self._scalar(arg, name)
             if made is not _NOTHING:
                 return made
-        if optional:
+        if type(None) in args:
             return None
         msg = f"Cannot make up a value of type {tp!r} for {name!r}; pass {name}=... yourself."
         raise ConfigurationError(msg)
 
     def _scalar(self, tp: object, name: str) -> object:
-        made: object = _NOTHING
-        if tp is bool:
-            made = self.rng.random() < 0.5  # noqa: PLR2004  # a coin toss
-        elif tp is int:
-            made = self.integer()
-        elif tp is float:
-            made = round(self.rng.uniform(0, 1000), 2)
-        elif tp is str:
-            made = f"{name} {self.integer()}"
-        elif tp is datetime:
-            made = self.field_datetime()
-        elif tp is uuid.UUID:
-            made = self.uuid()
-        elif isinstance(tp, type) and issubclass(tp, Enum):
-            made = self.rng.choice(list(tp))
-        elif typing.get_origin(tp) is Literal:
-            made = self.rng.choice(typing.get_args(tp))
-        elif isinstance(tp, type) and issubclass(tp, FieldValues):
-            made = self.field_values(tp, {})
-        return made
+        if isinstance(tp, type) and issubclass(tp, Enum):
+            return self.rng.choice(list(tp))
+        if isinstance(tp, type) and issubclass(tp, FieldValues):
+            return self.field_values(tp, {})
+        if typing.get_origin(tp) is Literal:
+            return self.rng.choice(typing.get_args(tp))
+        makers: dict[object, Callable[[], object]] = {
+            bool: lambda: self.rng.random() < 0.5,  # noqa: PLR2004  # a coin toss
+            int: self.integer,
+            float: lambda: round(self.rng.uniform(0, 1000), 2),
+            str: lambda: f"{name} {self.integer()}",
+            datetime: self.field_datetime,
+            uuid.UUID: self.uuid,
+        }
+        return makers.get(tp, lambda: _NOTHING)()
 
     def field_values(self, cls: type[F], overrides: Mapping[str, object]) -> F:
         kwargs: dict[str, object] = {}
@@ -153,9 +143,6 @@ class _Values:
         return _construct(cls, {**kwargs, **overrides})
 
 
-_NOTHING = object()
-
-
 def _construct(cls: type[T], kwargs: Mapping[str, Any]) -> T:
     try:
         return cls(**kwargs)
@@ -163,32 +150,6 @@ def _construct(cls: type[T], kwargs: Mapping[str, Any]) -> T:
         names = sorted(f.name for f in attrs.fields(cls))  # type: ignore[arg-type]  # only called with attrs classes
         msg = f"{cls.__name__} has no such field ({exc}). Its fields are: {', '.join(names)}."
         raise ConfigurationError(msg) from exc
-
-
-def _entity(name: str) -> str:
-    return name.rsplit(".", 1)[0] if "." in name else name
-
-
-def _event_defaults(cls: type[Event], name: str, values: _Values) -> dict[str, object]:
-    """Values for the fields every event has; the rest come from their types."""
-    primary_key = 0 if issubclass(cls, TestEvent) else values.integer()
-    defaults: dict[str, object] = {
-        "event_id": values.uuid(),
-        "timestamp": values.timestamp(),
-        "changes": (),
-        "event": name,
-        "primary_key": primary_key,
-        "entity": _entity(name),
-        "context_identifier": "Default" if issubclass(cls, TestEvent) else _TENANT,
-        "changed_by_associate_id": values.integer() % 500 + 1,
-        "webhook_name": "superoffice-webhooks tests",
-    }
-    return defaults
-
-
-def _own_id(event: Mapping[str, object]) -> str:
-    """The id column of the event's row, e.g. ``person_id`` for the entity ``person``."""
-    return f"{_entity(str(event['event'])).rsplit('.', 1)[-1]}_id"
 
 
 def make_field_values(cls: type[F], /, *, seed: int | None = None, **overrides: object) -> F:
@@ -237,35 +198,39 @@ def make_event(
         msg = f"{cls.__name__} stands for no single event; pass event='the.name' too."
         raise ConfigurationError(msg)
     values = _Values(seed)
-    field_values = overrides.pop("field_values", _NOTHING)
-    kwargs = {**_event_defaults(cls, name, values), **overrides}
-    if name.endswith(".deleted") and kwargs["primary_key"] and "values" not in overrides:
-        kwargs["values"] = {_own_id(kwargs): kwargs["primary_key"]}  # the deleted row's ids
-    fields = {field.name: field for field in _resolved_fields(cls)}
-    fv_class = (
-        _field_values_class(fields["field_values"].type) if "field_values" in fields else None
-    )
-    if field_values is _NOTHING or (isinstance(field_values, Mapping) and fv_class is not None):
-        kwargs["field_values"] = _made_field_values(fv_class, kwargs, values, field_values)
-    else:
-        kwargs["field_values"] = field_values
-    for field in fields.values():
+    given = overrides.pop("field_values", _NOTHING)
+    is_test = issubclass(cls, TestEvent)
+    primary_key = 0 if is_test else values.integer()  # drawn first: a seed keeps its events
+    entity = name.rsplit(".", 1)[0]
+    kwargs = {
+        "event_id": values.uuid(),
+        "timestamp": values.timestamp(),
+        "changes": (),
+        "event": name,
+        "primary_key": primary_key,
+        "entity": entity,
+        "context_identifier": "Default" if is_test else _TENANT,
+        "changed_by_associate_id": values.integer() % 500 + 1,
+        "webhook_name": "superoffice-webhooks tests",
+        **overrides,
+    }
+    primary_key = kwargs["primary_key"]  # given or made up
+    own_id = f"{entity.rsplit('.', 1)[-1]}_id"  # the row's id column: person_id for person.*
+    if name.endswith(".deleted") and primary_key and "values" not in overrides:
+        kwargs["values"] = {own_id: primary_key}  # the deleted row's ids
+    fields = _resolved_fields(cls)
+    fv_class = _field_values_class(attrs.fields_dict(cls)["field_values"].type)
+    if given is _NOTHING:
+        given = None if fv_class is None else {}
+    if fv_class is not None and isinstance(given, Mapping):
+        if primary_key and own_id in attrs.fields_dict(fv_class):  # the row's own id is its key
+            given = {own_id: primary_key, **given}
+        given = values.field_values(fv_class, given)
+    kwargs["field_values"] = given
+    for field in fields:
         if field.name not in kwargs and field.name != "extra" and field.default is attrs.NOTHING:
             kwargs[field.name] = values.value(field.type, field.name)
     return _round_trip(_construct(cls, kwargs))
-
-
-def _made_field_values(
-    cls: type[FieldValues] | None, event: Mapping[str, object], values: _Values, given: object
-) -> FieldValues | None:
-    """Made-up field values; the row's own id column (e.g. ``person_id``) is the primary key."""
-    if cls is None:
-        return None
-    overrides = dict(given) if isinstance(given, Mapping) else {}
-    own_id = _own_id(event)
-    if own_id in attrs.fields_dict(cls) and event["primary_key"]:
-        overrides.setdefault(own_id, event["primary_key"])
-    return values.field_values(cls, overrides)
 
 
 def _round_trip(event: E) -> E:
@@ -297,23 +262,20 @@ EventLike = str | type[Event] | Event | Mapping[str, object] | bytes
 
 
 def _body_of(event: EventLike, seed: int | None, overrides: dict[str, Any]) -> bytes:
-    if isinstance(event, bytes):
-        body = event
-    elif isinstance(event, Event):
-        body = (
+    if isinstance(event, Event):
+        return (
             (_round_trip(attrs.evolve(event, **overrides)) if overrides else event)
             .to_json()
             .encode()
         )
-        overrides.clear()
-    elif isinstance(event, Mapping):
-        body = json.dumps(dict(event), ensure_ascii=False, separators=(",", ":")).encode()
-    else:
+    if not isinstance(event, bytes | Mapping):
         return make_event(event, seed=seed, **overrides).to_json().encode()
     if overrides:
         msg = "Field overrides apply to event names and classes, not to ready bodies or payloads."
         raise ConfigurationError(msg)
-    return body
+    if isinstance(event, bytes):
+        return event
+    return json.dumps(dict(event), ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def signed_request(
@@ -335,20 +297,16 @@ def signed_request(
     ``X-SuperOffice-EventId``, ``X-SuperOffice-Signature`` and, for the ``test`` event,
     ``X-Hook-Test: true``; *headers* adds to or replaces them.
     """
-    body = _body_of(event, seed, dict(overrides))
-    out = {
-        "Content-Type": "application/json; charset=utf-8",
-        "User-Agent": USER_AGENT,
-    }
+    body = _body_of(event, seed, overrides)
+    out = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
     try:
         data = json.loads(body.decode("utf-8-sig"))
     except ValueError:
         data = None
     if isinstance(data, dict):
-        if isinstance(data.get("Event"), str):
-            out["X-SuperOffice-Event"] = data["Event"]
-        if isinstance(data.get("EventId"), str):
-            out["X-SuperOffice-EventId"] = data["EventId"]
+        for key in ("Event", "EventId"):
+            if isinstance(data.get(key), str):
+                out[f"X-SuperOffice-{key}"] = data[key]
         if data.get("Event") == "test":
             out["X-Hook-Test"] = "true"
     out["X-SuperOffice-Signature"] = sign(body, secret)

@@ -17,8 +17,8 @@ import io
 import sys
 import threading
 import typing
-from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Self, overload
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Self, overload
 
 import attrs
 
@@ -27,9 +27,6 @@ from ._events import Event
 from ._factory import EventLike, make_event, make_field_values, make_payload, signed_request
 from ._verify import sign
 from .exceptions import ConfigurationError
-
-if TYPE_CHECKING:
-    from types import TracebackType
 
 __all__ = [
     "EventRecorder",
@@ -44,8 +41,6 @@ __all__ = [
 
 T = typing.TypeVar("T")
 E = typing.TypeVar("E", bound=Event)
-
-# --- recording dispatched events ---------------------------------------------------
 
 
 class EventRecorder(Sequence[Event]):
@@ -84,12 +79,7 @@ class EventRecorder(Sequence[Event]):
         self.attach()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.detach()
 
     @property
@@ -117,14 +107,8 @@ class EventRecorder(Sequence[Event]):
     def __len__(self) -> int:
         return len(self.events)
 
-    def __iter__(self) -> Iterator[Event]:
-        return iter(self.events)
-
     def __repr__(self) -> str:
         return f"EventRecorder({self.names!r})"
-
-
-# --- a client that posts through WSGI, ASGI or Django's test client -----------------
 
 
 @attrs.frozen
@@ -215,12 +199,6 @@ class WebhookClient:
         if running is not None:
             running.close()
 
-    def _asgi_loop(self) -> _AsgiLoop:
-        with self._asgi_lock:
-            if self._asgi is None:
-                self._asgi = _AsgiLoop(self.app)
-            return self._asgi
-
     def send(
         self,
         event: EventLike,
@@ -243,9 +221,15 @@ class WebhookClient:
         if self.kind == "django":
             return _post_django(self.app, target, body, headers)
         if self.kind == "asgi":
-            running = self._asgi_loop()
+            with self._asgi_lock:
+                if self._asgi is None:
+                    self._asgi = _AsgiLoop(self.app)
+                running = self._asgi
             return running.run(_post_asgi(self.app, target, body, headers, running.state))
         return _post_wsgi(self.app, target, body, headers)
+
+
+_ASGI_VERSION = {"version": "3.0", "spec_version": "2.3"}
 
 
 def _split_path(path: str) -> tuple[str, str]:
@@ -302,7 +286,7 @@ async def _post_asgi(
     path_info, query = _split_path(path)
     scope = {
         "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "asgi": _ASGI_VERSION,
         "http_version": "1.1",
         "method": "POST",
         "scheme": "http",
@@ -346,9 +330,6 @@ async def _post_asgi(
     await app(scope, receive, send)
     done.set()
     return WebhookResponse(status, response_headers, b"".join(chunks))
-
-
-_ASGI_VERSION = {"version": "3.0", "spec_version": "2.3"}
 
 
 class _AsgiLoop:
