@@ -339,31 +339,27 @@ class _AsgiLoop:
         self.app = app
         #: The lifespan's state; each request's scope gets a shallow copy of it.
         self.state: dict[str, Any] = {}
-        ready = threading.Event()
-        self.thread = threading.Thread(
-            target=asyncio.run,
-            args=(self._serve(ready),),
-            name="superoffice-webhooks-asgi",
-            daemon=True,
-        )
+        # Made here, so that coroutines can be handed to the loop before its thread runs it.
+        self.loop = asyncio.new_event_loop()
+        self._stopping = asyncio.Event()
+        self._to_app: asyncio.Queue[Mapping[str, Any]] = asyncio.Queue()
+        self._from_app: asyncio.Queue[Mapping[str, Any] | None] = asyncio.Queue()
+        self._lifespan: asyncio.Task[None] | None = None  # while the app supports it
+        self.thread = threading.Thread(target=self._serve, name="superoffice-webhooks-asgi")
+        self.thread.daemon = True
         self.thread.start()
-        ready.wait()
-        self._lifespan: _Lifespan | None
         try:
-            self._lifespan = self.run(self._startup())
+            self.run(self._startup())
         except BaseException:
             self._stop()
             raise
 
-    async def _serve(self, ready: threading.Event) -> None:
-        # asyncio.run around this cancels what the app leaves running and closes the loop.
-        self.loop = asyncio.get_running_loop()
-        self._stopping = asyncio.Event()
-        ready.set()
-        await self._stopping.wait()
+    def _serve(self) -> None:
+        # The runner (as asyncio.run) cancels what the app leaves running and closes the loop.
+        with asyncio.Runner(loop_factory=lambda: self.loop) as runner:
+            runner.run(self._stopping.wait())
 
     def run(self, coroutine: typing.Coroutine[Any, Any, T]) -> T:
-        """Run *coroutine* on the loop; return its result or raise its exception here."""
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
     def close(self) -> None:
@@ -376,38 +372,32 @@ class _AsgiLoop:
         self.loop.call_soon_threadsafe(self._stopping.set)
         self.thread.join()
 
-    async def _startup(self) -> _Lifespan | None:
-        to_app: asyncio.Queue[Mapping[str, Any]] = asyncio.Queue()
-        from_app: asyncio.Queue[Mapping[str, Any] | None] = asyncio.Queue()
+    async def _run_lifespan(self) -> None:
+        scope = {"type": "lifespan", "asgi": _ASGI_VERSION, "state": self.state}
+        try:
+            await self.app(scope, self._to_app.get, self._from_app.put)
+        finally:
+            self._from_app.put_nowait(None)  # the app has ended
 
-        async def lifespan() -> None:
-            scope = {"type": "lifespan", "asgi": _ASGI_VERSION, "state": self.state}
-            try:
-                await self.app(scope, to_app.get, from_app.put)
-            finally:
-                from_app.put_nowait(None)  # the app has ended
-
-        task = asyncio.create_task(lifespan())
+    async def _startup(self) -> None:
+        task = asyncio.create_task(self._run_lifespan())
         task.add_done_callback(_retrieve_exception)
-        await to_app.put({"type": "lifespan.startup"})
-        message = await from_app.get()
+        await self._to_app.put({"type": "lifespan.startup"})
+        message = await self._from_app.get()
         if message is None or message["type"] not in _STARTUP_ANSWERS:
             # As uvicorn does by default: an app that raises, ends or answers something
             # else has no lifespan support (Django's ASGI handler raises), and is served.
-            return None
+            return
         await _lifespan_answer("startup", message, task)
-        return task, to_app, from_app
+        self._lifespan = task
 
     async def _shutdown(self) -> None:
-        if self._lifespan is None:
-            return
-        task, to_app, from_app = self._lifespan
-        await to_app.put({"type": "lifespan.shutdown"})
-        await _lifespan_answer("shutdown", await from_app.get(), task)
+        if self._lifespan is not None:
+            await self._to_app.put({"type": "lifespan.shutdown"})
+            await _lifespan_answer("shutdown", await self._from_app.get(), self._lifespan)
 
 
 _STARTUP_ANSWERS = ("lifespan.startup.complete", "lifespan.startup.failed")
-_Lifespan = tuple["asyncio.Task[None]", "asyncio.Queue[Mapping[str, Any]]", "asyncio.Queue[Any]"]
 
 
 def _retrieve_exception(task: asyncio.Task[None]) -> None:
