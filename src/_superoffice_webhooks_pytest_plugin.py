@@ -5,8 +5,7 @@ it off with ``-p no:superoffice_webhooks``. See :mod:`superoffice_webhooks.testi
 
 It lives outside the package, and imports the package only inside the fixtures, so that
 pytest can load it without importing ``superoffice_webhooks`` (its events, attrs, cattrs):
-a project that has the package installed but uses none of these fixtures pays nothing for
-them. Hypothesis keeps its plugin apart for the same reason.
+a project that has the package installed but uses none of these fixtures pays nothing.
 """
 
 from __future__ import annotations

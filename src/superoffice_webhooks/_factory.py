@@ -37,7 +37,6 @@ _NOTHING = object()
 
 
 def _event_class(name_or_class: str | type[Event]) -> tuple[type[Event], str]:
-    """The class to build and the event name to put in it."""
     if isinstance(name_or_class, str):
         cls = EVENT_CLASSES.get(name_or_class)
         if cls is None:
@@ -100,7 +99,6 @@ class _Values:
         return self.rng.randrange(1, 100_000)
 
     def value(self, tp: object, name: str) -> object:
-        """A value of type *tp* for the field *name*, or raise ConfigurationError."""
         args = _union_args(tp)
         for arg in args:
             made = self._scalar(arg, name)
@@ -263,11 +261,8 @@ EventLike = str | type[Event] | Event | Mapping[str, object] | bytes
 
 def _body_of(event: EventLike, seed: int | None, overrides: dict[str, Any]) -> bytes:
     if isinstance(event, Event):
-        return (
-            (_round_trip(attrs.evolve(event, **overrides)) if overrides else event)
-            .to_json()
-            .encode()
-        )
+        made = _round_trip(attrs.evolve(event, **overrides)) if overrides else event
+        return made.to_json().encode()
     if not isinstance(event, bytes | Mapping):
         return make_event(event, seed=seed, **overrides).to_json().encode()
     if overrides:

@@ -61,11 +61,9 @@ class EventRecorder(Sequence[Event]):
         self.dispatcher = default_dispatcher if dispatcher is None else dispatcher
         #: The recorded events, in the order they were dispatched.
         self.events: list[Event] = []
-        self._lock = threading.Lock()
 
     def _record(self, event: Event) -> None:
-        with self._lock:
-            self.events.append(event)
+        self.events.append(event)  # atomic, so handlers on several threads may call it
 
     def attach(self) -> None:
         """Start recording."""
@@ -259,10 +257,8 @@ def _post_wsgi(app: Any, path: str, body: bytes, headers: Mapping[str, str]) -> 
     }
     for name, value in headers.items():
         key = name.upper().replace("-", "_")
-        if key == "CONTENT_TYPE":
-            environ["CONTENT_TYPE"] = value
-        elif key != "CONTENT_LENGTH":
-            environ[f"HTTP_{key}"] = value
+        if key != "CONTENT_LENGTH":
+            environ[key if key == "CONTENT_TYPE" else f"HTTP_{key}"] = value
     started: list[tuple[str, list[tuple[str, str]]]] = []
 
     def start_response(status: str, response_headers: list[tuple[str, str]], *_: object) -> Any:
@@ -273,9 +269,8 @@ def _post_wsgi(app: Any, path: str, body: bytes, headers: Mapping[str, str]) -> 
     try:
         content = b"".join(result)
     finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
+        if hasattr(result, "close"):
+            result.close()
     status, response_headers = started[0]
     return WebhookResponse(int(status.split()[0]), dict(response_headers), content)
 
