@@ -295,10 +295,10 @@ class Delivery:
             data = None
         fields = data if isinstance(data, dict) else {}
         tenant, name, event_id = (fields.get(k) for k in ("ContextIdentifier", "Event", "EventId"))
-        try:
-            key = uuid.UUID(event_id if type(event_id) is str else "")
-        except ValueError:
-            key = uuid.uuid5(uuid.NAMESPACE_OID, raw.hex())
+        key = uuid.uuid5(uuid.NAMESPACE_OID, raw.hex())
+        if type(event_id) is str:
+            with contextlib.suppress(ValueError):
+                key = uuid.UUID(event_id)
         now = time.time()
         entry = Entry(
             tenant=tenant if type(tenant) is str and tenant else "unknown",
