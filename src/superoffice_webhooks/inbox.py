@@ -30,6 +30,7 @@ recorded is a duplicate, whatever its state: the handlers never run for it again
 from __future__ import annotations
 
 import enum
+import math
 import os
 import secrets
 import socket
@@ -37,16 +38,17 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
 from ._sqlite import SQLiteFile, Synchronous
 from .exceptions import ConfigurationError
+from .idempotency import seconds
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
 __all__ = [
     "DEFAULT_LEASE",
@@ -126,6 +128,10 @@ class Entry:
     def next_attempt(self) -> datetime:
         """:attr:`next_attempt_at` as an aware UTC datetime."""
         return _timestamp(self.next_attempt_at)
+
+
+#: The names of :class:`Entry`'s fields in order; the columns of the inbox backends.
+FIELDS = tuple(field.name for field in attrs.fields(Entry))
 
 
 def entry_id(tenant: str, event_id: uuid.UUID) -> str:
@@ -231,13 +237,6 @@ class Inbox(Protocol):
         ...
 
 
-def check_positive(value: object, name: str) -> None:
-    """Raise :class:`ConfigurationError` unless *value* is a positive timedelta (for backends)."""
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        msg = f"{name} must be a positive datetime.timedelta."
-        raise ConfigurationError(msg)
-
-
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
     """When the library runs a failed event's handlers again, and when it gives up.
@@ -259,7 +258,7 @@ class RetryPolicy:
 
     def __attrs_post_init__(self) -> None:
         for name in ("first_delay", "max_delay", "give_up_after"):
-            check_positive(getattr(self, name), name)
+            seconds(getattr(self, name), name)
         if self.max_attempts is not None and (
             type(self.max_attempts) is not int or self.max_attempts < 1
         ):
@@ -305,12 +304,37 @@ def check_limit(limit: object) -> int:
     return limit
 
 
-def _due(entry: Entry, now: float) -> bool:
-    if entry.state is State.PENDING:
-        return entry.next_attempt_at <= now
-    return (
-        entry.state is State.RUNNING and entry.lease_until is not None and entry.lease_until <= now
+def entry_values(entry: Entry) -> dict[str, Any]:
+    """*entry*'s fields in order, the EventId and the state as text; for inbox backends."""
+    values = attrs.asdict(entry, recurse=False)
+    return {**values, "event_id": str(entry.event_id), "state": entry.state.value}
+
+
+def row_entry(row: Sequence[Any], text: Callable[[Any], str] = str) -> Entry:
+    """The entry whose fields *row* holds in order, text read with *text*; for inbox backends."""
+    tenant, event_id, event, body, state, attempts, received, due, owner, lease, error = row
+    return Entry(
+        tenant=text(tenant),
+        event_id=uuid.UUID(text(event_id)),
+        event=text(event),
+        body=bytes(body),
+        state=State(text(state)),
+        attempts=int(attempts),
+        received_at=float(received),
+        next_attempt_at=float(due),
+        owner=None if owner is None else text(owner),
+        lease_until=None if lease is None else float(lease),
+        last_error=None if error is None else text(error),
     )
+
+
+def _due_at(entry: Entry) -> float:
+    """When :meth:`Inbox.take` may start *entry*: a pending one's retry, a running one's lease end."""
+    if entry.state is State.PENDING:
+        return entry.next_attempt_at
+    if entry.state is State.RUNNING and entry.lease_until is not None:
+        return entry.lease_until
+    return math.inf
 
 
 class MemoryInbox:
@@ -325,7 +349,7 @@ class MemoryInbox:
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._entries: dict[str, Entry] = {}
 
     def __len__(self) -> int:
@@ -352,10 +376,10 @@ class MemoryInbox:
         """See :meth:`Inbox.take`."""
         now = self._clock()
         with self._lock:
-            due = [e for e in self._entries.values() if _due(e, now)]
-            if not due:
+            first = min(self._entries.values(), key=_due_at, default=None)
+            if first is None or _due_at(first) > now:
                 return None
-            return self._start(min(due, key=_due_at), owner, lease)
+            return self._start(first, owner, lease)
 
     def _start(self, entry: Entry, owner: str, lease: float) -> Entry:
         started = attrs.evolve(
@@ -436,17 +460,12 @@ class MemoryInbox:
     def replay_dead(self) -> int:
         """See :meth:`Inbox.replay_dead`."""
         with self._lock:
-            dead = [e for e in self._entries.values() if e.state is State.DEAD]
-            for entry in dead:
-                self._entries[entry.id] = attrs.evolve(
-                    entry, state=State.PENDING, attempts=0, next_attempt_at=self._clock()
-                )
-            return len(dead)
+            dead = [key for key, e in self._entries.items() if e.state is State.DEAD]
+            return sum(self.replay(key) for key in dead)
 
     def purge(self, older_than: timedelta) -> int:
         """See :meth:`Inbox.purge`."""
-        check_positive(older_than, "older_than")
-        before = self._clock() - older_than.total_seconds()
+        before = self._clock() - seconds(older_than, "older_than")
         with self._lock:
             old = [
                 key
@@ -456,13 +475,6 @@ class MemoryInbox:
             for key in old:
                 del self._entries[key]
             return len(old)
-
-
-def _due_at(entry: Entry) -> float:
-    """When *entry* became due: a pending one's retry time, a running one's lease end."""
-    return (
-        entry.next_attempt_at if entry.state is State.PENDING else cast("float", entry.lease_until)
-    )
 
 
 _TABLE = "superoffice_webhooks_inbox"
@@ -477,10 +489,10 @@ _DUE_QUERIES = (
         "ORDER BY next_attempt_at LIMIT 1"
     ),
 )
-_COLUMNS = (
-    "tenant, event_id, event, body, state, attempts, received_at, next_attempt_at, "
-    "owner, lease_until, last_error"
-)
+_COLUMNS = ", ".join(FIELDS)
+_KEY = "tenant = ? AND event_id = ?"
+_HELD = f"{_KEY} AND state = 'running' AND owner = ?"
+_REPLAY = f"UPDATE {_TABLE} SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE "  # noqa: S608  # constant names
 _INBOX_SCHEMA = (
     f"""CREATE TABLE IF NOT EXISTS {_TABLE} (
     tenant TEXT NOT NULL,
@@ -502,21 +514,9 @@ _INBOX_SCHEMA = (
 )
 
 
-def _row_entry(row: tuple[Any, ...]) -> Entry:
-    tenant, event_id, event, body, state, attempts, received, due, owner, lease, error = row
-    return Entry(
-        tenant=str(tenant),
-        event_id=uuid.UUID(str(event_id)),
-        event=str(event),
-        body=bytes(body),
-        state=State(state),
-        attempts=int(attempts),
-        received_at=float(received),
-        next_attempt_at=float(due),
-        owner=None if owner is None else str(owner),
-        lease_until=None if lease is None else float(lease),
-        last_error=None if error is None else str(error),
-    )
+def _split(entry_id: str) -> tuple[str, str]:
+    tenant, event_id = split_id(entry_id)
+    return tenant, str(event_id)
 
 
 class SQLiteInbox:
@@ -543,11 +543,10 @@ class SQLiteInbox:
         synchronous: Synchronous = "NORMAL",
         clock: Callable[[], float] = time.time,
     ) -> None:
-        check_positive(timeout, "timeout")
         self._file = SQLiteFile(
             path,
             schema=_INBOX_SCHEMA,
-            timeout=timeout.total_seconds(),
+            timeout=seconds(timeout, "timeout"),
             synchronous=synchronous,
             what="SQLiteInbox",
         )
@@ -555,30 +554,19 @@ class SQLiteInbox:
         self.path = self._file.path
         self._clock = clock
 
+    def _change(self, sql: str, *args: object) -> int:
+        with self._file.transaction() as db:
+            return db.execute(sql, args).rowcount
+
     def add(self, entry: Entry) -> bool:
         """See :meth:`Inbox.add`."""
-        with self._file.transaction() as db:
-            cursor = db.execute(
-                f"INSERT OR IGNORE INTO {_TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608  # constant names
-                (
-                    entry.tenant,
-                    str(entry.event_id),
-                    entry.event,
-                    entry.body,
-                    entry.state.value,
-                    entry.attempts,
-                    entry.received_at,
-                    entry.next_attempt_at,
-                    entry.owner,
-                    entry.lease_until,
-                    entry.last_error,
-                ),
-            )
-            return cursor.rowcount == 1
+        values = entry_values(entry).values()
+        sql = f"INSERT OR IGNORE INTO {_TABLE} ({_COLUMNS}) VALUES ({', '.join('?' * len(values))})"  # noqa: S608  # constant names
+        return self._change(sql, *values) == 1
 
     def claim(self, entry_id: str, owner: str, lease: float) -> Entry | None:
         """See :meth:`Inbox.claim`."""
-        key = split_id(entry_id)
+        key = _split(entry_id)
         with self._file.transaction() as db:
             return self._start(db, key, owner, lease, "state = 'pending'")
 
@@ -589,64 +577,40 @@ class SQLiteInbox:
             for query in _DUE_QUERIES:
                 row = db.execute(query, (now,)).fetchone()
                 if row is not None:
-                    return self._start(db, (row[0], row[1]), owner, lease, "1")
+                    return self._start(db, row, owner, lease, "1")
             return None
 
     def _start(
-        self,
-        db: sqlite3.Connection,
-        key: tuple[str, object],
-        owner: str,
-        lease: float,
-        condition: str,
+        self, db: sqlite3.Connection, key: Sequence[str], owner: str, lease: float, condition: str
     ) -> Entry | None:
         row = db.execute(
             f"UPDATE {_TABLE} SET state = 'running', attempts = attempts + 1, owner = ?, "  # noqa: S608  # constant names
-            f"lease_until = ? WHERE tenant = ? AND event_id = ? AND {condition} "
-            f"RETURNING {_COLUMNS}",
-            (owner, self._clock() + lease, key[0], str(key[1])),
+            f"lease_until = ? WHERE {_KEY} AND {condition} RETURNING {_COLUMNS}",
+            (owner, self._clock() + lease, *key),
         ).fetchone()
-        return None if row is None else _row_entry(row)
+        return None if row is None else row_entry(row)
 
     def renew(self, entry_id: str, owner: str, lease: float) -> bool:
         """See :meth:`Inbox.renew`."""
-        tenant, event_id = split_id(entry_id)
-        with self._file.transaction() as db:
-            cursor = db.execute(
-                f"UPDATE {_TABLE} SET lease_until = ? "  # noqa: S608  # constant names
-                "WHERE tenant = ? AND event_id = ? AND state = 'running' AND owner = ?",
-                (self._clock() + lease, tenant, str(event_id), owner),
-            )
-            return cursor.rowcount == 1
+        sql = f"UPDATE {_TABLE} SET lease_until = ? WHERE {_HELD}"  # noqa: S608  # constant names
+        return self._change(sql, self._clock() + lease, *_split(entry_id), owner) == 1
 
     def settle(self, entry_id: str, owner: str, settlement: Settlement) -> bool:
         """See :meth:`Inbox.settle`."""
-        tenant, event_id = split_id(entry_id)
-        with self._file.transaction() as db:
-            cursor = db.execute(
-                f"UPDATE {_TABLE} SET state = ?, next_attempt_at = ?, owner = NULL, "  # noqa: S608  # constant names
-                "lease_until = NULL, last_error = coalesce(?, last_error) "
-                "WHERE tenant = ? AND event_id = ? AND state = 'running' AND owner = ?",
-                (
-                    settlement.state.value,
-                    self._clock() + settlement.delay,
-                    settlement.error,
-                    tenant,
-                    str(event_id),
-                    owner,
-                ),
-            )
-            return cursor.rowcount == 1
+        sql = (
+            f"UPDATE {_TABLE} SET state = ?, next_attempt_at = ?, owner = NULL, "  # noqa: S608  # constant names
+            f"lease_until = NULL, last_error = coalesce(?, last_error) WHERE {_HELD}"
+        )
+        state, due = settlement.state.value, self._clock() + settlement.delay
+        return self._change(sql, state, due, settlement.error, *_split(entry_id), owner) == 1
 
     def get(self, entry_id: str) -> Entry | None:
         """See :meth:`Inbox.get`."""
-        tenant, event_id = split_id(entry_id)
+        key = _split(entry_id)
         with self._file.reading() as db:
-            row = db.execute(
-                f"SELECT {_COLUMNS} FROM {_TABLE} WHERE tenant = ? AND event_id = ?",  # noqa: S608  # constant names
-                (tenant, str(event_id)),
-            ).fetchone()
-        return None if row is None else _row_entry(row)
+            sql = f"SELECT {_COLUMNS} FROM {_TABLE} WHERE {_KEY}"  # noqa: S608  # constant names
+            row = db.execute(sql, key).fetchone()
+        return None if row is None else row_entry(row)
 
     def entries(self, state: State | None = None, *, limit: int = 100) -> list[Entry]:
         """See :meth:`Inbox.entries`."""
@@ -657,7 +621,7 @@ class SQLiteInbox:
                 f"SELECT {_COLUMNS} FROM {_TABLE} {where} ORDER BY received_at DESC LIMIT ?",  # noqa: S608  # constant names
                 (*args, limit),
             ).fetchall()
-        return [_row_entry(row) for row in rows]
+        return [row_entry(row) for row in rows]
 
     def stats(self) -> InboxStats:
         """See :meth:`Inbox.stats`."""
@@ -672,34 +636,18 @@ class SQLiteInbox:
 
     def replay(self, entry_id: str) -> bool:
         """See :meth:`Inbox.replay`."""
-        tenant, event_id = split_id(entry_id)
-        with self._file.transaction() as db:
-            cursor = db.execute(
-                f"UPDATE {_TABLE} SET state = 'pending', attempts = 0, next_attempt_at = ? "  # noqa: S608  # constant names
-                "WHERE tenant = ? AND event_id = ? AND state IN ('done', 'dead')",
-                (self._clock(), tenant, str(event_id)),
-            )
-            return cursor.rowcount == 1
+        sql = f"{_REPLAY}{_KEY} AND state IN ('done', 'dead')"
+        return self._change(sql, self._clock(), *_split(entry_id)) == 1
 
     def replay_dead(self) -> int:
         """See :meth:`Inbox.replay_dead`."""
-        with self._file.transaction() as db:
-            cursor = db.execute(
-                f"UPDATE {_TABLE} SET state = 'pending', attempts = 0, next_attempt_at = ? "  # noqa: S608  # constant names
-                "WHERE state = 'dead'",
-                (self._clock(),),
-            )
-            return cursor.rowcount
+        return self._change(f"{_REPLAY}state = 'dead'", self._clock())
 
     def purge(self, older_than: timedelta) -> int:
         """See :meth:`Inbox.purge`."""
-        check_positive(older_than, "older_than")
-        with self._file.transaction() as db:
-            cursor = db.execute(
-                f"DELETE FROM {_TABLE} WHERE state IN ('done', 'dead') AND next_attempt_at <= ?",  # noqa: S608  # constant names
-                (self._clock() - older_than.total_seconds(),),
-            )
-            return cursor.rowcount
+        before = self._clock() - seconds(older_than, "older_than")
+        sql = f"DELETE FROM {_TABLE} WHERE state IN ('done', 'dead') AND next_attempt_at <= ?"  # noqa: S608  # constant names
+        return self._change(sql, before)
 
     def close(self) -> None:
         """Close this process's connection; the next call opens a new one."""

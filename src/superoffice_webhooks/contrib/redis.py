@@ -51,18 +51,19 @@ from __future__ import annotations
 
 import math
 import time
-import uuid
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from superoffice_webhooks.exceptions import ConfigurationError
 from superoffice_webhooks.idempotency import DEFAULT_LEASE, DEFAULT_TTL, ClaimState, seconds
 from superoffice_webhooks.inbox import (
+    FIELDS,
     Entry,
     InboxStats,
     Settlement,
     State,
     check_limit,
-    check_positive,
+    entry_values,
+    row_entry,
     split_id,
 )
 
@@ -77,7 +78,7 @@ except ImportError as exc:  # pragma: no cover  # exercised only without the ext
     raise ImportError(msg) from exc
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
     from datetime import timedelta
     from uuid import UUID
 
@@ -110,24 +111,38 @@ return 0
 """
 
 
-class _Keys:
-    """What the sync and async stores share: options, key names and script results."""
+class _Scripts:
+    """What the sync and async stores share: options, key names and the scripts' calls."""
 
-    def __init__(self, prefix: str, ttl: timedelta, lease: timedelta) -> None:
+    def __init__(
+        self,
+        client: redis.Redis | redis.asyncio.Redis,
+        prefix: str,
+        ttl: timedelta,
+        lease: timedelta,
+    ) -> None:
         self.prefix = _check_prefix(prefix)
         self._ttl_ms = str(max(1, round(seconds(ttl, "ttl") * 1000)))
         self._lease_ms = str(max(1, round(seconds(lease, "lease") * 1000)))
+        self._claim, self._complete, self._release = (
+            client.register_script(script) for script in (_CLAIM, _COMPLETE, _RELEASE)
+        )
 
-    def key(self, tenant: str, event_id: UUID) -> str:
+    def _keys(self, tenant: str, event_id: UUID) -> list[str]:
         # The EventId last and of fixed length (36 characters): the key is unambiguous
         # whatever the tenant holds, ':' included.
-        return f"{self.prefix}{tenant}:{event_id}"
+        return [f"{self.prefix}{tenant}:{event_id}"]
 
-    def claim_args(self, token: str) -> list[str]:
-        return [_in_flight(token), self._lease_ms]
+    def claim(self, tenant: str, event_id: UUID, token: str) -> Any:
+        args = [_in_flight(token), self._lease_ms]
+        return self._claim(keys=self._keys(tenant, event_id), args=args)
 
-    def complete_args(self, token: str) -> list[str]:
-        return [_in_flight(token), self._ttl_ms]
+    def complete(self, tenant: str, event_id: UUID, token: str) -> Any:
+        args = [_in_flight(token), self._ttl_ms]
+        return self._complete(keys=self._keys(tenant, event_id), args=args)
+
+    def release(self, tenant: str, event_id: UUID, token: str) -> Any:
+        return self._release(keys=self._keys(tenant, event_id), args=[_in_flight(token)])
 
 
 def _check_prefix(prefix: object) -> str:
@@ -166,10 +181,7 @@ class RedisStore:
             msg = f"RedisStore needs a redis.Redis client, not {type(client).__name__}."
             raise ConfigurationError(msg)
         self.client = client
-        self._keys = _Keys(prefix, ttl, lease)
-        self._claim = client.register_script(_CLAIM)
-        self._complete = client.register_script(_COMPLETE)
-        self._release = client.register_script(_RELEASE)
+        self._scripts = _Scripts(client, prefix, ttl, lease)
 
     @classmethod
     def from_url(cls, url: str, **options: str | timedelta) -> RedisStore:
@@ -178,19 +190,15 @@ class RedisStore:
 
     def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim <superoffice_webhooks.idempotency.IdempotencyStore.claim>`."""
-        k = self._keys
-        return _state(self._claim(keys=[k.key(tenant, event_id)], args=k.claim_args(token)))
+        return _state(self._scripts.claim(tenant, event_id, token))
 
     def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.complete <superoffice_webhooks.idempotency.IdempotencyStore.complete>`."""
-        k = self._keys
-        keys = [k.key(tenant, event_id)]
-        return bool(self._complete(keys=keys, args=k.complete_args(token)))
+        return bool(self._scripts.complete(tenant, event_id, token))
 
     def release(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release <superoffice_webhooks.idempotency.IdempotencyStore.release>`."""
-        keys = [self._keys.key(tenant, event_id)]
-        return bool(self._release(keys=keys, args=[_in_flight(token)]))
+        return bool(self._scripts.release(tenant, event_id, token))
 
 
 class AsyncRedisStore:
@@ -213,10 +221,7 @@ class AsyncRedisStore:
             )
             raise ConfigurationError(msg)
         self.client = client
-        self._keys = _Keys(prefix, ttl, lease)
-        self._claim = client.register_script(_CLAIM)
-        self._complete = client.register_script(_COMPLETE)
-        self._release = client.register_script(_RELEASE)
+        self._scripts = _Scripts(client, prefix, ttl, lease)
 
     @classmethod
     def from_url(cls, url: str, **options: str | timedelta) -> AsyncRedisStore:
@@ -225,37 +230,19 @@ class AsyncRedisStore:
 
     async def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim <superoffice_webhooks.idempotency.IdempotencyStore.claim>`."""
-        k = self._keys
-        return _state(await self._claim(keys=[k.key(tenant, event_id)], args=k.claim_args(token)))
+        return _state(await self._scripts.claim(tenant, event_id, token))
 
     async def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.complete <superoffice_webhooks.idempotency.IdempotencyStore.complete>`."""
-        k = self._keys
-        keys = [k.key(tenant, event_id)]
-        return bool(await self._complete(keys=keys, args=k.complete_args(token)))
+        return bool(await self._scripts.complete(tenant, event_id, token))
 
     async def release(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release <superoffice_webhooks.idempotency.IdempotencyStore.release>`."""
-        keys = [self._keys.key(tenant, event_id)]
-        return bool(await self._release(keys=keys, args=[_in_flight(token)]))
+        return bool(await self._scripts.release(tenant, event_id, token))
 
 
 # --- the inbox ------------------------------------------------------------------
 
-#: The fields of an entry's hash, in the order the scripts return them.
-_FIELDS = (
-    "tenant",
-    "event_id",
-    "event",
-    "body",
-    "state",
-    "attempts",
-    "received_at",
-    "next_attempt_at",
-    "owner",
-    "lease_until",
-    "last_error",
-)
 #: How many entries one purge script deletes, so that a large purge never blocks the
 #: server for long; purge() runs it until less is left.
 _PURGE_BATCH = 1000
@@ -266,7 +253,7 @@ _PURGE_BATCH = 1000
 # (done and dead, by next_attempt_at, which settle() sets to the time it settled).
 _INBOX_LIB = f"""
 local prefix = ARGV[1]
-local FIELDS = {{{", ".join(f"'{name}'" for name in _FIELDS)}}}
+local FIELDS = {{{", ".join(f"'{name}'" for name in FIELDS)}}}
 local INDEX = {{
   pending = prefix .. 'due', running = prefix .. 'leases',
   done = prefix .. 'settled', dead = prefix .. 'settled'
@@ -386,31 +373,6 @@ def _number(value: float) -> str:
     return repr(float(value))
 
 
-def _text(value: bytes | None) -> str:
-    return cast("bytes", value).decode()
-
-
-def _optional(value: bytes | None) -> str | None:
-    return None if value is None else value.decode()
-
-
-def _entry(values: Sequence[bytes | None]) -> Entry:
-    tenant, event_id, event, body, state, attempts, received, due, owner, lease, error = values
-    return Entry(
-        tenant=_text(tenant),
-        event_id=uuid.UUID(_text(event_id)),
-        event=_text(event),
-        body=cast("bytes", body),
-        state=State(_text(state)),
-        attempts=int(_text(attempts)),
-        received_at=float(_text(received)),
-        next_attempt_at=float(_text(due)),
-        owner=_optional(owner),
-        lease_until=None if lease is None else float(lease),
-        last_error=_optional(error),
-    )
-
-
 def _index_score(entry: Entry) -> float:
     """Where *entry* goes in the index of its state (a running entry without a lease: never due)."""
     if entry.state is State.RUNNING:
@@ -455,14 +417,21 @@ class RedisInbox:
         #: The start of every key of this inbox.
         self.prefix = _check_prefix(prefix)
         self._clock = clock
-        self._add, self._claim, self._take, self._renew, self._settle = (
-            client.register_script(_INBOX_LIB + script)
-            for script in (_ADD, _CLAIM_ENTRY, _TAKE, _RENEW, _SETTLE)
+        scripts = (
+            _ADD,
+            _CLAIM_ENTRY,
+            _TAKE,
+            _RENEW,
+            _SETTLE,
+            _ENTRIES,
+            _REPLAY,
+            _REPLAY_DEAD,
+            _PURGE,
         )
-        self._entries, self._replay, self._replay_dead, self._purge = (
-            client.register_script(_INBOX_LIB + script)
-            for script in (_ENTRIES, _REPLAY, _REPLAY_DEAD, _PURGE)
+        self._add, self._claim, self._take, self._renew, self._settle, *rest = (
+            client.register_script(_INBOX_LIB + script) for script in scripts
         )
+        self._entries, self._replay, self._replay_dead, self._purge = rest
 
     @classmethod
     def from_url(
@@ -475,27 +444,14 @@ class RedisInbox:
         """An inbox with a client of its own for *url*, e.g. ``redis://localhost:6379/0``."""
         return cls(redis.Redis.from_url(url), prefix=prefix, clock=clock)
 
-    def _call(self, script: Script, *args: str | bytes | int) -> object:
+    def _call(self, script: Script, *args: str | bytes | int) -> Any:
         return script(args=[self.prefix, *args])
 
     def add(self, entry: Entry) -> bool:
         """See :meth:`Inbox.add <superoffice_webhooks.inbox.Inbox.add>`."""
-        values: dict[str, str | bytes | int | None] = {
-            "tenant": entry.tenant,
-            "event_id": str(entry.event_id),
-            "event": entry.event,
-            "body": entry.body,
-            "state": entry.state.value,
-            "attempts": entry.attempts,
-            "received_at": _number(entry.received_at),
-            "next_attempt_at": _number(entry.next_attempt_at),
-            "owner": entry.owner,
-            "lease_until": None if entry.lease_until is None else _number(entry.lease_until),
-            "last_error": entry.last_error,
-        }
-        pairs = [
-            part for name, value in values.items() if value is not None for part in (name, value)
-        ]
+        # redis-py writes a number as its repr, which reads back exactly.
+        values = entry_values(entry).items()
+        pairs = [part for name, value in values if value is not None for part in (name, value)]
         received = _number(entry.received_at)
         index = _number(_index_score(entry))
         return bool(self._call(self._add, entry.id, received, entry.state.value, index, *pairs))
@@ -514,8 +470,8 @@ class RedisInbox:
         return _number(self._clock() + lease)
 
     @staticmethod
-    def _started(values: object) -> Entry | None:
-        return None if values is None else _entry(cast("list[bytes | None]", values))
+    def _started(values: list[bytes | None] | None) -> Entry | None:
+        return None if values is None else row_entry(values, bytes.decode)
 
     def renew(self, entry_id: str, owner: str, lease: float) -> bool:
         """See :meth:`Inbox.renew <superoffice_webhooks.inbox.Inbox.renew>`."""
@@ -533,16 +489,16 @@ class RedisInbox:
         """See :meth:`Inbox.get <superoffice_webhooks.inbox.Inbox.get>`."""
         split_id(entry_id)  # a malformed id is the caller's mistake: say so
         values = cast(
-            "list[bytes | None]", self.client.hmget(f"{self.prefix}entry:{entry_id}", _FIELDS)
+            "list[bytes | None]", self.client.hmget(f"{self.prefix}entry:{entry_id}", FIELDS)
         )
-        return None if values[4] is None else _entry(values)
+        return None if values[4] is None else row_entry(values, bytes.decode)
 
     def entries(self, state: State | None = None, *, limit: int = 100) -> list[Entry]:
         """See :meth:`Inbox.entries <superoffice_webhooks.inbox.Inbox.entries>`."""
         limit = check_limit(limit)
         listed = "received" if state is None else f"received:{state.value}"
-        found = cast("list[list[bytes | None]]", self._call(self._entries, listed, limit))
-        return [_entry(values) for values in found]
+        found = self._call(self._entries, listed, limit)
+        return [row_entry(values, bytes.decode) for values in found]
 
     def stats(self) -> InboxStats:
         """See :meth:`Inbox.stats <superoffice_webhooks.inbox.Inbox.stats>`."""
@@ -563,7 +519,7 @@ class RedisInbox:
 
     def replay_dead(self) -> int:
         """See :meth:`Inbox.replay_dead <superoffice_webhooks.inbox.Inbox.replay_dead>`."""
-        return cast("int", self._call(self._replay_dead, _number(self._clock())))
+        return int(self._call(self._replay_dead, _number(self._clock())))
 
     def purge(self, older_than: timedelta) -> int:
         """See :meth:`Inbox.purge <superoffice_webhooks.inbox.Inbox.purge>`.
@@ -571,11 +527,10 @@ class RedisInbox:
         Deletes in batches of a thousand entries, each batch atomic, so that a large
         purge does not hold up the server.
         """
-        check_positive(older_than, "older_than")
-        before = _number(self._clock() - older_than.total_seconds())
+        before = _number(self._clock() - seconds(older_than, "older_than"))
         total = 0
         while True:
-            deleted = cast("int", self._call(self._purge, before, _PURGE_BATCH))
+            deleted = int(self._call(self._purge, before, _PURGE_BATCH))
             total += deleted
             if deleted < _PURGE_BATCH:
                 return total

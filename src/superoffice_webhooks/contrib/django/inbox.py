@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import Count, F, Min
 
+from superoffice_webhooks.idempotency import seconds
 from superoffice_webhooks.inbox import (
+    FIELDS,
     Entry,
     InboxStats,
     Settlement,
     State,
     check_limit,
-    check_positive,
+    entry_values,
+    row_entry,
     split_id,
 )
 
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["DjangoInbox"]
 
 _SETTLED = (State.DONE.value, State.DEAD.value)
+_TIMES = ("received_at", "next_attempt_at", "lease_until")
 
 
 class DjangoInbox:
@@ -74,22 +77,12 @@ class DjangoInbox:
 
     def add(self, entry: Entry) -> bool:
         """See :meth:`Inbox.add <superoffice_webhooks.inbox.Inbox.add>`."""
-        rows = self._rows()
+        values = entry_values(entry)
+        for name in _TIMES:
+            values[name] = None if values[name] is None else _when(values[name])
         try:
             with transaction.atomic(using=self.using):
-                rows.create(
-                    tenant=entry.tenant,
-                    event_id=entry.event_id,
-                    event=entry.event,
-                    body=entry.body,
-                    state=entry.state.value,
-                    attempts=entry.attempts,
-                    received_at=_when(entry.received_at),
-                    next_attempt_at=_when(entry.next_attempt_at),
-                    owner=entry.owner,
-                    lease_until=None if entry.lease_until is None else _when(entry.lease_until),
-                    last_error=entry.last_error,
-                )
+                self._rows().create(**values)
         except IntegrityError:
             return False
         return True
@@ -155,16 +148,19 @@ class DjangoInbox:
 
     def settle(self, entry_id: str, owner: str, settlement: Settlement) -> bool:
         """See :meth:`Inbox.settle <superoffice_webhooks.inbox.Inbox.settle>`."""
-        changes: dict[str, Any] = {
-            "state": settlement.state.value,
-            "next_attempt_at": _when(self._clock() + settlement.delay),
-            "owner": None,
-            "lease_until": None,
-        }
-        if settlement.error is not None:
-            changes["last_error"] = settlement.error
+        error = {} if settlement.error is None else {"last_error": settlement.error}
         held = self._key(entry_id).filter(state=State.RUNNING.value, owner=owner)
-        return held.update(**changes) == 1
+        due = _when(self._clock() + settlement.delay)
+        return (
+            held.update(
+                state=settlement.state.value,
+                next_attempt_at=due,
+                owner=None,
+                lease_until=None,
+                **error,
+            )
+            == 1
+        )
 
     def get(self, entry_id: str) -> Entry | None:
         """See :meth:`Inbox.get <superoffice_webhooks.inbox.Inbox.get>`."""
@@ -203,8 +199,7 @@ class DjangoInbox:
 
     def purge(self, older_than: timedelta) -> int:
         """See :meth:`Inbox.purge <superoffice_webhooks.inbox.Inbox.purge>`."""
-        check_positive(older_than, "older_than")
-        before = _when(self._clock() - older_than.total_seconds())
+        before = _when(self._clock() - seconds(older_than, "older_than"))
         old = self._rows().filter(state__in=_SETTLED, next_attempt_at__lte=before)
         deleted, _ = old.delete()
         return deleted
@@ -225,16 +220,5 @@ def _seconds(moment: datetime) -> float:
 
 
 def _entry(row: InboxEntry) -> Entry:
-    return Entry(
-        tenant=row.tenant,
-        event_id=uuid.UUID(str(row.event_id)),
-        event=row.event,
-        body=bytes(row.body),
-        state=State(row.state),
-        attempts=row.attempts,
-        received_at=_seconds(row.received_at),
-        next_attempt_at=_seconds(row.next_attempt_at),
-        owner=row.owner,
-        lease_until=None if row.lease_until is None else _seconds(row.lease_until),
-        last_error=row.last_error,
-    )
+    values = [getattr(row, name) for name in FIELDS]
+    return row_entry([_seconds(v) if isinstance(v, datetime) else v for v in values])
