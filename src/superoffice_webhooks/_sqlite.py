@@ -124,6 +124,11 @@ class SQLiteFile:
                 raise
             db.execute("COMMIT")
 
+    def change(self, sql: str, *args: object) -> int:
+        """Run one statement in a transaction; how many rows it changed."""
+        with self.transaction() as db:
+            return db.execute(sql, args).rowcount
+
     @contextlib.contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """The connection for a read that needs no write lock (WAL readers never wait)."""

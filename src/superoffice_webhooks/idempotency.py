@@ -76,7 +76,7 @@ class ClaimState(enum.Enum):
 
 # Read once here rather than from the enum class on every request, which is a lookup
 # through the enum machinery each time.
-CLAIMED = ClaimState.CLAIMED
+CLAIMED, IN_FLIGHT, COMPLETED = ClaimState.CLAIMED, ClaimState.IN_FLIGHT, ClaimState.COMPLETED
 
 
 @runtime_checkable
@@ -133,9 +133,6 @@ def seconds(value: object, name: str) -> float:
     return value.total_seconds()
 
 
-_IN_FLIGHT, _COMPLETED = "in_flight", "completed"
-
-
 class MemoryStore:
     """An :class:`IdempotencyStore` in this process's memory; a Receiver's default.
 
@@ -168,7 +165,7 @@ class MemoryStore:
         self._lock = threading.Lock()
         # (tenant, event id as its 128-bit number: hashing a UUID is a Python call) ->
         # (state, token, expires at); oldest first.
-        self._entries: OrderedDict[tuple[str, int], tuple[str, str, float]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, int], tuple[ClaimState, str, float]] = OrderedDict()
 
     def __len__(self) -> int:
         """The number of events remembered, expired ones included until they are pruned."""
@@ -181,8 +178,8 @@ class MemoryStore:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry[2] > now:
-                return ClaimState.COMPLETED if entry[0] == _COMPLETED else ClaimState.IN_FLIGHT
-            self._put(key, (_IN_FLIGHT, token, now + self._lease))
+                return entry[0]
+            self._put(key, (IN_FLIGHT, token, now + self._lease))
             return CLAIMED
 
     def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
@@ -191,13 +188,8 @@ class MemoryStore:
         key = (tenant, event_id.int)
         with self._lock:
             entry = self._entries.get(key)
-            held = (
-                entry is not None
-                and entry[0] == _IN_FLIGHT
-                and entry[1] == token
-                and entry[2] > now
-            )
-            self._put(key, (_COMPLETED, token, now + self._ttl))
+            held = entry is not None and entry[:2] == (IN_FLIGHT, token) and entry[2] > now
+            self._put(key, (COMPLETED, token, now + self._ttl))
             return held
 
     def release(self, tenant: str, event_id: UUID, token: str) -> bool:
@@ -205,12 +197,12 @@ class MemoryStore:
         key = (tenant, event_id.int)
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or entry[:2] != (_IN_FLIGHT, token):
+            if entry is None or entry[:2] != (IN_FLIGHT, token):
                 return False
             del self._entries[key]
             return True
 
-    def _put(self, key: tuple[str, int], entry: tuple[str, str, float]) -> None:
+    def _put(self, key: tuple[str, int], entry: tuple[ClaimState, str, float]) -> None:
         self._entries[key] = entry
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
@@ -227,12 +219,11 @@ _SCHEMA = (
         expires_at REAL NOT NULL,
         PRIMARY KEY (tenant, event_id)
     ) WITHOUT ROWID""",
-    # Earlier versions kept claims by EventId alone, without the tenant, in this table.
-    # A claim matters for a day at most (the TTL), and an old row cannot say its tenant,
-    # so the table is dropped rather than migrated: at worst a duplicate of an event
-    # handled before the upgrade runs its handlers once more.
+    # The table of earlier versions, dropped rather than migrated (see SQLiteStore).
     "DROP TABLE IF EXISTS superoffice_webhooks_events",
 )
+_FIND = f"SELECT state, token FROM {_TABLE} WHERE tenant = ? AND event_id = ? AND expires_at > ?"  # noqa: S608  # a constant
+_PUT = f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?, ?, ?)"  # noqa: S608  # a constant
 _PURGE_EVERY = 1000
 
 
@@ -300,7 +291,6 @@ class SQLiteStore:
         )
         #: The database file.
         self.path = self._file.path
-        self._transaction = self._file.transaction
 
     def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim`."""
@@ -308,53 +298,29 @@ class SQLiteStore:
         self._claims += 1
         if self._claims % _PURGE_EVERY == 0:
             self.purge()
-        with self._transaction() as db:
-            row = db.execute(
-                f"SELECT state FROM {_TABLE} "  # noqa: S608  # a constant, not input
-                "WHERE tenant = ? AND event_id = ? AND expires_at > ?",
-                (tenant, key, now),
-            ).fetchone()
+        with self._file.transaction() as db:
+            row = db.execute(_FIND, (tenant, key, now)).fetchone()
             if row is not None:
-                return ClaimState.COMPLETED if row[0] == _COMPLETED else ClaimState.IN_FLIGHT
-            db.execute(
-                f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?, ?, ?)",  # noqa: S608  # a constant
-                (tenant, key, _IN_FLIGHT, token, now + self._lease),
-            )
-            return ClaimState.CLAIMED
+                return ClaimState(row[0])
+            db.execute(_PUT, (tenant, key, IN_FLIGHT.value, token, now + self._lease))
+            return CLAIMED
 
     def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.complete`."""
         key, now = str(event_id), self._clock()
-        with self._transaction() as db:
-            held = db.execute(
-                f"SELECT 1 FROM {_TABLE} "  # noqa: S608  # a constant, not input
-                "WHERE tenant = ? AND event_id = ? AND state = ? AND token = ? AND expires_at > ?",
-                (tenant, key, _IN_FLIGHT, token, now),
-            ).fetchone()
-            db.execute(
-                f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?, ?, ?)",  # noqa: S608  # a constant
-                (tenant, key, _COMPLETED, token, now + self._ttl),
-            )
-            return held is not None
+        with self._file.transaction() as db:
+            row = db.execute(_FIND, (tenant, key, now)).fetchone()
+            db.execute(_PUT, (tenant, key, COMPLETED.value, token, now + self._ttl))
+            return bool(row == (IN_FLIGHT.value, token))
 
     def release(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release`."""
-        with self._transaction() as db:
-            cursor = db.execute(
-                f"DELETE FROM {_TABLE} "  # noqa: S608  # a constant, not input
-                "WHERE tenant = ? AND event_id = ? AND state = ? AND token = ?",
-                (tenant, str(event_id), _IN_FLIGHT, token),
-            )
-            return cursor.rowcount == 1
+        sql = f"DELETE FROM {_TABLE} WHERE tenant = ? AND event_id = ? AND state = ? AND token = ?"  # noqa: S608  # a constant
+        return self._file.change(sql, tenant, str(event_id), IN_FLIGHT.value, token) == 1
 
     def purge(self) -> int:
         """Delete expired rows now; return how many."""
-        with self._transaction() as db:
-            cursor = db.execute(
-                f"DELETE FROM {_TABLE} WHERE expires_at <= ?",  # noqa: S608  # a constant
-                (self._clock(),),
-            )
-            return cursor.rowcount
+        return self._file.change(f"DELETE FROM {_TABLE} WHERE expires_at <= ?", self._clock())  # noqa: S608  # a constant
 
     def close(self) -> None:
         """Close this process's connection; the next call opens a new one."""

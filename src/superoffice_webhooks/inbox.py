@@ -554,15 +554,11 @@ class SQLiteInbox:
         self.path = self._file.path
         self._clock = clock
 
-    def _change(self, sql: str, *args: object) -> int:
-        with self._file.transaction() as db:
-            return db.execute(sql, args).rowcount
-
     def add(self, entry: Entry) -> bool:
         """See :meth:`Inbox.add`."""
         values = entry_values(entry).values()
         sql = f"INSERT OR IGNORE INTO {_TABLE} ({_COLUMNS}) VALUES ({', '.join('?' * len(values))})"  # noqa: S608  # constant names
-        return self._change(sql, *values) == 1
+        return self._file.change(sql, *values) == 1
 
     def claim(self, entry_id: str, owner: str, lease: float) -> Entry | None:
         """See :meth:`Inbox.claim`."""
@@ -593,7 +589,7 @@ class SQLiteInbox:
     def renew(self, entry_id: str, owner: str, lease: float) -> bool:
         """See :meth:`Inbox.renew`."""
         sql = f"UPDATE {_TABLE} SET lease_until = ? WHERE {_HELD}"  # noqa: S608  # constant names
-        return self._change(sql, self._clock() + lease, *_split(entry_id), owner) == 1
+        return self._file.change(sql, self._clock() + lease, *_split(entry_id), owner) == 1
 
     def settle(self, entry_id: str, owner: str, settlement: Settlement) -> bool:
         """See :meth:`Inbox.settle`."""
@@ -602,7 +598,7 @@ class SQLiteInbox:
             f"lease_until = NULL, last_error = coalesce(?, last_error) WHERE {_HELD}"
         )
         state, due = settlement.state.value, self._clock() + settlement.delay
-        return self._change(sql, state, due, settlement.error, *_split(entry_id), owner) == 1
+        return self._file.change(sql, state, due, settlement.error, *_split(entry_id), owner) == 1
 
     def get(self, entry_id: str) -> Entry | None:
         """See :meth:`Inbox.get`."""
@@ -637,17 +633,17 @@ class SQLiteInbox:
     def replay(self, entry_id: str) -> bool:
         """See :meth:`Inbox.replay`."""
         sql = f"{_REPLAY}{_KEY} AND state IN ('done', 'dead')"
-        return self._change(sql, self._clock(), *_split(entry_id)) == 1
+        return self._file.change(sql, self._clock(), *_split(entry_id)) == 1
 
     def replay_dead(self) -> int:
         """See :meth:`Inbox.replay_dead`."""
-        return self._change(f"{_REPLAY}state = 'dead'", self._clock())
+        return self._file.change(f"{_REPLAY}state = 'dead'", self._clock())
 
     def purge(self, older_than: timedelta) -> int:
         """See :meth:`Inbox.purge`."""
         before = self._clock() - seconds(older_than, "older_than")
         sql = f"DELETE FROM {_TABLE} WHERE state IN ('done', 'dead') AND next_attempt_at <= ?"  # noqa: S608  # constant names
-        return self._change(sql, before)
+        return self._file.change(sql, before)
 
     def close(self) -> None:
         """Close this process's connection; the next call opens a new one."""
