@@ -29,6 +29,7 @@ recorded is a duplicate, whatever its state: the handlers never run for it again
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import math
 import os
@@ -84,10 +85,6 @@ class State(enum.Enum):
     DEAD = "dead"
 
 
-def _timestamp(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
 @attrs.frozen(kw_only=True)
 class Entry:
     """One received event in an inbox, as it is now."""
@@ -122,12 +119,12 @@ class Entry:
     @property
     def received(self) -> datetime:
         """:attr:`received_at` as an aware UTC datetime."""
-        return _timestamp(self.received_at)
+        return datetime.fromtimestamp(self.received_at, UTC)
 
     @property
     def next_attempt(self) -> datetime:
         """:attr:`next_attempt_at` as an aware UTC datetime."""
-        return _timestamp(self.next_attempt_at)
+        return datetime.fromtimestamp(self.next_attempt_at, UTC)
 
 
 #: The names of :class:`Entry`'s fields in order; the columns of the inbox backends.
@@ -143,17 +140,14 @@ def split_id(value: str) -> tuple[str, uuid.UUID]:
     """``(tenant, EventId)`` from an entry id, or a
     :class:`~superoffice_webhooks.ConfigurationError` saying why not."""
     tenant, _, event = str(value).rpartition("/")
-    try:
-        event_id = uuid.UUID(event)
-    except ValueError:
-        event_id = None
-    if not tenant or event_id is None:
-        msg = (
-            f"{value!r} is not an inbox entry id: expected '<tenant>/<EventId>', "
-            "e.g. 'Cust12345/576086e3-5261-426b-a84b-26ca7f5b65e8' (see `inbox list`)."
-        )
-        raise ConfigurationError(msg)
-    return tenant, event_id
+    with contextlib.suppress(ValueError):
+        if tenant:
+            return tenant, uuid.UUID(event)
+    msg = (
+        f"{value!r} is not an inbox entry id: expected '<tenant>/<EventId>', "
+        "e.g. 'Cust12345/576086e3-5261-426b-a84b-26ca7f5b65e8' (see `inbox list`)."
+    )
+    raise ConfigurationError(msg)
 
 
 @attrs.frozen(kw_only=True)
@@ -479,15 +473,10 @@ class MemoryInbox:
 
 _TABLE = "superoffice_webhooks_inbox"
 # The entry due first: a running one whose owner's lease ran out, then a pending one.
-_DUE_QUERIES = (
-    (
-        f"SELECT tenant, event_id FROM {_TABLE} WHERE state = 'running' AND lease_until <= ? "  # noqa: S608  # constant names
-        "ORDER BY lease_until LIMIT 1"
-    ),
-    (
-        f"SELECT tenant, event_id FROM {_TABLE} WHERE state = 'pending' AND next_attempt_at <= ? "  # noqa: S608  # constant names
-        "ORDER BY next_attempt_at LIMIT 1"
-    ),
+_DUE_QUERIES = tuple(
+    f"SELECT tenant, event_id FROM {_TABLE} WHERE state = '{state}' AND {due} <= ? "  # noqa: S608  # constant names
+    f"ORDER BY {due} LIMIT 1"
+    for state, due in (("running", "lease_until"), ("pending", "next_attempt_at"))
 )
 _COLUMNS = ", ".join(FIELDS)
 _KEY = "tenant = ? AND event_id = ?"

@@ -417,21 +417,14 @@ class RedisInbox:
         #: The start of every key of this inbox.
         self.prefix = _check_prefix(prefix)
         self._clock = clock
-        scripts = (
-            _ADD,
-            _CLAIM_ENTRY,
-            _TAKE,
-            _RENEW,
-            _SETTLE,
-            _ENTRIES,
-            _REPLAY,
-            _REPLAY_DEAD,
-            _PURGE,
+        self._add, self._claim, self._take, self._renew, self._settle = (
+            client.register_script(_INBOX_LIB + script)
+            for script in (_ADD, _CLAIM_ENTRY, _TAKE, _RENEW, _SETTLE)
         )
-        self._add, self._claim, self._take, self._renew, self._settle, *rest = (
-            client.register_script(_INBOX_LIB + script) for script in scripts
+        self._entries, self._replay, self._replay_dead, self._purge = (
+            client.register_script(_INBOX_LIB + script)
+            for script in (_ENTRIES, _REPLAY, _REPLAY_DEAD, _PURGE)
         )
-        self._entries, self._replay, self._replay_dead, self._purge = rest
 
     @classmethod
     def from_url(

@@ -102,8 +102,8 @@ class DjangoInbox:
         connections[self.using].close_if_unusable_or_obsolete()
         now = _when(self._clock())
         rows = self._rows()
+        # A running entry whose owner's lease ran out, then a pending one.
         due = (
-            # A running entry whose owner's lease ran out, then a pending one.
             rows.filter(state=State.RUNNING.value, lease_until__lte=now).order_by("lease_until"),
             rows.filter(state=State.PENDING.value, next_attempt_at__lte=now).order_by(
                 "next_attempt_at"
@@ -126,11 +126,7 @@ class DjangoInbox:
         return None
 
     def _start(
-        self,
-        target: QuerySet[InboxEntry],
-        identity: QuerySet[InboxEntry],
-        owner: str,
-        lease: float,
+        self, target: QuerySet[InboxEntry], identity: QuerySet[InboxEntry], owner: str, lease: float
     ) -> Entry | None:
         """Start an attempt on the row of *target*, if any; the row as *identity* finds it."""
         updated = target.update(
@@ -148,19 +144,13 @@ class DjangoInbox:
 
     def settle(self, entry_id: str, owner: str, settlement: Settlement) -> bool:
         """See :meth:`Inbox.settle <superoffice_webhooks.inbox.Inbox.settle>`."""
+        state, due = settlement.state.value, _when(self._clock() + settlement.delay)
         error = {} if settlement.error is None else {"last_error": settlement.error}
         held = self._key(entry_id).filter(state=State.RUNNING.value, owner=owner)
-        due = _when(self._clock() + settlement.delay)
-        return (
-            held.update(
-                state=settlement.state.value,
-                next_attempt_at=due,
-                owner=None,
-                lease_until=None,
-                **error,
-            )
-            == 1
+        changed = held.update(
+            state=state, next_attempt_at=due, owner=None, lease_until=None, **error
         )
+        return changed == 1
 
     def get(self, entry_id: str) -> Entry | None:
         """See :meth:`Inbox.get <superoffice_webhooks.inbox.Inbox.get>`."""
@@ -180,22 +170,16 @@ class DjangoInbox:
         for row in rows.order_by().values("state").annotate(count=Count("pk")):
             counts[State(row["state"])] = row["count"]
         oldest = rows.filter(state=State.PENDING.value).aggregate(oldest=Min("received_at"))
-        return InboxStats(
-            counts=counts,
-            oldest_pending_at=None if oldest["oldest"] is None else _seconds(oldest["oldest"]),
-        )
+        oldest_at = None if oldest["oldest"] is None else _seconds(oldest["oldest"])
+        return InboxStats(counts=counts, oldest_pending_at=oldest_at)
 
     def replay(self, entry_id: str) -> bool:
         """See :meth:`Inbox.replay <superoffice_webhooks.inbox.Inbox.replay>`."""
-        settled = self._key(entry_id).filter(state__in=_SETTLED)
-        return (
-            settled.update(state=State.PENDING.value, attempts=0, next_attempt_at=self._now()) == 1
-        )
+        return _replay(self._key(entry_id).filter(state__in=_SETTLED), self._clock()) == 1
 
     def replay_dead(self) -> int:
         """See :meth:`Inbox.replay_dead <superoffice_webhooks.inbox.Inbox.replay_dead>`."""
-        dead = self._rows().filter(state=State.DEAD.value)
-        return dead.update(state=State.PENDING.value, attempts=0, next_attempt_at=self._now())
+        return _replay(self._rows().filter(state=State.DEAD.value), self._clock())
 
     def purge(self, older_than: timedelta) -> int:
         """See :meth:`Inbox.purge <superoffice_webhooks.inbox.Inbox.purge>`."""
@@ -204,8 +188,9 @@ class DjangoInbox:
         deleted, _ = old.delete()
         return deleted
 
-    def _now(self) -> datetime:
-        return _when(self._clock())
+
+def _replay(settled: QuerySet[InboxEntry], now: float) -> int:
+    return settled.update(state=State.PENDING.value, attempts=0, next_attempt_at=_when(now))
 
 
 def _when(seconds: float) -> datetime:
