@@ -265,9 +265,8 @@ class RetryPolicy:
         For an attempt taken over from a worker that died: no retry was scheduled for it,
         so the age limit allows for the longest wait (*max_delay*) on top of *give_up_after*.
         """
-        if self.max_attempts is not None and attempts >= self.max_attempts:
-            return True
-        return age > (self.give_up_after + self.max_delay).total_seconds()
+        spent = self.max_attempts is not None and attempts >= self.max_attempts
+        return spent or age > (self.give_up_after + self.max_delay).total_seconds()
 
     def delay(self, attempts: int, age: float, draw: float) -> float | None:
         """Seconds until the next attempt, or ``None`` when the event is dead.
@@ -388,34 +387,23 @@ class MemoryInbox:
 
     def renew(self, entry_id: str, owner: str, lease: float) -> bool:
         """See :meth:`Inbox.renew`."""
-        with self._lock:
-            entry = self._held(entry_id, owner)
-            if entry is None:
-                return False
-            self._entries[entry_id] = attrs.evolve(entry, lease_until=self._clock() + lease)
-            return True
+        return self._change_held(entry_id, owner, lease_until=self._clock() + lease)
 
     def settle(self, entry_id: str, owner: str, settlement: Settlement) -> bool:
         """See :meth:`Inbox.settle`."""
-        with self._lock:
-            entry = self._held(entry_id, owner)
-            if entry is None:
-                return False
-            self._entries[entry_id] = attrs.evolve(
-                entry,
-                state=settlement.state,
-                next_attempt_at=self._clock() + settlement.delay,
-                owner=None,
-                lease_until=None,
-                last_error=entry.last_error if settlement.error is None else settlement.error,
-            )
-            return True
+        state, due = settlement.state, self._clock() + settlement.delay
+        error = {} if settlement.error is None else {"last_error": settlement.error}
+        return self._change_held(
+            entry_id, owner, state=state, next_attempt_at=due, owner=None, lease_until=None, **error
+        )
 
-    def _held(self, entry_id: str, owner: str) -> Entry | None:
-        entry = self._entries.get(entry_id)
-        if entry is None or entry.state is not State.RUNNING or entry.owner != owner:
-            return None
-        return entry
+    def _change_held(self, entry_id: str, owner: str, /, **changes: Any) -> bool:
+        with self._lock:
+            entry = self._entries.get(entry_id)
+            if entry is None or entry.state is not State.RUNNING or entry.owner != owner:
+                return False
+            self._entries[entry_id] = attrs.evolve(entry, **changes)
+            return True
 
     def get(self, entry_id: str) -> Entry | None:
         """See :meth:`Inbox.get`."""

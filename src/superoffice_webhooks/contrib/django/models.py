@@ -40,8 +40,7 @@ class InboxEntry(models.Model):
     next_attempt_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(
         help_text="When it is due (pending) or last changed state."
     )
-    # None, not "": no attempt runs (as Entry.owner).
-    owner: models.CharField[str | None, str | None] = models.CharField(  # noqa: DJ001  # see above
+    owner: models.CharField[str | None, str | None] = models.CharField(  # noqa: DJ001  # None: no attempt runs
         max_length=255, null=True, blank=True
     )
     lease_until: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
