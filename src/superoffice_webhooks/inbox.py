@@ -579,9 +579,8 @@ class SQLiteInbox:
 
     def get(self, entry_id: str) -> Entry | None:
         """See :meth:`Inbox.get`."""
-        key = _split(entry_id)
+        sql, key = f"SELECT {_COLUMNS} FROM {_TABLE} WHERE {_KEY}", _split(entry_id)  # noqa: S608  # constant names
         with self._file.reading() as db:
-            sql = f"SELECT {_COLUMNS} FROM {_TABLE} WHERE {_KEY}"  # noqa: S608  # constant names
             row = db.execute(sql, key).fetchone()
         return None if row is None else row_entry(row)
 
@@ -589,11 +588,9 @@ class SQLiteInbox:
         """See :meth:`Inbox.entries`."""
         limit = check_limit(limit)
         where, args = ("", ()) if state is None else ("WHERE state = ?", (state.value,))
+        sql = f"SELECT {_COLUMNS} FROM {_TABLE} {where} ORDER BY received_at DESC LIMIT ?"  # noqa: S608  # constant names
         with self._file.reading() as db:
-            rows = db.execute(
-                f"SELECT {_COLUMNS} FROM {_TABLE} {where} ORDER BY received_at DESC LIMIT ?",  # noqa: S608  # constant names
-                (*args, limit),
-            ).fetchall()
+            rows = db.execute(sql, (*args, limit)).fetchall()
         return [row_entry(row) for row in rows]
 
     def stats(self) -> InboxStats:

@@ -84,6 +84,8 @@ if TYPE_CHECKING:
 
     from redis.commands.core import Script
 
+    _Client = redis.Redis | redis.asyncio.Redis
+
 __all__ = ["DEFAULT_INBOX_PREFIX", "DEFAULT_PREFIX", "AsyncRedisStore", "RedisInbox", "RedisStore"]
 
 #: The default key prefix of the idempotency stores; the tenant, ``:`` and the EventId follow it.
@@ -91,22 +93,23 @@ DEFAULT_PREFIX = "superoffice_webhooks:event:"
 #: The default key prefix of :class:`RedisInbox`; every key of the inbox starts with it.
 DEFAULT_INBOX_PREFIX = "superoffice_webhooks:inbox:"
 
-# KEYS[1] the event's key; ARGV[1] the in-flight value; ARGV[2] the lease in ms.
+# KEYS[1] the event's key, whose value is 'in_flight:<token>' or 'completed'; ARGV[1] the
+# claim's token; ARGV[2] the lease in ms.
 _CLAIM = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 'claimed' end
+if redis.call('SET', KEYS[1], 'in_flight:' .. ARGV[1], 'NX', 'PX', ARGV[2]) then return 'claimed' end
 if redis.call('GET', KEYS[1]) == 'completed' then return 'completed' end
 return 'in_flight'
 """
-# ARGV[1] the in-flight value of this claim; ARGV[2] the TTL in ms.
+# ARGV[1] the claim's token; ARGV[2] the TTL in ms.
 _COMPLETE = """
-local held = redis.call('GET', KEYS[1]) == ARGV[1]
+local held = redis.call('GET', KEYS[1]) == 'in_flight:' .. ARGV[1]
 redis.call('SET', KEYS[1], 'completed', 'PX', ARGV[2])
 if held then return 1 end
 return 0
 """
-# ARGV[1] the in-flight value of this claim.
+# ARGV[1] the claim's token.
 _RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[1]) == 'in_flight:' .. ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
 
@@ -114,13 +117,7 @@ return 0
 class _Scripts:
     """What the sync and async stores share: options, key names and the scripts' calls."""
 
-    def __init__(
-        self,
-        client: redis.Redis | redis.asyncio.Redis,
-        prefix: str,
-        ttl: timedelta,
-        lease: timedelta,
-    ) -> None:
+    def __init__(self, client: _Client, prefix: str, ttl: timedelta, lease: timedelta) -> None:
         self.prefix = _check_prefix(prefix)
         self._ttl_ms = str(max(1, round(seconds(ttl, "ttl") * 1000)))
         self._lease_ms = str(max(1, round(seconds(lease, "lease") * 1000)))
@@ -134,15 +131,13 @@ class _Scripts:
         return [f"{self.prefix}{tenant}:{event_id}"]
 
     def claim(self, tenant: str, event_id: UUID, token: str) -> Any:
-        args = [_in_flight(token), self._lease_ms]
-        return self._claim(keys=self._keys(tenant, event_id), args=args)
+        return self._claim(keys=self._keys(tenant, event_id), args=[token, self._lease_ms])
 
     def complete(self, tenant: str, event_id: UUID, token: str) -> Any:
-        args = [_in_flight(token), self._ttl_ms]
-        return self._complete(keys=self._keys(tenant, event_id), args=args)
+        return self._complete(keys=self._keys(tenant, event_id), args=[token, self._ttl_ms])
 
     def release(self, tenant: str, event_id: UUID, token: str) -> Any:
-        return self._release(keys=self._keys(tenant, event_id), args=[_in_flight(token)])
+        return self._release(keys=self._keys(tenant, event_id), args=[token])
 
 
 def _check_prefix(prefix: object) -> str:
@@ -150,10 +145,6 @@ def _check_prefix(prefix: object) -> str:
         msg = "prefix must be a str."
         raise ConfigurationError(msg)
     return prefix
-
-
-def _in_flight(token: str) -> str:
-    return f"in_flight:{token}"
 
 
 def _state(result: bytes | str) -> ClaimState:

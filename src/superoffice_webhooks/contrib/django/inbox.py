@@ -103,12 +103,9 @@ class DjangoInbox:
         now = _when(self._clock())
         rows = self._rows()
         # A running entry whose owner's lease ran out, then a pending one.
-        due = (
-            rows.filter(state=State.RUNNING.value, lease_until__lte=now).order_by("lease_until"),
-            rows.filter(state=State.PENDING.value, next_attempt_at__lte=now).order_by(
-                "next_attempt_at"
-            ),
-        )
+        running = rows.filter(state=State.RUNNING.value, lease_until__lte=now)
+        pending = rows.filter(state=State.PENDING.value, next_attempt_at__lte=now)
+        due = (running.order_by("lease_until"), pending.order_by("next_attempt_at"))
         locking = connections[self.using].features.has_select_for_update_skip_locked
         with transaction.atomic(using=self.using):
             if not locking:
