@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib
 import importlib.metadata
 import json
@@ -68,9 +69,9 @@ def _describe(event: Event) -> str:
     return " ".join(parts)
 
 
-def demo(out: TextIO | None = None) -> int:
+def _cmd_demo(_args: argparse.Namespace, out: TextIO) -> int:
     """Sign, verify, parse and dispatch the documented person events."""
-    write = (out or sys.stdout).write
+    write = out.write
     dispatcher = Dispatcher()
     seen: list[str] = []
 
@@ -149,7 +150,11 @@ def _secrets(args: argparse.Namespace) -> list[str]:
 
 
 def _secret(args: argparse.Namespace) -> str:
-    return _secrets(args)[0]  # one at most: their --secret is _Once
+    secrets = _secrets(args)
+    if len(secrets) > 1:
+        msg = "this command takes one --secret"
+        raise UsageError(msg)
+    return secrets[0]
 
 
 def _read(path: str | None) -> bytes:
@@ -214,12 +219,9 @@ def pretty(event: Event) -> list[str]:
 # --- commands ------------------------------------------------------------------------
 
 
-def _cmd_demo(_args: argparse.Namespace, out: TextIO) -> int:
-    return demo(out)
-
-
 def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
-    signature = sign(_read(args.file), _secret(args))
+    secret = _secret(args)
+    signature = sign(_read(args.file), secret)
     out.write(f"X-SuperOffice-Signature: {signature}\n" if args.header else f"{signature}\n")
     return EXIT_OK
 
@@ -361,6 +363,8 @@ The inbox URL may also come from the {INBOX_ENV} environment variable:
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _MODULE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+#: The fields `inbox list` shows of each entry (`inbox show` shows all).
+_LISTED = ("id", "event", "tenant", "state", "attempts", "received", "next attempt", "last error")
 #: The width of the last-error column of `inbox list`; `inbox show` prints it whole.
 _ERROR_WIDTH = 60
 
@@ -478,9 +482,23 @@ def _entries(count: int, kind: str) -> str:
     return f"{count} {kind} {'entry' if count == 1 else 'entries'}"
 
 
-def _next(entry: Entry) -> str:
-    """When a pending entry is due; other states have no next attempt."""
-    return _utc(entry.next_attempt_at) if entry.state is State.PENDING else "-"
+def _fields(entry: Entry) -> dict[str, str]:
+    """An entry's metadata as `inbox show` prints it: never its body."""
+    return {
+        "id": entry.id,
+        "event": entry.event or "-",
+        "tenant": entry.tenant,
+        "event id": str(entry.event_id),
+        "state": entry.state.value,
+        "attempts": str(entry.attempts),
+        "received": _utc(entry.received_at),
+        # Only a pending entry has a next attempt.
+        "next attempt": _utc(entry.next_attempt_at) if entry.state is State.PENDING else "-",
+        "owner": entry.owner or "-",
+        "lease until": _utc(entry.lease_until),
+        "last error": entry.last_error or "-",
+        "body": f"{len(entry.body)} bytes",
+    }
 
 
 def _entry_dict(entry: Entry) -> dict[str, object]:
@@ -537,17 +555,13 @@ def _inbox_stats(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
     oldest = stats.oldest_pending_at
     age = None if oldest is None else time.time() - oldest
     if args.json:
-        counts = {state.value: stats.counts[state] for state in State}
-        out.write(
-            _dumps(
-                {
-                    "counts": counts,
-                    "dead": stats.dead,
-                    "oldest_pending_at": _iso(oldest),
-                    "oldest_pending_age_seconds": age,
-                }
-            )
-        )
+        shown = {
+            "counts": {state.value: stats.counts[state] for state in State},
+            "dead": stats.dead,
+            "oldest_pending_at": _iso(oldest),
+            "oldest_pending_age_seconds": age,
+        }
+        out.write(_dumps(shown))
         return EXIT_OK
     out.write(_table([(state.value, str(stats.counts[state])) for state in State]))
     if oldest is not None and age is not None:
@@ -569,30 +583,11 @@ def _inbox_list(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
     if not entries:
         out.write(f"No {args.state} entries.\n" if args.state else "The inbox is empty.\n")
         return EXIT_OK
-    header = (
-        "ID",
-        "EVENT",
-        "TENANT",
-        "STATE",
-        "ATTEMPTS",
-        "RECEIVED",
-        "NEXT ATTEMPT",
-        "LAST ERROR",
-    )
-    rows = [
-        (
-            entry.id,
-            entry.event or "-",
-            entry.tenant,
-            entry.state.value,
-            str(entry.attempts),
-            _utc(entry.received_at),
-            _next(entry),
-            _clip(entry.last_error, _ERROR_WIDTH),
-        )
-        for entry in entries
-    ]
-    out.write(_table([header, *rows]))
+    rows = [tuple(name.upper() for name in _LISTED)]
+    for entry in entries:
+        fields = {**_fields(entry), "last error": _clip(entry.last_error, _ERROR_WIDTH)}
+        rows.append(tuple(fields[name] for name in _LISTED))
+    out.write(_table(rows))
     return EXIT_OK
 
 
@@ -614,21 +609,7 @@ def _inbox_show(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
             shown["body"] = entry.body.decode("utf-8", "replace")
         out.write(_dumps(shown))
         return EXIT_OK
-    rows = [
-        ("id", entry.id),
-        ("event", entry.event or "-"),
-        ("tenant", entry.tenant),
-        ("event id", str(entry.event_id)),
-        ("state", entry.state.value),
-        ("attempts", str(entry.attempts)),
-        ("received", _utc(entry.received_at)),
-        ("next attempt", _next(entry)),
-        ("owner", entry.owner or "-"),
-        ("lease until", _utc(entry.lease_until)),
-        ("last error", entry.last_error or "-"),
-        ("body", f"{len(entry.body)} bytes"),
-    ]
-    out.write(_table(rows))
+    out.write(_table(list(_fields(entry).items())))
     if event is not None:
         out.write("\nThe event, as parsed:\n" + _dumps(event.to_dict()))
     else:
@@ -665,18 +646,9 @@ def _inbox_purge(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-_INBOX_ACTIONS: dict[str, Callable[[Inbox, argparse.Namespace, TextIO], int]] = {
-    "stats": _inbox_stats,
-    "list": _inbox_list,
-    "show": _inbox_show,
-    "replay": _inbox_replay,
-    "purge": _inbox_purge,
-}
-
-
 def _cmd_inbox(args: argparse.Namespace, out: TextIO) -> int:
     with _opened(args.inbox) as inbox:
-        return _INBOX_ACTIONS[args.action](inbox, args, out)
+        return _INBOX_ACTIONS[args.action].run(inbox, args, out)
 
 
 def _import(name: str) -> ModuleType:
@@ -762,60 +734,296 @@ def _cmd_worker(args: argparse.Namespace, _out: TextIO) -> int:
 # --- the parser ----------------------------------------------------------------------
 
 
-def _add_secret(parser: argparse.ArgumentParser, *, many: bool = False) -> None:
-    more = " (repeat it for several while rotating)" if many else ""
-    parser.add_argument(
-        "--secret",
-        action="append" if many else _Once,
-        metavar="SECRET",
-        help=f"the webhook's Secret{more}; default: ${SECRET_ENV}",
-    )
+#: The name or flag of an argument, and the other arguments of ``add_argument``.
+_Arg = tuple[str, dict[str, Any]]
 
 
-class _Once(argparse.Action):
-    """Store a single value in a list, so that every command reads ``args.secret`` alike."""
-
-    def __call__(
-        self,
-        _parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: str | Sequence[Any] | None,
-        _option_string: str | None = None,
-    ) -> None:
-        if getattr(namespace, self.dest, None):
-            raise argparse.ArgumentError(self, "this command takes one --secret")
-        setattr(namespace, self.dest, [values])
+def _arg(flag: str, text: str, **options: Any) -> _Arg:
+    return flag, {"help": text, **options}
 
 
-def _add_file(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "file",
-        nargs="?",
-        default="-",
-        metavar="FILE",
-        help="the raw body; '-' or nothing reads standard input",
-    )
+def _flag(flag: str, text: str) -> _Arg:
+    return _arg(flag, text, action="store_true")
 
 
-def _command(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    name: str,
-    summary: str,
-    description: str,
-    epilog: str = EXIT_CODES,
-) -> argparse.ArgumentParser:
-    return commands.add_parser(
-        name,
-        help=summary,
-        description=description,
-        epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+@attrs.frozen
+class _Command:
+    """A command: what runs it, its --help texts, its arguments, and its own commands."""
+
+    run: Callable[..., int]
+    summary: str
+    description: str
+    arguments: tuple[_Arg, ...] = ()
+    #: Arguments of which exactly one is given.
+    exclusive: tuple[_Arg, ...] = ()
+    epilog: str | None = EXIT_CODES
+    actions: Mapping[str, _Command] = attrs.field(factory=dict)
 
 
-def _version() -> str:
-    """The installed distribution's version."""
-    return importlib.metadata.version("superoffice-webhooks")
+#: The inbox's commands, which share its exit codes.
+_InboxCommand = functools.partial(_Command, epilog=INBOX_EXIT_CODES)
+
+
+_SECRET_HELP = "the webhook's Secret{}; default: $" + SECRET_ENV
+_SECRET = _arg("--secret", _SECRET_HELP.format(""), action="append", metavar="SECRET")
+_ROTATING = " (repeat it for several while rotating)"
+_SECRETS = _arg("--secret", _SECRET_HELP.format(_ROTATING), action="append", metavar="SECRET")
+_FILE = _arg(
+    "file",
+    "the raw body; '-' or nothing reads standard input",
+    nargs="?",
+    default="-",
+    metavar="FILE",
+)
+_INBOX = _arg(
+    "--inbox",
+    f"sqlite:///path.sqlite3 or redis://host:6379/0; default: ${INBOX_ENV}",
+    metavar="URL",
+)
+_ENTRY_ID_HELP = "the entry's id, <tenant>/<EventId>"
+
+_INBOX_ACTIONS: dict[str, _Command] = {
+    "stats": _InboxCommand(
+        _inbox_stats,
+        "count the entries in each state",
+        "Count the entries in each state (pending, running, done, dead) and say when the "
+        "oldest pending one was received.",
+        (_INBOX, _flag("--json", "print the counts as JSON")),
+    ),
+    "list": _InboxCommand(
+        _inbox_list,
+        "list entries, the most recently received first",
+        "List entries, the most recently received first: id, event, tenant, state, "
+        "attempts, when received and when due (UTC), and the last error.",
+        (
+            _INBOX,
+            _arg("--state", "only entries in this state", choices=[state.value for state in State]),
+            _arg("--limit", "at most N (default 100)", type=_positive, default=100, metavar="N"),
+            _flag("--json", "print the entries as JSON"),
+        ),
+    ),
+    "show": _InboxCommand(
+        _inbox_show,
+        "show one entry and its event",
+        "Show one entry and its event as parsed, or the error that keeps its body from "
+        "parsing. The raw body (personal data) is printed only with --raw.",
+        (
+            _INBOX,
+            _arg("id", _ENTRY_ID_HELP, metavar="ID"),
+            _flag("--json", "print the entry and event as JSON"),
+            _flag("--raw", "print the body as received, too"),
+        ),
+    ),
+    "replay": _InboxCommand(
+        _inbox_replay,
+        "make a done or dead entry pending again",
+        "Make a done or dead entry pending again, due now: the next worker pass runs its "
+        "handlers. --all-dead replays every dead entry.",
+        (_INBOX,),
+        exclusive=(
+            _arg("id", _ENTRY_ID_HELP, nargs="?", metavar="ID"),
+            _flag("--all-dead", "replay every dead entry"),
+        ),
+    ),
+    "purge": _InboxCommand(
+        _inbox_purge,
+        "delete done and dead entries",
+        "Delete the done and dead entries that settled more than DURATION ago. Pending "
+        "and running entries are never deleted.",
+        (
+            _INBOX,
+            _arg(
+                "--older-than",
+                "e.g. 90s, 15m, 12h or 7d",
+                type=duration,
+                required=True,
+                metavar="DURATION",
+            ),
+        ),
+    ),
+}
+
+_COMMANDS: dict[str, _Command] = {
+    "demo": _Command(
+        _cmd_demo,
+        "sign, verify, parse and dispatch the documented person events",
+        "Sign the documented person events, verify, parse and dispatch them, "
+        "and print the typed events. Exits 0 when every step behaved as expected.",
+        epilog=None,
+    ),
+    "sign": _Command(
+        _cmd_sign,
+        "print the X-SuperOffice-Signature of a body",
+        "Sign a body as SuperOffice would: base64 of HMAC-SHA256 over the bytes, keyed "
+        "with the secret.",
+        (
+            _SECRET,
+            _flag("--header", "print it as 'X-SuperOffice-Signature: ...'"),
+            _FILE,
+        ),
+    ),
+    "verify": _Command(
+        _cmd_verify,
+        "check a body's signature",
+        "Check that SIGNATURE is the signature of the body under the secret. Exits 1 when it "
+        "is not; `explain` then says why.",
+        (
+            _SECRETS,
+            _arg("--signature", "the X-SuperOffice-Signature value", required=True),
+            _FILE,
+        ),
+    ),
+    "parse": _Command(
+        _cmd_parse,
+        "pretty-print the typed event of a body",
+        "Parse a body (without verifying it) and print the typed event, or the error that "
+        "names the field at fault (exit 1).",
+        (
+            _flag("--json", "print the event's wire form (to_dict) instead"),
+            _FILE,
+        ),
+    ),
+    "sample": _Command(
+        _cmd_sample,
+        "print a valid example body of any event",
+        "Print a valid body of EVENT made up by superoffice_webhooks.testing.make_payload.",
+        (
+            _arg("event", "an event name, e.g. test", nargs="?", metavar="EVENT"),
+            _flag("--list", "list the known event names"),
+            _arg("--seed", "make the ids and timestamp reproducible", type=int),
+            _flag("--compact", "print compact JSON"),
+        ),
+    ),
+    "send": _Command(
+        _cmd_send,
+        "POST signed sample events to a URL",
+        "POST COUNT signed EVENT bodies (made up, each with its own EventId) to URL, "
+        "CONCURRENCY at a time, printing each answer as it arrives and a summary. Exits 0 "
+        "when every answer is 2xx, 1 when the receiver refused one (4xx), 3 when one got "
+        "no answer or a 5xx.",
+        (
+            _arg("event", "an event name, e.g. person.created", metavar="EVENT"),
+            _arg("--url", "where to POST, e.g. http://127.0.0.1:8000/", required=True),
+            _SECRET,
+            _arg("--count", "how many requests (default 1)", type=int, default=1),
+            _arg("--concurrency", "requests at a time (default 1)", type=int, default=1),
+            _arg(
+                "--timeout", "seconds to wait for an answer (default 10)", type=float, default=10.0
+            ),
+            _arg("--seed", "make the bodies reproducible", type=int),
+        ),
+    ),
+    "listen": _Command(
+        _cmd_listen,
+        "run a local receiver that prints incoming events",
+        "Receive webhooks on HOST:PORT: verify, parse and print every request, and answer "
+        "with the status a Receiver gives. With --forward-to, verified requests are passed "
+        "on unchanged (signature included) and the answer comes from there (502 when it "
+        "cannot be reached). Stops on Ctrl-C or SIGTERM.",
+        (
+            _SECRETS,
+            _arg("--host", "address (default 127.0.0.1)", default="127.0.0.1"),
+            _arg("--port", "port (default 8000; 0 picks a free one)", type=int, default=8000),
+            _arg("--path", "accept POSTs only to this path (default: any)"),
+            _arg("--forward-to", "pass verified requests on to URL", metavar="URL"),
+            _arg("--max-requests", "stop after N requests (default: never)", type=int, metavar="N"),
+            _flag("--show-body", "print each raw body too (personal data!)"),
+        ),
+    ),
+    "explain": _Command(
+        _cmd_explain,
+        "say why a signature does not verify",
+        "When a signature does not verify, try the usual mistakes and name the one that "
+        "fits: a re-serialised body (compact, indented, sorted or .NET-style JSON), a "
+        "trailing newline or spaces, a byte order mark, CRLF line ends, a base64-encoded "
+        "secret, str(bytes) artefacts, a hex digest or a sha256= prefix, or another header "
+        "copied instead of the signature. Exits 0 if the signature verifies, else 1.",
+        (
+            _SECRET,
+            _arg("--signature", "the X-SuperOffice-Signature value received", required=True),
+            _FILE,
+        ),
+    ),
+    "inbox": _InboxCommand(
+        _cmd_inbox,
+        "look into the inbox: stats, list, show, replay, purge",
+        "Look into the inbox a Receiver records events in: count them, list and show them, "
+        "replay what failed, delete what is done. `inbox ACTION --help` describes each.",
+        actions=_INBOX_ACTIONS,
+    ),
+    "worker": _InboxCommand(
+        _cmd_worker,
+        "run the handlers of the events in an inbox",
+        "Run the handlers of the inbox's due events (new ones, retries, and those of "
+        "workers that died) until SIGTERM or Ctrl-C, which let the running event finish; "
+        "a second one exits at once. The modules named by --import register handlers with "
+        "@superoffice_webhooks.on; --dispatcher names a Dispatcher instead. Logs go to "
+        "standard error.",
+        (
+            _INBOX,
+            _arg(
+                "--import",
+                "a module that registers handlers (repeat for several)",
+                dest="imports",
+                action="append",
+                default=[],
+                metavar="MODULE",
+            ),
+            _arg("--dispatcher", "run this Dispatcher's handlers instead", metavar="MODULE:ATTR"),
+            _arg(
+                "--lease",
+                "how soon a dead worker's event is taken over (default 30s)",
+                type=duration,
+                default=timedelta(seconds=30),
+                metavar="DURATION",
+            ),
+            _arg(
+                "--poll",
+                "how long to wait when nothing is due (default 1s)",
+                type=duration,
+                default=timedelta(seconds=1),
+                metavar="DURATION",
+            ),
+            _arg(
+                "--max-attempts",
+                "an event is dead after N failed attempts (default: retried for 24h)",
+                type=_positive,
+                metavar="N",
+            ),
+            _arg(
+                "--log-level",
+                "what to log to standard error (default INFO)",
+                choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                default="INFO",
+            ),
+        ),
+    ),
+}
+
+
+def _add_commands(
+    parser: argparse.ArgumentParser, commands: Mapping[str, _Command], dest: str
+) -> None:
+    subparsers = parser.add_subparsers(dest=dest, required=True, metavar=dest.upper())
+    for name, command in commands.items():
+        sub = subparsers.add_parser(
+            name,
+            help=command.summary,
+            description=command.description,
+            epilog=command.epilog,
+            # The epilogs are laid out by hand; demo has none, so argparse wraps its text.
+            formatter_class=argparse.RawDescriptionHelpFormatter
+            if command.epilog
+            else argparse.HelpFormatter,
+        )
+        for flag, options in command.arguments:
+            sub.add_argument(flag, **options)
+        if command.exclusive:
+            group = sub.add_mutually_exclusive_group(required=True)
+            for flag, options in command.exclusive:
+                group.add_argument(flag, **options)
+        if command.actions:
+            _add_commands(sub, command.actions, "action")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -826,278 +1034,12 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    version = importlib.metadata.version("superoffice-webhooks")
     parser.add_argument(
-        "--version", action="version", version=f"%(prog)s {_version()}", help="print the version"
+        "--version", action="version", version=f"%(prog)s {version}", help="print the version"
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser(
-        "demo",
-        help="sign, verify, parse and dispatch the documented person events",
-        description="Sign the documented person events, verify, parse and dispatch them, "
-        "and print the typed events. Exits 0 when every step behaved as expected.",
-    )
-
-    sign_ = _command(
-        commands,
-        "sign",
-        "print the X-SuperOffice-Signature of a body",
-        "Sign a body as SuperOffice would: base64 of HMAC-SHA256 over the bytes, keyed "
-        "with the secret.",
-    )
-    _add_secret(sign_)
-    sign_.add_argument(
-        "--header", action="store_true", help="print it as 'X-SuperOffice-Signature: ...'"
-    )
-    _add_file(sign_)
-
-    verify_ = _command(
-        commands,
-        "verify",
-        "check a body's signature",
-        "Check that SIGNATURE is the signature of the body under the secret. Exits 1 when it "
-        "is not; `explain` then says why.",
-    )
-    _add_secret(verify_, many=True)
-    verify_.add_argument("--signature", required=True, help="the X-SuperOffice-Signature value")
-    _add_file(verify_)
-
-    parse_ = _command(
-        commands,
-        "parse",
-        "pretty-print the typed event of a body",
-        "Parse a body (without verifying it) and print the typed event, or the error that "
-        "names the field at fault (exit 1).",
-    )
-    parse_.add_argument(
-        "--json", action="store_true", help="print the event's wire form (to_dict) instead"
-    )
-    _add_file(parse_)
-
-    sample = _command(
-        commands,
-        "sample",
-        "print a valid example body of any event",
-        "Print a valid body of EVENT made up by superoffice_webhooks.testing.make_payload.",
-    )
-    sample.add_argument("event", nargs="?", metavar="EVENT", help="an event name, e.g. test")
-    sample.add_argument("--list", action="store_true", help="list the known event names")
-    sample.add_argument("--seed", type=int, help="make the ids and timestamp reproducible")
-    sample.add_argument("--compact", action="store_true", help="print compact JSON")
-
-    send_ = _command(
-        commands,
-        "send",
-        "POST signed sample events to a URL",
-        "POST COUNT signed EVENT bodies (made up, each with its own EventId) to URL, "
-        "CONCURRENCY at a time, printing each answer as it arrives and a summary. Exits 0 "
-        "when every answer is 2xx, 1 when the receiver refused one (4xx), 3 when one got "
-        "no answer or a 5xx.",
-    )
-    send_.add_argument("event", metavar="EVENT", help="an event name, e.g. person.created")
-    send_.add_argument("--url", required=True, help="where to POST, e.g. http://127.0.0.1:8000/")
-    _add_secret(send_)
-    send_.add_argument("--count", type=int, default=1, help="how many requests (default 1)")
-    send_.add_argument("--concurrency", type=int, default=1, help="requests at a time (default 1)")
-    send_.add_argument(
-        "--timeout", type=float, default=10.0, help="seconds to wait for an answer (default 10)"
-    )
-    send_.add_argument("--seed", type=int, help="make the bodies reproducible")
-
-    listen_ = _command(
-        commands,
-        "listen",
-        "run a local receiver that prints incoming events",
-        "Receive webhooks on HOST:PORT: verify, parse and print every request, and answer "
-        "with the status a Receiver gives. With --forward-to, verified requests are passed "
-        "on unchanged (signature included) and the answer comes from there (502 when it "
-        "cannot be reached). Stops on Ctrl-C or SIGTERM.",
-    )
-    _add_secret(listen_, many=True)
-    listen_.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
-    listen_.add_argument(
-        "--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)"
-    )
-    listen_.add_argument("--path", help="accept POSTs only to this path (default: any)")
-    listen_.add_argument("--forward-to", metavar="URL", help="pass verified requests on to URL")
-    listen_.add_argument(
-        "--max-requests", type=int, metavar="N", help="stop after N requests (default: never)"
-    )
-    listen_.add_argument(
-        "--show-body", action="store_true", help="print each raw body too (personal data!)"
-    )
-
-    explain_ = _command(
-        commands,
-        "explain",
-        "say why a signature does not verify",
-        "When a signature does not verify, try the usual mistakes and name the one that "
-        "fits: a re-serialised body (compact, indented, sorted or .NET-style JSON), a "
-        "trailing newline or spaces, a byte order mark, CRLF line ends, a base64-encoded "
-        "secret, str(bytes) artefacts, a hex digest or a sha256= prefix, or another header "
-        "copied instead of the signature. Exits 0 if the signature verifies, else 1.",
-    )
-    _add_secret(explain_)
-    explain_.add_argument(
-        "--signature", required=True, help="the X-SuperOffice-Signature value received"
-    )
-    _add_file(explain_)
-    _add_inbox_commands(commands)
+    _add_commands(parser, _COMMANDS, "command")
     return parser
-
-
-def _add_inbox_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--inbox",
-        metavar="URL",
-        help=f"sqlite:///path.sqlite3 or redis://host:6379/0; default: ${INBOX_ENV}",
-    )
-
-
-def _add_inbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    inbox = _command(
-        commands,
-        "inbox",
-        "look into the inbox: stats, list, show, replay, purge",
-        "Look into the inbox a Receiver records events in: count them, list and show them, "
-        "replay what failed, delete what is done. `inbox ACTION --help` describes each.",
-        INBOX_EXIT_CODES,
-    )
-    actions = inbox.add_subparsers(dest="action", required=True, metavar="ACTION")
-
-    stats = _command(
-        actions,
-        "stats",
-        "count the entries in each state",
-        "Count the entries in each state (pending, running, done, dead) and say when the "
-        "oldest pending one was received.",
-        INBOX_EXIT_CODES,
-    )
-    _add_inbox_option(stats)
-    stats.add_argument("--json", action="store_true", help="print the counts as JSON")
-
-    list_ = _command(
-        actions,
-        "list",
-        "list entries, the most recently received first",
-        "List entries, the most recently received first: id, event, tenant, state, "
-        "attempts, when received and when due (UTC), and the last error.",
-        INBOX_EXIT_CODES,
-    )
-    _add_inbox_option(list_)
-    list_.add_argument(
-        "--state", choices=[state.value for state in State], help="only entries in this state"
-    )
-    list_.add_argument(
-        "--limit", type=_positive, default=100, metavar="N", help="at most N (default 100)"
-    )
-    list_.add_argument("--json", action="store_true", help="print the entries as JSON")
-
-    show = _command(
-        actions,
-        "show",
-        "show one entry and its event",
-        "Show one entry and its event as parsed, or the error that keeps its body from "
-        "parsing. The raw body (personal data) is printed only with --raw.",
-        INBOX_EXIT_CODES,
-    )
-    _add_inbox_option(show)
-    show.add_argument("id", metavar="ID", help="the entry's id, <tenant>/<EventId>")
-    show.add_argument("--json", action="store_true", help="print the entry and event as JSON")
-    show.add_argument("--raw", action="store_true", help="print the body as received, too")
-
-    replay = _command(
-        actions,
-        "replay",
-        "make a done or dead entry pending again",
-        "Make a done or dead entry pending again, due now: the next worker pass runs its "
-        "handlers. --all-dead replays every dead entry.",
-        INBOX_EXIT_CODES,
-    )
-    _add_inbox_option(replay)
-    which = replay.add_mutually_exclusive_group(required=True)
-    which.add_argument("id", nargs="?", metavar="ID", help="the entry's id, <tenant>/<EventId>")
-    which.add_argument("--all-dead", action="store_true", help="replay every dead entry")
-
-    purge = _command(
-        actions,
-        "purge",
-        "delete done and dead entries",
-        "Delete the done and dead entries that settled more than DURATION ago. Pending "
-        "and running entries are never deleted.",
-        INBOX_EXIT_CODES,
-    )
-    _add_inbox_option(purge)
-    purge.add_argument(
-        "--older-than",
-        type=duration,
-        required=True,
-        metavar="DURATION",
-        help="e.g. 90s, 15m, 12h or 7d",
-    )
-
-    worker = _command(
-        commands,
-        "worker",
-        "run the handlers of the events in an inbox",
-        "Run the handlers of the inbox's due events (new ones, retries, and those of "
-        "workers that died) until SIGTERM or Ctrl-C, which let the running event finish; "
-        "a second one exits at once. The modules named by --import register handlers with "
-        "@superoffice_webhooks.on; --dispatcher names a Dispatcher instead. Logs go to "
-        "standard error.",
-        INBOX_EXIT_CODES,
-    )
-    _add_inbox_option(worker)
-    worker.add_argument(
-        "--import",
-        dest="imports",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help="a module that registers handlers (repeat for several)",
-    )
-    worker.add_argument(
-        "--dispatcher", metavar="MODULE:ATTR", help="run this Dispatcher's handlers instead"
-    )
-    worker.add_argument(
-        "--lease",
-        type=duration,
-        default=timedelta(seconds=30),
-        metavar="DURATION",
-        help="how soon a dead worker's event is taken over (default 30s)",
-    )
-    worker.add_argument(
-        "--poll",
-        type=duration,
-        default=timedelta(seconds=1),
-        metavar="DURATION",
-        help="how long to wait when nothing is due (default 1s)",
-    )
-    worker.add_argument(
-        "--max-attempts",
-        type=_positive,
-        metavar="N",
-        help="an event is dead after N failed attempts (default: retried for 24h)",
-    )
-    worker.add_argument(
-        "--log-level",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        default="INFO",
-        help="what to log to standard error (default INFO)",
-    )
-
-
-_COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
-    "demo": _cmd_demo,
-    "sign": _cmd_sign,
-    "verify": _cmd_verify,
-    "parse": _cmd_parse,
-    "sample": _cmd_sample,
-    "send": _cmd_send,
-    "listen": _cmd_listen,
-    "explain": _cmd_explain,
-    "inbox": _cmd_inbox,
-    "worker": _cmd_worker,
-}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1105,7 +1047,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return _COMMANDS[args.command](args, sys.stdout)
+        return _COMMANDS[args.command].run(args, sys.stdout)
     except UsageError as exc:
         parser.exit(EXIT_USAGE, f"{parser.prog} {args.command}: error: {exc}\n")
     except InboxFailedError as exc:
