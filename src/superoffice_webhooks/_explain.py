@@ -22,7 +22,7 @@ import attrs
 from ._verify import sign
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
 __all__ = ["DOCS_PLACEHOLDER_SIGNATURE", "Diagnosis", "explain"]
 
@@ -32,6 +32,7 @@ DOCS_PLACEHOLDER_SIGNATURE = "X1FmmRIXuzH8o0MDanva1lnuNZXoix6M0US1S64s+e8="
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _EVENT_NAME = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z0-9_]+)+|test")
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
+_BOM = b"\xef\xbb\xbf"
 
 
 @attrs.frozen
@@ -104,55 +105,44 @@ def _body_variants(body: bytes) -> Iterator[_Variant]:
     if literal is not None:
         yield _Variant(
             literal,
-            (
-                "The body is the text of a Python bytes literal (b'...'), as str(body) gives: "
-                "pass the bytes themselves, or decode them, instead of str()."
-            ),
+            "The body is the text of a Python bytes literal (b'...'), as str(body) gives: "
+            "pass the bytes themselves, or decode them, instead of str().",
         )
-    simple: list[tuple[Callable[[bytes], bytes], str]] = [
+    lf = body.replace(b"\r\n", b"\n")
+    changes = [
         (
-            lambda b: b.rstrip(b"\r\n"),
+            body.rstrip(b"\r\n"),
             (
                 "The body has a trailing newline that was not signed (an editor or a copy "
                 "added it): verify the bytes exactly as received."
             ),
         ),
+        (body + b"\n", "The body lost its trailing newline: the signed body ends with a newline."),
+        (body.strip(), "The body has leading or trailing whitespace that was not signed."),
         (
-            lambda b: b + b"\n",
-            "The body lost its trailing newline: the signed body ends with a newline.",
-        ),
-        (
-            lambda b: b.strip(),
-            "The body has leading or trailing whitespace that was not signed.",
-        ),
-        (
-            lambda b: b.removeprefix(b"\xef\xbb\xbf"),
+            body.removeprefix(_BOM),
             (
                 "The body starts with a byte order mark (BOM) that was not signed: something "
                 "re-encoded it as UTF-8 with BOM."
             ),
         ),
         (
-            lambda b: b"\xef\xbb\xbf" + b,
+            _BOM + body,
             (
                 "The signed body starts with a byte order mark (BOM) that was stripped: verify "
                 "the bytes before decoding them (utf-8-sig drops the BOM)."
             ),
         ),
+        (lf, "The line ends differ: the body has CRLF (Windows) line ends, the signed body LF."),
         (
-            lambda b: b.replace(b"\r\n", b"\n"),
-            "The line ends differ: the body has CRLF (Windows) line ends, the signed body LF.",
-        ),
-        (
-            lambda b: b.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"),
+            lf.replace(b"\n", b"\r\n"),
             (
                 "The line ends differ: the signed body has CRLF (Windows) line ends, this one LF "
                 "(git or an editor converted them)."
             ),
         ),
     ]
-    for change, cause in simple:
-        changed = change(body)
+    for changed, cause in changes:
         if changed != body:
             yield _Variant(changed, cause)
     yield from _reserialised(body)
@@ -164,10 +154,8 @@ def _secret_variants(secret: bytes) -> Iterator[_Variant]:
     if stripped != secret:
         yield _Variant(
             stripped,
-            (
-                "The secret has leading or trailing whitespace or a newline (as read from a file "
-                "or an environment variable): strip it."
-            ),
+            "The secret has leading or trailing whitespace or a newline (as read from a file "
+            "or an environment variable): strip it.",
         )
     for quote in (b'"', b"'"):
         if len(stripped) > 2 and stripped[:1] == stripped[-1:] == quote:  # noqa: PLR2004  # two quotes
@@ -187,10 +175,8 @@ def _secret_variants(secret: bytes) -> Iterator[_Variant]:
     if decoded and decoded != stripped:
         yield _Variant(
             decoded,
-            (
-                "The secret you have is base64-encoded but the signature was made with the "
-                "decoded secret: decode it (base64) first."
-            ),
+            "The secret you have is base64-encoded but the signature was made with the "
+            "decoded secret: decode it (base64) first.",
         )
     yield _Variant(
         base64.b64encode(stripped),
@@ -208,27 +194,21 @@ def _signature_variants(signature: str) -> Iterator[_Variant]:
     if literal is not None:
         yield _Variant(
             literal.decode("latin-1"),
-            (
-                "The signature is written as a Python bytes literal (b'...'): use "
-                "base64.b64encode(digest).decode('ascii'), not str()."
-            ),
+            "The signature is written as a Python bytes literal (b'...'): use "
+            "base64.b64encode(digest).decode('ascii'), not str().",
         )
     if text.lower().startswith("sha256="):
         yield _Variant(
             text[7:],
-            (
-                "The signature has a 'sha256=' prefix: SuperOffice sends the bare base64 "
-                "digest, with no prefix."
-            ),
+            "The signature has a 'sha256=' prefix: SuperOffice sends the bare base64 "
+            "digest, with no prefix.",
         )
     if "-" in text or "_" in text or len(text) % 4:
         fixed = text.replace("-", "+").replace("_", "/")
         yield _Variant(
             fixed + "=" * (-len(fixed) % 4),
-            (
-                "The signature is in URL-safe or unpadded base64: SuperOffice uses standard, "
-                "padded base64 (+, / and a final =)."
-            ),
+            "The signature is in URL-safe or unpadded base64: SuperOffice uses standard, "
+            "padded base64 (+, / and a final =).",
         )
 
 
