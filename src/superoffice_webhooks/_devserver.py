@@ -25,7 +25,6 @@ from ._factory import signed_request
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
-    from types import FrameType
 
     from ._events import Event
     from ._receiver import Outcome, Receiver
@@ -87,12 +86,9 @@ def send(
     seed: int | None,
 ) -> int:
     """POST *count* signed *event*s to *url*; print each answer and a summary; exit code."""
-    requests = []
-    for number in range(1, count + 1):
-        body, headers = signed_request(event, secret, seed=None if seed is None else seed + number)
-        requests.append((number, body, headers))
 
-    def one(number: int, body: bytes, headers: Mapping[str, str]) -> _Sent:
+    def one(number: int) -> _Sent:
+        body, headers = signed_request(event, secret, seed=None if seed is None else seed + number)
         started = time.perf_counter()
         try:
             status: int | None = post(url, body, headers, timeout)
@@ -108,7 +104,7 @@ def send(
     started = time.perf_counter()
     results: list[_Sent] = []
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send") as pool:
-        futures = [pool.submit(one, *request) for request in requests]
+        futures = [pool.submit(one, number) for number in range(1, count + 1)]
         for done, future in enumerate(as_completed(futures), 1):
             sent = future.result()
             results.append(sent)
@@ -157,10 +153,6 @@ class ListenOptions:
     max_requests: int | None = None
     show_body: bool = False
     timeout: float = 10.0
-
-
-class _Stop(Exception):  # noqa: N818  # a signal, not an error
-    """SIGTERM arrived."""
 
 
 class _Server(ThreadingHTTPServer):
@@ -270,13 +262,10 @@ def listen(out: TextIO, options: ListenOptions) -> int:
         out.flush()
         msg = f"Cannot listen on {options.host}:{options.port}: {exc.strerror or exc}"
         raise HTTPError(msg) from exc
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        raise _Stop
-
-    # Handle SIGTERM before saying "Listening", so that whoever waits for it can stop us.
+    # SIGTERM stops us as Ctrl-C does; handled before saying "Listening", so that whoever
+    # waits for that can stop us.
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, stop) if main_thread else None
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
     host, port = server.server_address[:2]
     try:
         out.write(
@@ -287,7 +276,7 @@ def listen(out: TextIO, options: ListenOptions) -> int:
             out.write(f"Forwarding verified requests to {options.forward_to}\n")
         out.flush()
         server.serve_forever(poll_interval=0.1)
-    except (KeyboardInterrupt, _Stop):
+    except KeyboardInterrupt:
         pass
     finally:
         if main_thread:
