@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from difflib import get_close_matches
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
 
 import attrs
 
@@ -41,67 +41,6 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 __all__ = ["main"]
-
-DEMO_SECRET = "demo-secret"  # noqa: S105  # a sample value, printed by the demo
-DEMO_SAMPLES = (
-    "person.created",
-    "person.changed",
-    "person.consented",
-    "person.unconsented",
-    "person.deleted",
-    "test",
-)
-
-
-def _sample(name: str) -> bytes:
-    return files("superoffice_webhooks").joinpath("_samples", f"{name}.json").read_bytes()
-
-
-def _describe(event: Event) -> str:
-    parts = [
-        f"event_id={event.event_id}",
-        f"timestamp={event.timestamp.isoformat()}",
-        f"tenant={event.context_identifier}",
-        f"changes={len(event.changes)}",
-    ]
-    if isinstance(event, PersonEvent):
-        parts[2:2] = [f"person_id={event.person_id}", f"contact_id={event.contact_id}"]
-    return " ".join(parts)
-
-
-def _cmd_demo(_args: argparse.Namespace, out: TextIO) -> int:
-    """Sign, verify, parse and dispatch the documented person events."""
-    write = out.write
-    dispatcher = Dispatcher()
-    seen: list[str] = []
-
-    @dispatcher.on("person.*")
-    def on_person(event: PersonEvent | UnknownEvent) -> None:
-        seen.append(event.event)
-        write(f"   handler on_person got {type(event).__name__}: {_describe(event)}\n")
-
-    # The documented samples share placeholder EventIds, which the default idempotency
-    # store would take for duplicates; real SuperOffice EventIds are unique.
-    receiver = Receiver(secret=DEMO_SECRET, dispatcher=dispatcher, idempotency=None)
-    write(f"Signing {len(DEMO_SAMPLES)} documented notifications with secret {DEMO_SECRET!r}\n\n")
-    for number, name in enumerate(DEMO_SAMPLES, 1):
-        body = _sample(name)
-        headers = {"X-SuperOffice-Signature": sign(body, DEMO_SECRET)}
-        outcome = receiver.receive(body, headers)
-        kind = type(outcome.event).__name__ if outcome.event else "-"
-        write(f"{number}. {name:<20} -> {outcome.status} {kind}: {outcome.reason}\n")
-    tampered = _sample("person.consented").replace(b'"PrimaryKey": 18', b'"PrimaryKey": 19')
-    headers = {"X-SuperOffice-Signature": sign(_sample("person.consented"), DEMO_SECRET)}
-    # The demo prints the refusal itself; it is no warning for whoever runs the demo.
-    logger.disabled = True
-    try:
-        outcome = receiver.receive(tampered, headers)
-    finally:
-        logger.disabled = False
-    write(f"\nA tampered person.consented body -> {outcome.status}: {outcome.reason}\n")
-    write(f"\n{len(seen)} person events dispatched; the tampered one was refused.\n")
-    return 0 if len(seen) == len(DEMO_SAMPLES) - 1 and outcome.status == 401 else 1  # noqa: PLR2004
-
 
 # --- shared helpers ------------------------------------------------------------------
 
@@ -216,9 +155,151 @@ def pretty(event: Event) -> list[str]:
     return [f"{name:<{width}}{text}".rstrip() for name, text in rows]
 
 
+# --- the table of commands ----------------------------------------------------------
+
+
+#: The name or flag of an argument, and the other arguments of ``add_argument``.
+_Arg = tuple[str, dict[str, Any]]
+
+
+def _arg(flag: str, text: str, **options: Any) -> _Arg:
+    return flag, {"help": text, **options}
+
+
+def _flag(flag: str, text: str) -> _Arg:
+    return _arg(flag, text, action="store_true")
+
+
+@attrs.frozen
+class _Command:
+    """A command: what runs it, its --help texts, its arguments, and its own commands."""
+
+    run: Callable[..., int]
+    summary: str
+    description: str
+    arguments: tuple[_Arg, ...]
+    #: Arguments of which exactly one is given.
+    exclusive: tuple[_Arg, ...]
+    epilog: str | None
+    actions: Mapping[str, _Command] | None
+
+
+#: The commands by name, in the order of --help; :func:`_command` adds them.
+_COMMANDS: dict[str, _Command] = {}
+_Run = TypeVar("_Run", bound=Callable[..., int])
+
+
+def _command(
+    name: str,
+    summary: str,
+    description: str,
+    *arguments: _Arg,
+    exclusive: tuple[_Arg, ...] = (),
+    epilog: str | None = EXIT_CODES,
+    actions: Mapping[str, _Command] | None = None,
+    into: dict[str, _Command] = _COMMANDS,
+) -> Callable[[_Run], _Run]:
+    """Add the decorated function to *into* as the command *name*."""
+
+    def add(run: _Run) -> _Run:
+        into[name] = _Command(run, summary, description, arguments, exclusive, epilog, actions)
+        return run
+
+    return add
+
+
+_SECRET_HELP = "the webhook's Secret{}; default: $" + SECRET_ENV
+_SECRET = _arg("--secret", _SECRET_HELP.format(""), action="append", metavar="SECRET")
+_ROTATING = " (repeat it for several while rotating)"
+_SECRETS = _arg("--secret", _SECRET_HELP.format(_ROTATING), action="append", metavar="SECRET")
+_FILE = _arg(
+    "file",
+    "the raw body; '-' or nothing reads standard input",
+    nargs="?",
+    default="-",
+    metavar="FILE",
+)
+
+
 # --- commands ------------------------------------------------------------------------
 
 
+DEMO_SECRET = "demo-secret"  # noqa: S105  # a sample value, printed by the demo
+DEMO_SAMPLES = (
+    "person.created",
+    "person.changed",
+    "person.consented",
+    "person.unconsented",
+    "person.deleted",
+    "test",
+)
+
+
+def _sample(name: str) -> bytes:
+    return files("superoffice_webhooks").joinpath("_samples", f"{name}.json").read_bytes()
+
+
+def _describe(event: Event) -> str:
+    parts = [
+        f"event_id={event.event_id}",
+        f"timestamp={event.timestamp.isoformat()}",
+        f"tenant={event.context_identifier}",
+        f"changes={len(event.changes)}",
+    ]
+    if isinstance(event, PersonEvent):
+        parts[2:2] = [f"person_id={event.person_id}", f"contact_id={event.contact_id}"]
+    return " ".join(parts)
+
+
+@_command(
+    "demo",
+    "sign, verify, parse and dispatch the documented person events",
+    "Sign the documented person events, verify, parse and dispatch them, "
+    "and print the typed events. Exits 0 when every step behaved as expected.",
+    epilog=None,
+)
+def _cmd_demo(_args: argparse.Namespace, out: TextIO) -> int:
+    write = out.write
+    dispatcher = Dispatcher()
+    seen: list[str] = []
+
+    @dispatcher.on("person.*")
+    def on_person(event: PersonEvent | UnknownEvent) -> None:
+        seen.append(event.event)
+        write(f"   handler on_person got {type(event).__name__}: {_describe(event)}\n")
+
+    # The documented samples share placeholder EventIds, which the default idempotency
+    # store would take for duplicates; real SuperOffice EventIds are unique.
+    receiver = Receiver(secret=DEMO_SECRET, dispatcher=dispatcher, idempotency=None)
+    write(f"Signing {len(DEMO_SAMPLES)} documented notifications with secret {DEMO_SECRET!r}\n\n")
+    for number, name in enumerate(DEMO_SAMPLES, 1):
+        body = _sample(name)
+        headers = {"X-SuperOffice-Signature": sign(body, DEMO_SECRET)}
+        outcome = receiver.receive(body, headers)
+        kind = type(outcome.event).__name__ if outcome.event else "-"
+        write(f"{number}. {name:<20} -> {outcome.status} {kind}: {outcome.reason}\n")
+    tampered = _sample("person.consented").replace(b'"PrimaryKey": 18', b'"PrimaryKey": 19')
+    headers = {"X-SuperOffice-Signature": sign(_sample("person.consented"), DEMO_SECRET)}
+    # The demo prints the refusal itself; it is no warning for whoever runs the demo.
+    logger.disabled = True
+    try:
+        outcome = receiver.receive(tampered, headers)
+    finally:
+        logger.disabled = False
+    write(f"\nA tampered person.consented body -> {outcome.status}: {outcome.reason}\n")
+    write(f"\n{len(seen)} person events dispatched; the tampered one was refused.\n")
+    return 0 if len(seen) == len(DEMO_SAMPLES) - 1 and outcome.status == 401 else 1  # noqa: PLR2004
+
+
+@_command(
+    "sign",
+    "print the X-SuperOffice-Signature of a body",
+    "Sign a body as SuperOffice would: base64 of HMAC-SHA256 over the bytes, keyed "
+    "with the secret.",
+    _SECRET,
+    _flag("--header", "print it as 'X-SuperOffice-Signature: ...'"),
+    _FILE,
+)
 def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
     secret = _secret(args)
     signature = sign(_read(args.file), secret)
@@ -226,6 +307,15 @@ def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+@_command(
+    "verify",
+    "check a body's signature",
+    "Check that SIGNATURE is the signature of the body under the secret. Exits 1 when it "
+    "is not; `explain` then says why.",
+    _SECRETS,
+    _arg("--signature", "the X-SuperOffice-Signature value", required=True),
+    _FILE,
+)
 def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     secrets = _secrets(args)
     body = _read(args.file)
@@ -241,6 +331,14 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+@_command(
+    "parse",
+    "pretty-print the typed event of a body",
+    "Parse a body (without verifying it) and print the typed event, or the error that "
+    "names the field at fault (exit 1).",
+    _flag("--json", "print the event's wire form (to_dict) instead"),
+    _FILE,
+)
 def _cmd_parse(args: argparse.Namespace, out: TextIO) -> int:
     try:
         event = parse(_read(args.file))
@@ -254,6 +352,15 @@ def _cmd_parse(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+@_command(
+    "sample",
+    "print a valid example body of any event",
+    "Print a valid body of EVENT made up by superoffice_webhooks.testing.make_payload.",
+    _arg("event", "an event name, e.g. test", nargs="?", metavar="EVENT"),
+    _flag("--list", "list the known event names"),
+    _arg("--seed", "make the ids and timestamp reproducible", type=int),
+    _flag("--compact", "print compact JSON"),
+)
 def _cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
     if args.list:
         width = max(map(len, EVENT_CLASSES)) + 2
@@ -269,6 +376,21 @@ def _cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+@_command(
+    "send",
+    "POST signed sample events to a URL",
+    "POST COUNT signed EVENT bodies (made up, each with its own EventId) to URL, "
+    "CONCURRENCY at a time, printing each answer as it arrives and a summary. Exits 0 "
+    "when every answer is 2xx, 1 when the receiver refused one (4xx), 3 when one got "
+    "no answer or a 5xx.",
+    _arg("event", "an event name, e.g. person.created", metavar="EVENT"),
+    _arg("--url", "where to POST, e.g. http://127.0.0.1:8000/", required=True),
+    _SECRET,
+    _arg("--count", "how many requests (default 1)", type=int, default=1),
+    _arg("--concurrency", "requests at a time (default 1)", type=int, default=1),
+    _arg("--timeout", "seconds to wait for an answer (default 10)", type=float, default=10.0),
+    _arg("--seed", "make the bodies reproducible", type=int),
+)
 def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     from ._devserver import check_url, send  # noqa: PLC0415  # networking only when needed
 
@@ -290,6 +412,21 @@ def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     )
 
 
+@_command(
+    "listen",
+    "run a local receiver that prints incoming events",
+    "Receive webhooks on HOST:PORT: verify, parse and print every request, and answer "
+    "with the status a Receiver gives. With --forward-to, verified requests are passed "
+    "on unchanged (signature included) and the answer comes from there (502 when it "
+    "cannot be reached). Stops on Ctrl-C or SIGTERM.",
+    _SECRETS,
+    _arg("--host", "address (default 127.0.0.1)", default="127.0.0.1"),
+    _arg("--port", "port (default 8000; 0 picks a free one)", type=int, default=8000),
+    _arg("--path", "accept POSTs only to this path (default: any)"),
+    _arg("--forward-to", "pass verified requests on to URL", metavar="URL"),
+    _arg("--max-requests", "stop after N requests (default: never)", type=int, metavar="N"),
+    _flag("--show-body", "print each raw body too (personal data!)"),
+)
 def _cmd_listen(args: argparse.Namespace, out: TextIO) -> int:
     from ._devserver import HTTPError, ListenOptions, check_url, listen  # noqa: PLC0415  # as above
 
@@ -317,6 +454,18 @@ def _cmd_listen(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_NETWORK
 
 
+@_command(
+    "explain",
+    "say why a signature does not verify",
+    "When a signature does not verify, try the usual mistakes and name the one that "
+    "fits: a re-serialised body (compact, indented, sorted or .NET-style JSON), a "
+    "trailing newline or spaces, a byte order mark, CRLF line ends, a base64-encoded "
+    "secret, str(bytes) artefacts, a hex digest or a sha256= prefix, or another header "
+    "copied instead of the signature. Exits 0 if the signature verifies, else 1.",
+    _SECRET,
+    _arg("--signature", "the X-SuperOffice-Signature value received", required=True),
+    _FILE,
+)
 def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     secret = _secret(args)
     body = _read(args.file)
@@ -359,7 +508,15 @@ The inbox URL may also come from the {INBOX_ENV} environment variable:
   redis://host:6379/0               rediss://host:6380/0 (TLS; both need the redis extra)
 """
 
-
+_INBOX = _arg(
+    "--inbox",
+    f"sqlite:///path.sqlite3 or redis://host:6379/0; default: ${INBOX_ENV}",
+    metavar="URL",
+)
+_ENTRY_ID_HELP = "the entry's id, <tenant>/<EventId>"
+_INBOX_ACTIONS: dict[str, _Command] = {}
+#: Adds an action of the inbox command; they share its exit codes.
+_inbox_action = functools.partial(_command, epilog=INBOX_EXIT_CODES, into=_INBOX_ACTIONS)
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _MODULE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
@@ -550,6 +707,14 @@ def _missing(entry_id: str) -> int:
     return EXIT_FAILED
 
 
+@_inbox_action(
+    "stats",
+    "count the entries in each state",
+    "Count the entries in each state (pending, running, done, dead) and say when the "
+    "oldest pending one was received.",
+    _INBOX,
+    _flag("--json", "print the counts as JSON"),
+)
 def _inbox_stats(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
     stats = inbox.stats()
     oldest = stats.oldest_pending_at
@@ -574,6 +739,16 @@ def _inbox_stats(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+@_inbox_action(
+    "list",
+    "list entries, the most recently received first",
+    "List entries, the most recently received first: id, event, tenant, state, "
+    "attempts, when received and when due (UTC), and the last error.",
+    _INBOX,
+    _arg("--state", "only entries in this state", choices=[state.value for state in State]),
+    _arg("--limit", "at most N (default 100)", type=_positive, default=100, metavar="N"),
+    _flag("--json", "print the entries as JSON"),
+)
 def _inbox_list(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
     state = None if args.state is None else State(args.state)
     entries = inbox.entries(state, limit=args.limit)
@@ -591,6 +766,16 @@ def _inbox_list(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+@_inbox_action(
+    "show",
+    "show one entry and its event",
+    "Show one entry and its event as parsed, or the error that keeps its body from "
+    "parsing. The raw body (personal data) is printed only with --raw.",
+    _INBOX,
+    _arg("id", _ENTRY_ID_HELP, metavar="ID"),
+    _flag("--json", "print the entry and event as JSON"),
+    _flag("--raw", "print the body as received, too"),
+)
 def _inbox_show(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
     entry = inbox.get(_entry_id(args.id))
     if entry is None:
@@ -621,6 +806,17 @@ def _inbox_show(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+@_inbox_action(
+    "replay",
+    "make a done or dead entry pending again",
+    "Make a done or dead entry pending again, due now: the next worker pass runs its "
+    "handlers. --all-dead replays every dead entry.",
+    _INBOX,
+    exclusive=(
+        _arg("id", _ENTRY_ID_HELP, nargs="?", metavar="ID"),
+        _flag("--all-dead", "replay every dead entry"),
+    ),
+)
 def _inbox_replay(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
     if args.all_dead:
         count = inbox.replay_dead()
@@ -639,6 +835,20 @@ def _inbox_replay(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+@_inbox_action(
+    "purge",
+    "delete done and dead entries",
+    "Delete the done and dead entries that settled more than DURATION ago. Pending "
+    "and running entries are never deleted.",
+    _INBOX,
+    _arg(
+        "--older-than",
+        "e.g. 90s, 15m, 12h or 7d",
+        type=duration,
+        required=True,
+        metavar="DURATION",
+    ),
+)
 def _inbox_purge(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
     count = inbox.purge(args.older_than)
     span = _span(args.older_than.total_seconds())
@@ -646,6 +856,14 @@ def _inbox_purge(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+@_command(
+    "inbox",
+    "look into the inbox: stats, list, show, replay, purge",
+    "Look into the inbox a Receiver records events in: count them, list and show them, "
+    "replay what failed, delete what is done. `inbox ACTION --help` describes each.",
+    epilog=INBOX_EXIT_CODES,
+    actions=_INBOX_ACTIONS,
+)
 def _cmd_inbox(args: argparse.Namespace, out: TextIO) -> int:
     with _opened(args.inbox) as inbox:
         return _INBOX_ACTIONS[args.action].run(inbox, args, out)
@@ -709,6 +927,52 @@ def _logging_to_stderr(level: str) -> Iterator[None]:
         logger.setLevel(before[1])
 
 
+@_command(
+    "worker",
+    "run the handlers of the events in an inbox",
+    "Run the handlers of the inbox's due events (new ones, retries, and those of "
+    "workers that died) until SIGTERM or Ctrl-C, which let the running event finish; "
+    "a second one exits at once. The modules named by --import register handlers with "
+    "@superoffice_webhooks.on; --dispatcher names a Dispatcher instead. Logs go to "
+    "standard error.",
+    _INBOX,
+    _arg(
+        "--import",
+        "a module that registers handlers (repeat for several)",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+    ),
+    _arg("--dispatcher", "run this Dispatcher's handlers instead", metavar="MODULE:ATTR"),
+    _arg(
+        "--lease",
+        "how soon a dead worker's event is taken over (default 30s)",
+        type=duration,
+        default=timedelta(seconds=30),
+        metavar="DURATION",
+    ),
+    _arg(
+        "--poll",
+        "how long to wait when nothing is due (default 1s)",
+        type=duration,
+        default=timedelta(seconds=1),
+        metavar="DURATION",
+    ),
+    _arg(
+        "--max-attempts",
+        "an event is dead after N failed attempts (default: retried for 24h)",
+        type=_positive,
+        metavar="N",
+    ),
+    _arg(
+        "--log-level",
+        "what to log to standard error (default INFO)",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default="INFO",
+    ),
+    epilog=INBOX_EXIT_CODES,
+)
 def _cmd_worker(args: argparse.Namespace, _out: TextIO) -> int:
     if args.lease < timedelta(seconds=1):
         msg = "--lease must be at least 1s"
@@ -729,276 +993,6 @@ def _cmd_worker(args: argparse.Namespace, _out: TextIO) -> int:
                 worker.run()
             logger.info("Worker stopped.")
     return EXIT_OK
-
-
-# --- the parser ----------------------------------------------------------------------
-
-
-#: The name or flag of an argument, and the other arguments of ``add_argument``.
-_Arg = tuple[str, dict[str, Any]]
-
-
-def _arg(flag: str, text: str, **options: Any) -> _Arg:
-    return flag, {"help": text, **options}
-
-
-def _flag(flag: str, text: str) -> _Arg:
-    return _arg(flag, text, action="store_true")
-
-
-@attrs.frozen
-class _Command:
-    """A command: what runs it, its --help texts, its arguments, and its own commands."""
-
-    run: Callable[..., int]
-    summary: str
-    description: str
-    arguments: tuple[_Arg, ...] = ()
-    #: Arguments of which exactly one is given.
-    exclusive: tuple[_Arg, ...] = ()
-    epilog: str | None = EXIT_CODES
-    actions: Mapping[str, _Command] = attrs.field(factory=dict)
-
-
-#: The inbox's commands, which share its exit codes.
-_InboxCommand = functools.partial(_Command, epilog=INBOX_EXIT_CODES)
-
-
-_SECRET_HELP = "the webhook's Secret{}; default: $" + SECRET_ENV
-_SECRET = _arg("--secret", _SECRET_HELP.format(""), action="append", metavar="SECRET")
-_ROTATING = " (repeat it for several while rotating)"
-_SECRETS = _arg("--secret", _SECRET_HELP.format(_ROTATING), action="append", metavar="SECRET")
-_FILE = _arg(
-    "file",
-    "the raw body; '-' or nothing reads standard input",
-    nargs="?",
-    default="-",
-    metavar="FILE",
-)
-_INBOX = _arg(
-    "--inbox",
-    f"sqlite:///path.sqlite3 or redis://host:6379/0; default: ${INBOX_ENV}",
-    metavar="URL",
-)
-_ENTRY_ID_HELP = "the entry's id, <tenant>/<EventId>"
-
-_INBOX_ACTIONS: dict[str, _Command] = {
-    "stats": _InboxCommand(
-        _inbox_stats,
-        "count the entries in each state",
-        "Count the entries in each state (pending, running, done, dead) and say when the "
-        "oldest pending one was received.",
-        (_INBOX, _flag("--json", "print the counts as JSON")),
-    ),
-    "list": _InboxCommand(
-        _inbox_list,
-        "list entries, the most recently received first",
-        "List entries, the most recently received first: id, event, tenant, state, "
-        "attempts, when received and when due (UTC), and the last error.",
-        (
-            _INBOX,
-            _arg("--state", "only entries in this state", choices=[state.value for state in State]),
-            _arg("--limit", "at most N (default 100)", type=_positive, default=100, metavar="N"),
-            _flag("--json", "print the entries as JSON"),
-        ),
-    ),
-    "show": _InboxCommand(
-        _inbox_show,
-        "show one entry and its event",
-        "Show one entry and its event as parsed, or the error that keeps its body from "
-        "parsing. The raw body (personal data) is printed only with --raw.",
-        (
-            _INBOX,
-            _arg("id", _ENTRY_ID_HELP, metavar="ID"),
-            _flag("--json", "print the entry and event as JSON"),
-            _flag("--raw", "print the body as received, too"),
-        ),
-    ),
-    "replay": _InboxCommand(
-        _inbox_replay,
-        "make a done or dead entry pending again",
-        "Make a done or dead entry pending again, due now: the next worker pass runs its "
-        "handlers. --all-dead replays every dead entry.",
-        (_INBOX,),
-        exclusive=(
-            _arg("id", _ENTRY_ID_HELP, nargs="?", metavar="ID"),
-            _flag("--all-dead", "replay every dead entry"),
-        ),
-    ),
-    "purge": _InboxCommand(
-        _inbox_purge,
-        "delete done and dead entries",
-        "Delete the done and dead entries that settled more than DURATION ago. Pending "
-        "and running entries are never deleted.",
-        (
-            _INBOX,
-            _arg(
-                "--older-than",
-                "e.g. 90s, 15m, 12h or 7d",
-                type=duration,
-                required=True,
-                metavar="DURATION",
-            ),
-        ),
-    ),
-}
-
-_COMMANDS: dict[str, _Command] = {
-    "demo": _Command(
-        _cmd_demo,
-        "sign, verify, parse and dispatch the documented person events",
-        "Sign the documented person events, verify, parse and dispatch them, "
-        "and print the typed events. Exits 0 when every step behaved as expected.",
-        epilog=None,
-    ),
-    "sign": _Command(
-        _cmd_sign,
-        "print the X-SuperOffice-Signature of a body",
-        "Sign a body as SuperOffice would: base64 of HMAC-SHA256 over the bytes, keyed "
-        "with the secret.",
-        (
-            _SECRET,
-            _flag("--header", "print it as 'X-SuperOffice-Signature: ...'"),
-            _FILE,
-        ),
-    ),
-    "verify": _Command(
-        _cmd_verify,
-        "check a body's signature",
-        "Check that SIGNATURE is the signature of the body under the secret. Exits 1 when it "
-        "is not; `explain` then says why.",
-        (
-            _SECRETS,
-            _arg("--signature", "the X-SuperOffice-Signature value", required=True),
-            _FILE,
-        ),
-    ),
-    "parse": _Command(
-        _cmd_parse,
-        "pretty-print the typed event of a body",
-        "Parse a body (without verifying it) and print the typed event, or the error that "
-        "names the field at fault (exit 1).",
-        (
-            _flag("--json", "print the event's wire form (to_dict) instead"),
-            _FILE,
-        ),
-    ),
-    "sample": _Command(
-        _cmd_sample,
-        "print a valid example body of any event",
-        "Print a valid body of EVENT made up by superoffice_webhooks.testing.make_payload.",
-        (
-            _arg("event", "an event name, e.g. test", nargs="?", metavar="EVENT"),
-            _flag("--list", "list the known event names"),
-            _arg("--seed", "make the ids and timestamp reproducible", type=int),
-            _flag("--compact", "print compact JSON"),
-        ),
-    ),
-    "send": _Command(
-        _cmd_send,
-        "POST signed sample events to a URL",
-        "POST COUNT signed EVENT bodies (made up, each with its own EventId) to URL, "
-        "CONCURRENCY at a time, printing each answer as it arrives and a summary. Exits 0 "
-        "when every answer is 2xx, 1 when the receiver refused one (4xx), 3 when one got "
-        "no answer or a 5xx.",
-        (
-            _arg("event", "an event name, e.g. person.created", metavar="EVENT"),
-            _arg("--url", "where to POST, e.g. http://127.0.0.1:8000/", required=True),
-            _SECRET,
-            _arg("--count", "how many requests (default 1)", type=int, default=1),
-            _arg("--concurrency", "requests at a time (default 1)", type=int, default=1),
-            _arg(
-                "--timeout", "seconds to wait for an answer (default 10)", type=float, default=10.0
-            ),
-            _arg("--seed", "make the bodies reproducible", type=int),
-        ),
-    ),
-    "listen": _Command(
-        _cmd_listen,
-        "run a local receiver that prints incoming events",
-        "Receive webhooks on HOST:PORT: verify, parse and print every request, and answer "
-        "with the status a Receiver gives. With --forward-to, verified requests are passed "
-        "on unchanged (signature included) and the answer comes from there (502 when it "
-        "cannot be reached). Stops on Ctrl-C or SIGTERM.",
-        (
-            _SECRETS,
-            _arg("--host", "address (default 127.0.0.1)", default="127.0.0.1"),
-            _arg("--port", "port (default 8000; 0 picks a free one)", type=int, default=8000),
-            _arg("--path", "accept POSTs only to this path (default: any)"),
-            _arg("--forward-to", "pass verified requests on to URL", metavar="URL"),
-            _arg("--max-requests", "stop after N requests (default: never)", type=int, metavar="N"),
-            _flag("--show-body", "print each raw body too (personal data!)"),
-        ),
-    ),
-    "explain": _Command(
-        _cmd_explain,
-        "say why a signature does not verify",
-        "When a signature does not verify, try the usual mistakes and name the one that "
-        "fits: a re-serialised body (compact, indented, sorted or .NET-style JSON), a "
-        "trailing newline or spaces, a byte order mark, CRLF line ends, a base64-encoded "
-        "secret, str(bytes) artefacts, a hex digest or a sha256= prefix, or another header "
-        "copied instead of the signature. Exits 0 if the signature verifies, else 1.",
-        (
-            _SECRET,
-            _arg("--signature", "the X-SuperOffice-Signature value received", required=True),
-            _FILE,
-        ),
-    ),
-    "inbox": _InboxCommand(
-        _cmd_inbox,
-        "look into the inbox: stats, list, show, replay, purge",
-        "Look into the inbox a Receiver records events in: count them, list and show them, "
-        "replay what failed, delete what is done. `inbox ACTION --help` describes each.",
-        actions=_INBOX_ACTIONS,
-    ),
-    "worker": _InboxCommand(
-        _cmd_worker,
-        "run the handlers of the events in an inbox",
-        "Run the handlers of the inbox's due events (new ones, retries, and those of "
-        "workers that died) until SIGTERM or Ctrl-C, which let the running event finish; "
-        "a second one exits at once. The modules named by --import register handlers with "
-        "@superoffice_webhooks.on; --dispatcher names a Dispatcher instead. Logs go to "
-        "standard error.",
-        (
-            _INBOX,
-            _arg(
-                "--import",
-                "a module that registers handlers (repeat for several)",
-                dest="imports",
-                action="append",
-                default=[],
-                metavar="MODULE",
-            ),
-            _arg("--dispatcher", "run this Dispatcher's handlers instead", metavar="MODULE:ATTR"),
-            _arg(
-                "--lease",
-                "how soon a dead worker's event is taken over (default 30s)",
-                type=duration,
-                default=timedelta(seconds=30),
-                metavar="DURATION",
-            ),
-            _arg(
-                "--poll",
-                "how long to wait when nothing is due (default 1s)",
-                type=duration,
-                default=timedelta(seconds=1),
-                metavar="DURATION",
-            ),
-            _arg(
-                "--max-attempts",
-                "an event is dead after N failed attempts (default: retried for 24h)",
-                type=_positive,
-                metavar="N",
-            ),
-            _arg(
-                "--log-level",
-                "what to log to standard error (default INFO)",
-                choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                default="INFO",
-            ),
-        ),
-    ),
-}
 
 
 def _add_commands(
