@@ -115,6 +115,17 @@ def _event_name(name: str) -> str:
     return name
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        msg = f"{text!r} is not a whole number of at least 1"
+        raise argparse.ArgumentTypeError(msg)
+    return int(text)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
 def _value(value: object) -> str:
     if value is None:
         return "-"
@@ -346,7 +357,7 @@ def _cmd_parse(args: argparse.Namespace, out: TextIO) -> int:
         sys.stderr.write(f"{exc}\n")
         return EXIT_FAILED
     if args.json:
-        out.write(json.dumps(event.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        out.write(_dumps(event.to_dict()))
     else:
         out.write("".join(f"{line}\n" for line in pretty(event)))
     return EXIT_OK
@@ -386,8 +397,8 @@ def _cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
     _arg("event", "an event name, e.g. person.created", metavar="EVENT"),
     _arg("--url", "where to POST, e.g. http://127.0.0.1:8000/", required=True),
     _SECRET,
-    _arg("--count", "how many requests (default 1)", type=int, default=1),
-    _arg("--concurrency", "requests at a time (default 1)", type=int, default=1),
+    _arg("--count", "how many requests (default 1)", type=_positive, default=1),
+    _arg("--concurrency", "requests at a time (default 1)", type=_positive, default=1),
     _arg("--timeout", "seconds to wait for an answer (default 10)", type=float, default=10.0),
     _arg("--seed", "make the bodies reproducible", type=int),
 )
@@ -397,8 +408,8 @@ def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     problem = check_url(args.url)
     if problem:
         raise UsageError(problem)
-    if args.count < 1 or args.concurrency < 1 or args.timeout <= 0:
-        msg = "--count and --concurrency must be at least 1, --timeout above 0"
+    if args.timeout <= 0:
+        msg = "--timeout must be above 0"
         raise UsageError(msg)
     return send(
         out,
@@ -424,7 +435,7 @@ def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     _arg("--port", "port (default 8000; 0 picks a free one)", type=int, default=8000),
     _arg("--path", "accept POSTs only to this path (default: any)"),
     _arg("--forward-to", "pass verified requests on to URL", metavar="URL"),
-    _arg("--max-requests", "stop after N requests (default: never)", type=int, metavar="N"),
+    _arg("--max-requests", "stop after N requests (default: never)", type=_positive, metavar="N"),
     _flag("--show-body", "print each raw body too (personal data!)"),
 )
 def _cmd_listen(args: argparse.Namespace, out: TextIO) -> int:
@@ -433,9 +444,6 @@ def _cmd_listen(args: argparse.Namespace, out: TextIO) -> int:
     secrets = _secrets(args)
     if args.forward_to is not None and (problem := check_url(args.forward_to)):
         raise UsageError(problem)
-    if args.max_requests is not None and args.max_requests < 1:
-        msg = "--max-requests must be at least 1"
-        raise UsageError(msg)
     options = ListenOptions(
         host=args.host,
         port=args.port,
@@ -537,13 +545,6 @@ def duration(text: str) -> timedelta:
         msg = f"{text!r} is not a duration above 0: write a number and a unit, e.g. 90s, 15m, 12h or 7d"
         raise argparse.ArgumentTypeError(msg)
     return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
-
-
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        msg = f"{text!r} is not a whole number of at least 1"
-        raise argparse.ArgumentTypeError(msg)
-    return int(text)
 
 
 def _shown(url: str) -> str:
@@ -676,19 +677,13 @@ def _entry_dict(entry: Entry) -> dict[str, object]:
     }
 
 
-def _dumps(value: object) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
-
-
 def _table(rows: Sequence[tuple[str, ...]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=True)) for row in rows)
     return "".join(line.rstrip() + "\n" for line in lines)
 
 
-def _clip(text: str | None, width: int) -> str:
-    if text is None:
-        return "-"
+def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
@@ -760,7 +755,8 @@ def _inbox_list(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK
     rows = [tuple(name.upper() for name in _LISTED)]
     for entry in entries:
-        fields = {**_fields(entry), "last error": _clip(entry.last_error, _ERROR_WIDTH)}
+        fields = _fields(entry)
+        fields["last error"] = _clip(fields["last error"], _ERROR_WIDTH)
         rows.append(tuple(fields[name] for name in _LISTED))
     out.write(_table(rows))
     return EXIT_OK
