@@ -547,6 +547,10 @@ def duration(text: str) -> timedelta:
     return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
 
 
+def _duration(flag: str, text: str, **options: Any) -> _Arg:
+    return _arg(flag, text, type=duration, metavar="DURATION", **options)
+
+
 def _shown(url: str) -> str:
     """*url* with its password, if any, replaced by asterisks."""
     return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1******@", url)
@@ -837,13 +841,7 @@ def _inbox_replay(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
     "Delete the done and dead entries that settled more than DURATION ago. Pending "
     "and running entries are never deleted.",
     _INBOX,
-    _arg(
-        "--older-than",
-        "e.g. 90s, 15m, 12h or 7d",
-        type=duration,
-        required=True,
-        metavar="DURATION",
-    ),
+    _duration("--older-than", "e.g. 90s, 15m, 12h or 7d", required=True),
 )
 def _inbox_purge(inbox: Inbox, args: argparse.Namespace, out: TextIO) -> int:
     count = inbox.purge(args.older_than)
@@ -941,19 +939,13 @@ def _logging_to_stderr(level: str) -> Iterator[None]:
         metavar="MODULE",
     ),
     _arg("--dispatcher", "run this Dispatcher's handlers instead", metavar="MODULE:ATTR"),
-    _arg(
+    _duration(
         "--lease",
         "how soon a dead worker's event is taken over (default 30s)",
-        type=duration,
         default=timedelta(seconds=30),
-        metavar="DURATION",
     ),
-    _arg(
-        "--poll",
-        "how long to wait when nothing is due (default 1s)",
-        type=duration,
-        default=timedelta(seconds=1),
-        metavar="DURATION",
+    _duration(
+        "--poll", "how long to wait when nothing is due (default 1s)", default=timedelta(seconds=1)
     ),
     _arg(
         "--max-attempts",

@@ -157,11 +157,8 @@ def _secret_variants(secret: bytes) -> Iterator[_Variant]:
             "The secret has leading or trailing whitespace or a newline (as read from a file "
             "or an environment variable): strip it.",
         )
-    for quote in (b'"', b"'"):
-        if len(stripped) > 2 and stripped[:1] == stripped[-1:] == quote:  # noqa: PLR2004  # two quotes
-            yield _Variant(
-                stripped[1:-1], "The secret still has its quotes around it: remove them."
-            )
+    if len(stripped) > 2 and stripped[:1] == stripped[-1:] and stripped[:1] in (b'"', b"'"):  # noqa: PLR2004  # two quotes
+        yield _Variant(stripped[1:-1], "The secret still has its quotes around it: remove them.")
     literal = _bytes_literal(secret)
     if literal is not None:
         yield _Variant(
