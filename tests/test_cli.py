@@ -196,6 +196,15 @@ def test_usage_errors_exit_2(args: list[str], message: str) -> None:
     assert proc.stdout == ""
 
 
+def test_send_wants_a_timeout_above_0() -> None:
+    """`send --timeout 0` exits 2 and says the timeout must be above 0."""
+    url = "http://127.0.0.1:9/"
+    proc = run_cli("send", "test", "--url", url, "--secret", SECRET, "--timeout", "0")
+
+    assert proc.returncode == 2
+    assert "--timeout must be above 0" in proc.stderr
+
+
 @pytest.mark.parametrize("command", [None, *_cli._COMMANDS])
 def test_every_command_has_help_with_exit_codes(command: str | None) -> None:
     """`COMMAND --help` exits 0; every command but demo documents the exit codes."""
