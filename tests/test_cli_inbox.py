@@ -404,13 +404,14 @@ def test_list_of_nothing_says_so(db: Path, capsys: pytest.CaptureFixture[str]) -
     ("args", "message"),
     [
         (["--limit", "0"], "'0' is not a whole number of at least 1"),
+        (["--limit", "\u00b2"], "'\u00b2' is not a whole number of at least 1"),
         (["--state", "lost"], "invalid choice: 'lost'"),
     ],
 )
 def test_list_options_are_checked(
     db: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    """A --limit below 1 or an unknown --state exits 2."""
+    """A --limit below 1 or not in ASCII digits, or an unknown --state, exits 2."""
     code, _, err = run(capsys, "inbox", "list", "--inbox", url(db), *args)
 
     assert code == 2
