@@ -28,6 +28,10 @@ CONSUMED = (
     "URL past whatever reads the body."
 )
 NOT_ALLOWED = Outcome(status=405, reason="SuperOffice webhooks are POST requests.")
+#: The header an adapter adds to its :data:`NOT_ALLOWED` answer.
+ALLOW = "Allow", "POST"
+#: The Content-Type of every answer: its :func:`text`.
+CONTENT_TYPE = "text/plain; charset=utf-8"
 
 
 def make_receiver(kind: type[R], receiver: R | None, options: Mapping[str, Any]) -> R:
@@ -91,7 +95,10 @@ def wsgi_headers(environ: Mapping[str, Any]) -> dict[str, str]:
         for name, value in environ.items()
         if name[:5] == "HTTP_"
     }
-    headers.update({key: environ[name] for name, key in _CONTENT_FIELDS if environ.get(name)})
+    for name, key in _CONTENT_FIELDS:
+        value = environ.get(name)
+        if value:
+            headers[key] = value
     return headers
 
 
@@ -176,11 +183,3 @@ async def collect(
 def text(outcome: Outcome) -> bytes:
     """The body of an answer: the outcome's reason, never the request body."""
     return f"{outcome.reason}\n".encode()
-
-
-def answer_headers(outcome: Outcome) -> dict[str, str]:
-    """The header fields of an answer: its :func:`text` is plain text; a 405 allows POST."""
-    headers = {"Content-Type": "text/plain; charset=utf-8"}
-    if outcome is NOT_ALLOWED:
-        headers["Allow"] = "POST"
-    return headers

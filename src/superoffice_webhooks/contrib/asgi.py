@@ -20,8 +20,9 @@ from superoffice_webhooks._receiver import AsyncReceiver
 from superoffice_webhooks.exceptions import ConfigurationError
 
 from ._http import (
+    ALLOW,
+    CONTENT_TYPE,
     NOT_ALLOWED,
-    answer_headers,
     asgi_headers,
     collect,
     make_receiver,
@@ -72,7 +73,7 @@ class WebhookApp:
             msg = f"WebhookApp serves HTTP requests, not {scope['type']!r} connections."
             raise ConfigurationError(msg)
         if scope["method"] != "POST":
-            await _answer(send, NOT_ALLOWED)
+            await _answer(send, NOT_ALLOWED, _ALLOW)
             return
         headers = asgi_headers(scope["headers"])
         try:
@@ -94,10 +95,15 @@ async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
             return
 
 
-async def _answer(send: Send, outcome: Outcome) -> None:
+_TEXT = (b"content-type", CONTENT_TYPE.encode())
+_ALLOW = ((ALLOW[0].lower().encode(), ALLOW[1].encode()),)
+
+
+async def _answer(
+    send: Send, outcome: Outcome, extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
     body = text(outcome)
-    headers = [(b"content-length", b"%d" % len(body))]
-    headers += [(k.lower().encode(), v.encode()) for k, v in answer_headers(outcome).items()]
+    headers = [(b"content-length", b"%d" % len(body)), _TEXT, *extra]
     await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

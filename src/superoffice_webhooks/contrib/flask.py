@@ -24,8 +24,9 @@ from superoffice_webhooks._receiver import Outcome, Receiver
 from superoffice_webhooks.exceptions import ConfigurationError
 
 from ._http import (
+    ALLOW,
+    CONTENT_TYPE,
     NOT_ALLOWED,
-    answer_headers,
     logger,
     make_receiver,
     read_body,
@@ -235,7 +236,9 @@ def _as_view(function: Any) -> WebhookViewFunction:
 def _handle(receiver: Receiver) -> Response:
     environ = request.environ
     if environ["REQUEST_METHOD"].upper() != "POST":
-        return _response(NOT_ALLOWED)
+        response = _response(NOT_ALLOWED)
+        response.headers.set(*ALLOW)
+        return response
     headers = wsgi_headers(environ)
     body = read_body(headers, receiver, _read)
     return _response(body if isinstance(body, Outcome) else receiver.receive(body, headers))
@@ -259,4 +262,4 @@ def _read(size: int) -> bytes:
 
 
 def _response(outcome: Outcome) -> Response:
-    return Response(text(outcome), status=outcome.status, headers=answer_headers(outcome))
+    return Response(text(outcome), status=outcome.status, content_type=CONTENT_TYPE)

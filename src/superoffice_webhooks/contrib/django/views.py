@@ -16,8 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from superoffice_webhooks._receiver import AsyncReceiver, Outcome, Receiver
 from superoffice_webhooks.contrib._http import (
+    CONTENT_TYPE,
     R,
-    answer_headers,
     check_options,
     consumed,
     declared_length,
@@ -161,4 +161,4 @@ def _handlers_ran(outcome: Outcome) -> bool:
 
 
 def _response(outcome: Outcome) -> HttpResponse:
-    return HttpResponse(text(outcome), status=outcome.status, headers=answer_headers(outcome))
+    return HttpResponse(text(outcome), status=outcome.status, content_type=CONTENT_TYPE)
