@@ -211,27 +211,20 @@ class _Receiving:
             event = parse(raw) if decoded is None else parse_decoded(decoded)
         except PayloadError as exc:
             if keys is None or self._reject_invalid:
-                return _rejected(400, exc)
+                return refuse(400, exc)
             return _Invalid(raw, exc)
         if isinstance(event, TestEvent):
             return _log(event, Outcome(status=200, reason="test event acknowledged", event=event))
         if self.max_age is not None:
             stale = self._stale(event, self.max_age)
             if stale is not None:
-                return _rejected(401, stale, event)
+                return refuse(401, stale, event)
         return event, raw
 
     def _raw(self, body: bytes) -> bytes | Outcome:
         raw = body_bytes(body, allow_str=False)
-        if len(raw) > self.max_body_size:
-            return _rejected(
-                413,
-                PayloadTooLargeError(
-                    f"The body is larger than the limit of {self.max_body_size} bytes "
-                    f"({type(self).__name__} max_body_size)."
-                ),
-            )
-        return raw
+        refused = too_large(len(raw), self)
+        return raw if refused is None else refused
 
     def _check(
         self, raw: bytes, headers: Headers, keys: tuple[bytes, ...] | VerificationError
@@ -248,7 +241,7 @@ class _Receiving:
             # With a resolver, an unknown tenant and a wrong signature look the same to
             # the client, so that the answer does not tell which tenants exist.
             hidden = self._resolver is not None and not isinstance(exc, MissingSignatureError)
-            return _rejected(401, exc, reason=_UNVERIFIED if hidden else None)
+            return refuse(401, exc, reason=_UNVERIFIED if hidden else None)
         return None
 
     def _stale(self, event: Event, max_age: timedelta) -> StaleEventError | None:
@@ -799,17 +792,30 @@ def header(headers: Headers, name: str) -> str | None:
     return None
 
 
-def _rejected(
+def refuse(
     status: int,
     exc: SuperOfficeWebhookError,
     event: Event | None = None,
     *,
     reason: str | None = None,
 ) -> Outcome:
-    """The answer *status* for *exc*; *reason*, if given, is what the client sees instead."""
+    """The answer *status* for *exc*, logged; *reason*, if given, is what the client sees instead."""
     logger.warning("Rejected webhook request: %s %s", status, exc)
     return Outcome(
         status=status, reason=str(exc) if reason is None else reason, event=event, error=exc
+    )
+
+
+def too_large(size: int | None, receiver: _Receiving) -> Outcome | None:
+    """The 413 answer when a body of *size* bytes (``None``: unknown) exceeds the limit."""
+    if size is None or size <= receiver.max_body_size:
+        return None
+    return refuse(
+        413,
+        PayloadTooLargeError(
+            f"The body is larger than the limit of {receiver.max_body_size} bytes "
+            f"({type(receiver).__name__} max_body_size)."
+        ),
     )
 
 

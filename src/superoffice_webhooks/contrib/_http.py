@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import inspect
-import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from superoffice_webhooks._receiver import AsyncReceiver, Outcome, Receiver
-from superoffice_webhooks.exceptions import (
-    ConfigurationError,
-    PayloadError,
-    PayloadTooLargeError,
-    SuperOfficeWebhookError,
-)
+from superoffice_webhooks._receiver import AsyncReceiver, Outcome, Receiver, refuse, too_large
+from superoffice_webhooks.exceptions import ConfigurationError, PayloadError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Callable, Iterable, Mapping
-
-logger = logging.getLogger("superoffice_webhooks")
 
 #: The receiver an adapter takes: a Receiver for sync frameworks, an AsyncReceiver for async ones.
 R = TypeVar("R", Receiver, AsyncReceiver)
@@ -113,28 +105,9 @@ def declared_length(headers: Mapping[str, str]) -> int | None:
     return int(value)
 
 
-def refuse(status: int, error: SuperOfficeWebhookError) -> Outcome:
-    """The answer *status* for *error*, logged as the receiver logs its own refusals."""
-    logger.warning("Rejected webhook request: %s %s", status, error)
-    return Outcome(status=status, reason=str(error), error=error)
-
-
 def consumed() -> Outcome:
     """The 400 outcome for a body that something else read first."""
     return refuse(400, PayloadError(CONSUMED))
-
-
-def too_large(declared: int | None, receiver: Receiver | AsyncReceiver) -> Outcome | None:
-    """A 413 outcome when the declared length exceeds the limit, so nothing need be read."""
-    if declared is None or declared <= receiver.max_body_size:
-        return None
-    return refuse(
-        413,
-        PayloadTooLargeError(
-            f"The body is larger than the limit of {receiver.max_body_size} bytes "
-            f"({type(receiver).__name__} max_body_size)."
-        ),
-    )
 
 
 def checked(

@@ -20,19 +20,11 @@ import attrs
 from flask import Flask, Response, current_app, request
 
 from superoffice_webhooks._dispatch import Dispatcher, default_dispatcher
+from superoffice_webhooks._log import logger
 from superoffice_webhooks._receiver import Outcome, Receiver
 from superoffice_webhooks.exceptions import ConfigurationError
 
-from ._http import (
-    ALLOW,
-    CONTENT_TYPE,
-    NOT_ALLOWED,
-    logger,
-    make_receiver,
-    read_body,
-    text,
-    wsgi_headers,
-)
+from ._http import ALLOW, CONTENT_TYPE, NOT_ALLOWED, make_receiver, read_body, text, wsgi_headers
 
 __all__ = [
     "DEFAULT_URL",

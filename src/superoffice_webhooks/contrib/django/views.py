@@ -14,7 +14,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from superoffice_webhooks._receiver import AsyncReceiver, Outcome, Receiver
+from superoffice_webhooks._receiver import AsyncReceiver, Outcome, Receiver, refuse
 from superoffice_webhooks.contrib._http import (
     CONTENT_TYPE,
     R,
@@ -23,7 +23,6 @@ from superoffice_webhooks.contrib._http import (
     declared_length,
     make_receiver,
     read_body,
-    refuse,
     text,
 )
 from superoffice_webhooks.exceptions import HandlerError, PayloadError
