@@ -25,6 +25,7 @@ from ._log import logger, printable
 from ._parse import load_json, parse
 from ._threads import to_thread
 from .exceptions import ConfigurationError, HandlerError, PayloadError
+from .idempotency import seconds
 from .inbox import (
     DEFAULT_LEASE,
     DEFAULT_RETRY,
@@ -253,6 +254,7 @@ class Delivery:
         self.blocking = not isinstance(inbox, MemoryInbox)
         self._run_sync = to_thread if run_sync is None else run_sync
         self._heartbeat = _Heartbeat(self.inbox, self.lease)
+        self._loops = threading.local()
 
     def record(self, event: Event, raw: bytes) -> bool:
         """Record a verified, parsed event as ``PENDING``; ``False`` if it was recorded before.
@@ -318,9 +320,9 @@ class Delivery:
         ``None`` if a worker has it already, or if the inbox fails now: the event is
         recorded, and a worker runs it.
         """
-        owner, key = new_owner(), entry_id(event.context_identifier, event.event_id)
+        key = entry_id(event.context_identifier, event.event_id)
         try:
-            entry = self.inbox.claim(key, owner, self.lease)
+            return self.take(key)
         except Exception:  # noqa: BLE001  # logged; recorded events are a worker's to run
             logger.warning(
                 "Recorded inbox entry %s but could not start its attempt; a worker will run it.",
@@ -328,13 +330,30 @@ class Delivery:
                 exc_info=True,
             )
             return None
+
+    def take(self, key: str | None = None) -> tuple[Entry, str] | None:
+        """Start an attempt on the pending entry *key*, or on the entry due first, if any."""
+        owner, inbox = new_owner(), self.inbox
+        entry = (
+            inbox.take(owner, self.lease) if key is None else inbox.claim(key, owner, self.lease)
+        )
         return None if entry is None else (entry, owner)
 
-    def take(self) -> tuple[Entry, str] | None:
-        """Start an attempt on the entry due first, if any."""
-        owner = new_owner()
-        entry = self.inbox.take(owner, self.lease)
-        return None if entry is None else (entry, owner)
+    def dispatch_in_loop(self, event: Event) -> DispatchResult:
+        """Run sync and async handlers in this thread's event loop, kept until :meth:`close`."""
+        runner: asyncio.Runner | None = getattr(self._loops, "runner", None)
+        if runner is None:
+            import asyncio  # noqa: PLC0415  # imported when first needed (see _threads)
+
+            runner = self._loops.runner = asyncio.Runner()
+        return runner.run(self.dispatcher.adispatch(event))
+
+    def close(self) -> None:
+        """Close this thread's event loop of :meth:`dispatch_in_loop`, if it has one."""
+        runner: asyncio.Runner | None = getattr(self._loops, "runner", None)
+        if runner is not None:
+            runner.close()
+            del self._loops.runner
 
     def run(
         self,
@@ -519,13 +538,9 @@ class Worker:
         on_failure: FailureHook | None = None,
     ) -> None:
         self.delivery = Delivery(inbox, dispatcher, retry=retry, lease=lease, on_failure=on_failure)
-        if not isinstance(poll_interval, timedelta) or poll_interval <= timedelta(0):
-            raise ConfigurationError("poll_interval must be a positive datetime.timedelta.")
-        self.poll_interval = poll_interval.total_seconds()
+        self.poll_interval = seconds(poll_interval, "poll_interval")
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._runner: asyncio.Runner | None = None
-        self._running = False
 
     def run_once(self) -> int:
         """Run every entry that is due now, one after another; return how many ran."""
@@ -533,8 +548,7 @@ class Worker:
         try:
             return self._pass()
         finally:
-            if not self._running:
-                self._close()
+            self.delivery.close()
 
     def _pass(self) -> int:
         count = 0
@@ -542,7 +556,7 @@ class Worker:
             taken = self.delivery.take()
             if taken is None:
                 break
-            self.delivery.run(*taken, self._dispatch)
+            self.delivery.run(*taken, self.delivery.dispatch_in_loop)
             count += 1
         return count
 
@@ -551,7 +565,6 @@ class Worker:
 
         A worker that was stopped is not run again by this; :meth:`start` restarts it.
         """
-        self._running = True
         try:
             while not self._stopping.is_set():
                 try:
@@ -562,13 +575,7 @@ class Worker:
                 if not ran:
                     self._stopping.wait(self.poll_interval)
         finally:
-            self._running = False
-            self._close()
-
-    def _close(self) -> None:
-        if self._runner is not None:
-            self._runner.close()
-            self._runner = None
+            self.delivery.close()
 
     def start(self) -> Worker:
         """Run :meth:`run` in a daemon thread of this process; returns the worker."""
@@ -627,13 +634,6 @@ class Worker:
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout)
-
-    def _dispatch(self, event: Event) -> DispatchResult:
-        if self._runner is None:
-            import asyncio  # noqa: PLC0415  # imported when first needed (see _threads)
-
-            self._runner = asyncio.Runner()
-        return self._runner.run(self.delivery.dispatcher.adispatch(event))
 
 
 Mode = Literal["inline", "worker"]

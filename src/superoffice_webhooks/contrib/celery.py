@@ -26,8 +26,6 @@ it runs what no task carries (an event recorded while the broker was down, a rep
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 from typing import TYPE_CHECKING, cast
 
@@ -40,7 +38,6 @@ from superoffice_webhooks.inbox import (
     MemoryInbox,
     RetryPolicy,
     State,
-    new_owner,
 )
 
 try:
@@ -55,8 +52,7 @@ except ImportError as exc:  # pragma: no cover  # exercised only without the ext
 if TYPE_CHECKING:
     from datetime import timedelta
 
-    from superoffice_webhooks._dispatch import Dispatcher, DispatchResult
-    from superoffice_webhooks._events import Event
+    from superoffice_webhooks._dispatch import Dispatcher
     from superoffice_webhooks.inbox import Entry
     from superoffice_webhooks.typing import FailureHook
 
@@ -109,7 +105,6 @@ class CeleryHandoff:
         #: The lifecycle the tasks go through: claim, run, settle.
         self.delivery = Delivery(inbox, dispatcher, retry=retry, lease=lease, on_failure=on_failure)
         self.queue = queue
-        self._loops = threading.local()
 
         def handle(entry_id: str) -> None:
             self.run(entry_id)
@@ -145,10 +140,9 @@ class CeleryHandoff:
         as it is: this was a second message for it.
         """
         delivery = self.delivery
-        owner = new_owner()
-        entry = delivery.inbox.claim(entry_id, owner, delivery.lease)
-        if entry is not None:
-            self._attempt(entry, owner)
+        taken = delivery.take(entry_id)
+        if taken is not None:
+            self._attempt(*taken)
             return
         current = delivery.inbox.get(entry_id)
         if current is None or current.state is not State.RUNNING:
@@ -173,20 +167,10 @@ class CeleryHandoff:
 
     def close(self) -> None:
         """Close the event loop that async handlers ran in on this thread, if any."""
-        runner: asyncio.Runner | None = getattr(self._loops, "runner", None)
-        if runner is not None:
-            runner.close()
-            del self._loops.runner
+        self.delivery.close()
 
     def _attempt(self, entry: Entry, owner: str) -> None:
-        self.delivery.run(entry, owner, self._dispatch)
+        self.delivery.run(entry, owner, self.delivery.dispatch_in_loop)
         after = self.delivery.inbox.get(entry.id)
         if after is not None and after.state is State.PENDING:
             self.enqueue(entry.id, after.next_attempt_at - time.time())
-
-    def _dispatch(self, event: Event) -> DispatchResult:
-        """Run sync and async handlers in this thread's event loop, kept between tasks."""
-        runner: asyncio.Runner | None = getattr(self._loops, "runner", None)
-        if runner is None:
-            runner = self._loops.runner = asyncio.Runner()
-        return runner.run(self.delivery.dispatcher.adispatch(event))
