@@ -77,8 +77,6 @@ nitpick_ignore_regex = [
     # Type variables in the signatures of the handler types; not documented objects.
     ("py:class", r"superoffice_webhooks\._dispatch\.[ER]"),
     ("py:class", r"superoffice_webhooks\.(testing|_factory)\.[EFT]"),
-    # The receiver class of a Django view (Receiver or AsyncReceiver, as its class says).
-    ("py:class", r"(superoffice_webhooks\.contrib\._http\.)?R"),
 ]
 
 # -- HTML -----------------------------------------------------------------------

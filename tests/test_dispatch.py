@@ -886,6 +886,18 @@ def test_patterns_lists_own_and_included(d: Dispatcher, rec: Recorder) -> None:
     assert Dispatcher().patterns() == ()
 
 
+def test_patterns_are_in_registration_order(d: Dispatcher, rec: Recorder) -> None:
+    """patterns() lists what was registered in that order, included dispatchers last."""
+    other = Dispatcher()
+    other.on("contact.created")(rec.handler("c"))
+    d.include(other)
+    d.on("*")(rec.handler("a"))
+    d.on(sow.PersonEvent, "person.*")(rec.handler("b"))
+    d.on("person.created", "*")(rec.handler("d"))
+
+    assert d.patterns() == ("*", "PersonEvent", "person.*", "person.created", "contact.created")
+
+
 def test_handlers_for(d: Dispatcher, rec: Recorder) -> None:
     """handlers_for(name) lists the handlers an event of that name would run, in order."""
     any_ = d.on("*")(rec.handler("any"))

@@ -347,6 +347,42 @@ def test_a_store_that_never_settles_leaves_the_entry_to_its_lease(
     assert len(calls.events) == 2
 
 
+def test_run_once_beside_a_running_worker_awaits_in_its_own_loop() -> None:
+    """run_once() on another thread while the worker's thread awaits a handler runs its own."""
+    inbox = MemoryInbox()
+    dispatcher = sow.Dispatcher()
+    started, release = threading.Event(), threading.Event()
+    ran: list[str] = []
+
+    @dispatcher.on("person.created")
+    async def slow(event: sow.PersonCreated) -> None:
+        started.set()
+        await asyncio.to_thread(release.wait, 10)
+        ran.append(event.event)
+
+    @dispatcher.on("person.deleted")
+    async def quick(event: sow.PersonDeleted) -> None:
+        ran.append(event.event)
+
+    receiver = sow.Receiver(
+        secret=SECRET, dispatcher=dispatcher, inbox=inbox, run_handlers="worker"
+    )
+    first, second = fresh("person.created"), fresh("person.deleted")
+    receiver.receive(first, signed(first))
+    worker = sow.Worker(inbox, dispatcher, poll_interval=timedelta(milliseconds=10)).start()
+    try:
+        assert started.wait(10)
+        receiver.receive(second, signed(second))
+
+        assert worker.run_once() == 1
+        assert ran == ["person.deleted"]
+    finally:
+        release.set()
+        worker.stop(10)
+    assert ran == ["person.deleted", "person.created"]
+    assert {e.state for e in inbox.entries()} == {State.DONE}
+
+
 def test_areceive_records_and_runs_with_async_handlers(inbox: Inbox) -> None:
     """areceive with an inbox awaits async handlers; a failure answers 200 with a retry due."""
     dispatcher = sow.Dispatcher()

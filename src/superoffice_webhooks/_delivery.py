@@ -378,11 +378,14 @@ class Delivery:
         try:
             with self._heartbeat.keeping(entry.id, owner):
                 result = dispatch(event)
-        except BaseException as exc:
-            if isinstance(exc, Exception) and not isinstance(exc, ConfigurationError):
-                return self._failed(entry, owner, event, exc)  # recorded, and retried
-            # Interrupted, or a mistake in the code (an async handler reached through
-            # receive()): hand the event back for a worker, which can run it, and raise.
+        except ConfigurationError:
+            # A mistake in the code (an async handler reached through receive()): hand the
+            # event back for a worker, which can run it, and show the mistake.
+            self._settle(entry, owner, Settlement(state=State.PENDING))
+            raise
+        except Exception as exc:  # noqa: BLE001  # every failure is recorded and retried
+            return self._failed(entry, owner, event, exc)
+        except BaseException:
             self._settle(entry, owner, Settlement(state=State.PENDING))
             raise
         self._settle(entry, owner, Settlement(state=State.DONE))

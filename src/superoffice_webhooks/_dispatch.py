@@ -217,7 +217,8 @@ class Dispatcher:
     # --- lookup ---------------------------------------------------------------
 
     def patterns(self) -> tuple[str, ...]:
-        """Every registered name, pattern and class name, with those of included dispatchers."""
+        """Every registered name, pattern and class name, once, in the order they were
+        registered: this dispatcher's, then those of included dispatchers."""
         targets = (t for d in (self, *self._descendants()) for t, _ in d._routes)
         return tuple(dict.fromkeys(t if isinstance(t, str) else t.__name__ for t in targets))
 
