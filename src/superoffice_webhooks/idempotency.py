@@ -301,7 +301,7 @@ class SQLiteStore:
         with self._file.transaction() as db:
             row = db.execute(_FIND, (tenant, key, now)).fetchone()
             if row is not None:
-                return ClaimState(row[0])
+                return COMPLETED if row[0] == COMPLETED.value else IN_FLIGHT
             db.execute(_PUT, (tenant, key, IN_FLIGHT.value, token, now + self._lease))
             return CLAIMED
 
