@@ -196,19 +196,16 @@ class PersonAccessors:
     """Properties of :class:`PersonEvent` beyond the generated ones."""
 
     __slots__ = ()
-    primary_key: int
     field_values: FieldValues | RawMapping | None
     values: IdValues | None
 
     @property
     def contact_id(self) -> int | None:
         """The person's company id, from ``FieldValues`` or delete ``Values``, if sent."""
-        contact_id = getattr(self.field_values, "contact_id", None)
-        if contact_id is not None:
-            return contact_id  # type: ignore[no-any-return]  # an int | None field
-        if self.values is not None:
+        contact_id: int | None = getattr(self.field_values, "contact_id", None)
+        if contact_id is None and self.values is not None:
             return self.values.get("contact_id")
-        return None
+        return contact_id
 
 
 class ListItemAccessors:
@@ -284,7 +281,6 @@ class WebhookAccessors:
     """Properties of :class:`WebhookEvent`: the webhook and its state."""
 
     __slots__ = ()
-    primary_key: int
     field_values: FieldValues | RawMapping | None
 
     @property

@@ -19,6 +19,7 @@ import threading
 import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Self, overload
+from wsgiref.util import setup_testing_defaults
 
 import attrs
 
@@ -40,7 +41,6 @@ __all__ = [
 ]
 
 T = typing.TypeVar("T")
-E = typing.TypeVar("E", bound=Event)
 
 
 class EventRecorder(Sequence[Event]):
@@ -85,7 +85,7 @@ class EventRecorder(Sequence[Event]):
         """The names of the recorded events, in order."""
         return [event.event for event in self.events]
 
-    def of(self, name_or_class: str | type[E]) -> list[Any]:
+    def of(self, name_or_class: str | type[Event]) -> list[Any]:
         """The recorded events of one name, or instances of one class."""
         if isinstance(name_or_class, str):
             return [e for e in self.events if e.event == name_or_class]
@@ -126,17 +126,13 @@ class WebhookResponse:
         return self.body.decode("utf-8", errors="replace")
 
 
-AppKind = Literal["auto", "wsgi", "asgi", "django"]
-
-
-def _is_django_client(app: object) -> bool:
+def _kind_of(app: object) -> Literal["wsgi", "asgi", "django"]:
     client_module = sys.modules.get("django.test.client")
-    return client_module is not None and isinstance(app, client_module.Client)
-
-
-def _is_asgi(app: object) -> bool:
+    if client_module is not None and isinstance(app, client_module.Client):
+        return "django"
     call = vars(type(app)).get("__call__") or getattr(type(app), "__call__", None)  # noqa: B004  # the class's __call__, to see whether it is async
-    return inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(call)
+    is_async = inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(call)
+    return "asgi" if is_async else "wsgi"
 
 
 class WebhookClient:
@@ -160,10 +156,10 @@ class WebhookClient:
         *,
         secret: str | bytes,
         path: str = "/",
-        kind: AppKind = "auto",
+        kind: Literal["auto", "wsgi", "asgi", "django"] = "auto",
     ) -> None:
         if kind == "auto":
-            kind = "django" if _is_django_client(app) else "asgi" if _is_asgi(app) else "wsgi"
+            kind = _kind_of(app)
         if kind not in ("wsgi", "asgi", "django"):
             msg = f"kind must be 'auto', 'wsgi', 'asgi' or 'django', not {kind!r}."
             raise ConfigurationError(msg)
@@ -237,24 +233,19 @@ def _split_path(path: str) -> tuple[str, str]:
 
 def _post_wsgi(app: Any, path: str, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
     path_info, query = _split_path(path)
-    environ: dict[str, object] = {
+    environ: dict[str, Any] = {
         "REQUEST_METHOD": "POST",
         "SCRIPT_NAME": "",
         "PATH_INFO": path_info,
         "QUERY_STRING": query,
         "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
         "CONTENT_LENGTH": str(len(body)),
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
         "wsgi.input": io.BytesIO(body),
         "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
     }
+    setup_testing_defaults(environ)  # the rest of what a server sets: version, port, Host, ...
     for name, value in headers.items():
         key = name.upper().replace("-", "_")
         if key != "CONTENT_LENGTH":
@@ -297,17 +288,15 @@ async def _post_asgi(
         "server": ("testserver", 80),
         "state": dict(state),  # what the lifespan put there, as a shallow copy (ASGI spec)
     }
-    sent_body = False
+    request = [{"type": "http.request", "body": body, "more_body": False}]
     done = asyncio.Event()
     status = 500
     response_headers: dict[str, str] = {}
     chunks: list[bytes] = []
 
     async def receive() -> dict[str, object]:
-        nonlocal sent_body
-        if not sent_body:
-            sent_body = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        if request:
+            return request.pop()
         await done.wait()
         return {"type": "http.disconnect"}
 
@@ -422,11 +411,8 @@ async def _lifespan_answer(
 def _post_django(
     client: Any, path: str, body: bytes, headers: Mapping[str, str]
 ) -> WebhookResponse:
-    extra = {
-        k: v for k, v in headers.items() if k.lower() not in ("content-type", "content-length")
-    }
-    content_type = next(
-        (v for k, v in headers.items() if k.lower() == "content-type"), "application/octet-stream"
-    )
+    extra = {name.lower(): value for name, value in headers.items()}
+    extra.pop("content-length", None)
+    content_type = extra.pop("content-type", "application/octet-stream")
     response = client.post(path, data=body, content_type=content_type, headers=extra)
     return WebhookResponse(response.status_code, dict(response.headers), response.content)
