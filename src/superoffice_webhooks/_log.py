@@ -15,9 +15,9 @@ logger = logging.getLogger("superoffice_webhooks")
 LIMIT = 100
 
 
-def printable(value: object, limit: int = LIMIT) -> str:
-    """*value* cut to *limit* characters, with control characters, non-ASCII characters and
+def printable(value: object) -> str:
+    """*value* cut to ``LIMIT`` characters, with control characters, non-ASCII characters and
     lone surrogates written as escapes: it can neither forge a log line nor fail to encode."""
     text = str(value)
-    shown = text[:limit].encode("unicode_escape").decode("ascii")
-    return shown if len(text) <= limit else f"{shown}..."
+    shown = text[:LIMIT].encode("unicode_escape").decode("ascii")
+    return shown if len(text) <= LIMIT else f"{shown}..."

@@ -16,9 +16,8 @@ import inspect
 import io
 import sys
 import threading
-import typing
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Self, overload
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any, Literal, Self, TypeVar, overload
 from wsgiref.util import setup_testing_defaults
 
 import attrs
@@ -40,7 +39,7 @@ __all__ = [
     "signed_request",
 ]
 
-T = typing.TypeVar("T")
+T = TypeVar("T")
 
 
 class EventRecorder(Sequence[Event]):
@@ -343,7 +342,7 @@ class _AsgiLoop:
         with asyncio.Runner(loop_factory=lambda: self.loop) as runner:
             runner.run(self._stopping.wait())
 
-    def run(self, coroutine: typing.Coroutine[Any, Any, T]) -> T:
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
     def close(self) -> None:

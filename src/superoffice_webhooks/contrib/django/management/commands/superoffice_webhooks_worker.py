@@ -14,9 +14,6 @@ from superoffice_webhooks.contrib.django.inbox import DjangoInbox
 if TYPE_CHECKING:
     from argparse import ArgumentParser
 
-#: The Receiver options the worker takes from ``SUPEROFFICE_WEBHOOKS['OPTIONS']``.
-_SHARED = ("retry", "lease", "on_failure")
-
 
 class Command(BaseCommand):
     help = (
@@ -73,7 +70,7 @@ def build_worker(database: str | None, poll_interval: float) -> Worker:
     if poll_interval <= 0:
         msg = "--poll-interval must be a positive number of seconds."
         raise CommandError(msg)
-    shared = {name: options[name] for name in _SHARED if name in options}
+    shared = {name: options[name] for name in ("retry", "lease", "on_failure") if name in options}
     return Worker(
         inbox,
         options.get("dispatcher"),
