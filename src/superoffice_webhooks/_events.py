@@ -189,9 +189,6 @@ class TestEvent(Event):
     field_values: RawMapping | None = wire("FieldValues", default=None, hash=False)
 
 
-# --- hand-written properties of some entity bases --------------------------------
-
-
 class PersonAccessors:
     """Properties of :class:`PersonEvent` beyond the generated ones."""
 
