@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 from superoffice_webhooks.exceptions import ConfigurationError
 from superoffice_webhooks.idempotency import DEFAULT_LEASE, DEFAULT_TTL, ClaimState, seconds
@@ -82,7 +82,7 @@ if TYPE_CHECKING:
     from datetime import timedelta
     from uuid import UUID
 
-    from redis.commands.core import Script
+    from redis.commands.core import AsyncScript, Script
 
     _Client = redis.Redis | redis.asyncio.Redis
 
@@ -114,10 +114,14 @@ return 0
 """
 
 
-class _Scripts:
-    """What the sync and async stores share: options, key names and the scripts' calls."""
+class _Store:
+    """What the sync and async stores share: the checks, the options and the scripts."""
+
+    #: The class of client the store needs.
+    _kind: ClassVar[type[redis.Redis | redis.asyncio.Redis]]
 
     def __init__(self, client: _Client, prefix: str, ttl: timedelta, lease: timedelta) -> None:
+        _check_client(client, self._kind, type(self).__name__)
         self.prefix = _check_prefix(prefix)
         self._ttl_ms = str(max(1, round(seconds(ttl, "ttl") * 1000)))
         self._lease_ms = str(max(1, round(seconds(lease, "lease") * 1000)))
@@ -125,19 +129,22 @@ class _Scripts:
             client.register_script(script) for script in (_CLAIM, _COMPLETE, _RELEASE)
         )
 
-    def _keys(self, tenant: str, event_id: UUID) -> list[str]:
+    @classmethod
+    def from_url(cls, url: str, **options: str | timedelta) -> Self:
+        """A store with a client for *url*, e.g. ``redis://localhost:6379/0``."""
+        return cls(cls._kind.from_url(url), **options)  # type: ignore[arg-type]  # checked in __init__
+
+    def _run(self, script: Script | AsyncScript, tenant: str, event_id: UUID, *args: str) -> Any:
         # The EventId last and of fixed length (36 characters): the key is unambiguous
         # whatever the tenant holds, ':' included.
-        return [f"{self.prefix}{tenant}:{event_id}"]
+        return script(keys=[f"{self.prefix}{tenant}:{event_id}"], args=args)
 
-    def claim(self, tenant: str, event_id: UUID, token: str) -> Any:
-        return self._claim(keys=self._keys(tenant, event_id), args=[token, self._lease_ms])
 
-    def complete(self, tenant: str, event_id: UUID, token: str) -> Any:
-        return self._complete(keys=self._keys(tenant, event_id), args=[token, self._ttl_ms])
-
-    def release(self, tenant: str, event_id: UUID, token: str) -> Any:
-        return self._release(keys=self._keys(tenant, event_id), args=[token])
+def _check_client(client: object, kind: type, what: str) -> None:
+    if not isinstance(client, kind):
+        name = "redis.asyncio.Redis" if kind is redis.asyncio.Redis else "redis.Redis"
+        msg = f"{what} needs a {name} client, not {type(client).__name__}."
+        raise ConfigurationError(msg)
 
 
 def _check_prefix(prefix: object) -> str:
@@ -151,7 +158,7 @@ def _state(result: bytes | str) -> ClaimState:
     return ClaimState(result.decode() if isinstance(result, bytes) else result)
 
 
-class RedisStore:
+class RedisStore(_Store):
     """An idempotency store in Redis, for :meth:`Receiver.receive <superoffice_webhooks.Receiver.receive>`.
 
     :param client: a ``redis.Redis`` client (``decode_responses`` either way).
@@ -159,6 +166,8 @@ class RedisStore:
     :param ttl: how long a completed event is remembered.
     :param lease: how long a claim stays in flight at most.
     """
+
+    _kind = redis.Redis
 
     def __init__(
         self,
@@ -168,35 +177,29 @@ class RedisStore:
         ttl: timedelta = DEFAULT_TTL,
         lease: timedelta = DEFAULT_LEASE,
     ) -> None:
-        if not isinstance(client, redis.Redis):
-            msg = f"RedisStore needs a redis.Redis client, not {type(client).__name__}."
-            raise ConfigurationError(msg)
+        super().__init__(client, prefix, ttl, lease)
         self.client = client
-        self._scripts = _Scripts(client, prefix, ttl, lease)
-
-    @classmethod
-    def from_url(cls, url: str, **options: str | timedelta) -> RedisStore:
-        """A store with a client for *url*, e.g. ``redis://localhost:6379/0``."""
-        return cls(redis.Redis.from_url(url), **options)  # type: ignore[arg-type]  # checked in __init__
 
     def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim <superoffice_webhooks.idempotency.IdempotencyStore.claim>`."""
-        return _state(self._scripts.claim(tenant, event_id, token))
+        return _state(self._run(self._claim, tenant, event_id, token, self._lease_ms))
 
     def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.complete <superoffice_webhooks.idempotency.IdempotencyStore.complete>`."""
-        return bool(self._scripts.complete(tenant, event_id, token))
+        return bool(self._run(self._complete, tenant, event_id, token, self._ttl_ms))
 
     def release(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release <superoffice_webhooks.idempotency.IdempotencyStore.release>`."""
-        return bool(self._scripts.release(tenant, event_id, token))
+        return bool(self._run(self._release, tenant, event_id, token))
 
 
-class AsyncRedisStore:
+class AsyncRedisStore(_Store):
     """:class:`RedisStore` for an :class:`~superoffice_webhooks.AsyncReceiver`, on ``redis.asyncio``.
 
     :param client: a ``redis.asyncio.Redis`` client; the other options as for :class:`RedisStore`.
     """
+
+    _kind = redis.asyncio.Redis
 
     def __init__(
         self,
@@ -206,30 +209,20 @@ class AsyncRedisStore:
         ttl: timedelta = DEFAULT_TTL,
         lease: timedelta = DEFAULT_LEASE,
     ) -> None:
-        if not isinstance(client, redis.asyncio.Redis):
-            msg = (
-                f"AsyncRedisStore needs a redis.asyncio.Redis client, not {type(client).__name__}."
-            )
-            raise ConfigurationError(msg)
+        super().__init__(client, prefix, ttl, lease)
         self.client = client
-        self._scripts = _Scripts(client, prefix, ttl, lease)
-
-    @classmethod
-    def from_url(cls, url: str, **options: str | timedelta) -> AsyncRedisStore:
-        """A store with a client for *url*, e.g. ``redis://localhost:6379/0``."""
-        return cls(redis.asyncio.Redis.from_url(url), **options)  # type: ignore[arg-type]  # checked in __init__
 
     async def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
         """See :meth:`IdempotencyStore.claim <superoffice_webhooks.idempotency.IdempotencyStore.claim>`."""
-        return _state(await self._scripts.claim(tenant, event_id, token))
+        return _state(await self._run(self._claim, tenant, event_id, token, self._lease_ms))
 
     async def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.complete <superoffice_webhooks.idempotency.IdempotencyStore.complete>`."""
-        return bool(await self._scripts.complete(tenant, event_id, token))
+        return bool(await self._run(self._complete, tenant, event_id, token, self._ttl_ms))
 
     async def release(self, tenant: str, event_id: UUID, token: str) -> bool:
         """See :meth:`IdempotencyStore.release <superoffice_webhooks.idempotency.IdempotencyStore.release>`."""
-        return bool(await self._scripts.release(tenant, event_id, token))
+        return bool(await self._run(self._release, tenant, event_id, token))
 
 
 # --- the inbox ------------------------------------------------------------------
@@ -393,9 +386,7 @@ class RedisInbox:
         prefix: str = DEFAULT_INBOX_PREFIX,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not isinstance(client, redis.Redis):
-            msg = f"RedisInbox needs a redis.Redis client, not {type(client).__name__}."
-            raise ConfigurationError(msg)
+        _check_client(client, redis.Redis, "RedisInbox")
         if client.get_connection_kwargs().get("decode_responses"):
             msg = (
                 "RedisInbox keeps bodies as raw bytes, so it needs a redis.Redis client made "
