@@ -267,12 +267,6 @@ local function held(key, owner)
   local now = redis.call('HMGET', key, 'state', 'owner')
   return now[1] == 'running' and now[2] == owner
 end
--- Make a settled entry pending and due at `now`, with a fresh count of attempts.
-local function replay(id, now)
-  local key = entry_key(id)
-  move(id, key, 'pending', now)
-  redis.call('HSET', key, 'next_attempt_at', now, 'attempts', 0)
-end
 """
 # ARGV[2] the id; [3] received_at; [4] its state; [5] the score in that state's index;
 # then the hash's fields and values.
@@ -325,18 +319,21 @@ for i, id in ipairs(redis.call('ZREVRANGE', prefix .. ARGV[2], 0, ARGV[3] - 1)) 
 end
 return found
 """
-# ARGV[2] the id; [3] now.
+# ARGV[2] now; [3] the id, or absent for every dead entry. Makes each done or dead entry
+# pending and due now, with a fresh count of attempts; returns how many.
 _REPLAY = """
-local state = redis.call('HGET', entry_key(ARGV[2]), 'state')
-if state ~= 'done' and state ~= 'dead' then return 0 end
-replay(ARGV[2], ARGV[3])
-return 1
-"""
-# ARGV[2] now.
-_REPLAY_DEAD = """
-local dead = redis.call('ZRANGE', by_state('dead'), 0, -1)
-for _, id in ipairs(dead) do replay(id, ARGV[2]) end
-return #dead
+local ids = ARGV[3] and {ARGV[3]} or redis.call('ZRANGE', by_state('dead'), 0, -1)
+local replayed = 0
+for _, id in ipairs(ids) do
+  local key = entry_key(id)
+  local state = redis.call('HGET', key, 'state')
+  if state == 'done' or state == 'dead' then
+    move(id, key, 'pending', ARGV[2])
+    redis.call('HSET', key, 'next_attempt_at', ARGV[2], 'attempts', 0)
+    replayed = replayed + 1
+  end
+end
+return replayed
 """
 # ARGV[2] the cut-off; [3] the most entries to delete.
 _PURGE = """
@@ -399,13 +396,13 @@ class RedisInbox:
         #: The start of every key of this inbox.
         self.prefix = _check_prefix(prefix)
         self._clock = clock
-        self._add, self._claim, self._take, self._renew, self._settle = (
+        self._add, self._claim, self._take, self._renew = (
             client.register_script(_INBOX_LIB + script)
-            for script in (_ADD, _CLAIM_ENTRY, _TAKE, _RENEW, _SETTLE)
+            for script in (_ADD, _CLAIM_ENTRY, _TAKE, _RENEW)
         )
-        self._entries, self._replay, self._replay_dead, self._purge = (
+        self._settle, self._entries, self._replay, self._purge = (
             client.register_script(_INBOX_LIB + script)
-            for script in (_ENTRIES, _REPLAY, _REPLAY_DEAD, _PURGE)
+            for script in (_SETTLE, _ENTRIES, _REPLAY, _PURGE)
         )
 
     @classmethod
@@ -490,11 +487,11 @@ class RedisInbox:
     def replay(self, entry_id: str) -> bool:
         """See :meth:`Inbox.replay <superoffice_webhooks.inbox.Inbox.replay>`."""
         split_id(entry_id)  # a malformed id is the caller's mistake: say so
-        return bool(self._call(self._replay, entry_id, _number(self._clock())))
+        return bool(self._call(self._replay, _number(self._clock()), entry_id))
 
     def replay_dead(self) -> int:
         """See :meth:`Inbox.replay_dead <superoffice_webhooks.inbox.Inbox.replay_dead>`."""
-        return int(self._call(self._replay_dead, _number(self._clock())))
+        return int(self._call(self._replay, _number(self._clock())))
 
     def purge(self, older_than: timedelta) -> int:
         """See :meth:`Inbox.purge <superoffice_webhooks.inbox.Inbox.purge>`.
