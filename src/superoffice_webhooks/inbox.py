@@ -321,13 +321,12 @@ def row_entry(row: Sequence[Any], text: Callable[[Any], str] = str) -> Entry:
     )
 
 
-def _due_at(entry: Entry) -> float:
-    """When :meth:`Inbox.take` may start *entry*: a pending one's retry, a running one's lease end."""
-    if entry.state is State.PENDING:
-        return entry.next_attempt_at
-    if entry.state is State.RUNNING and entry.lease_until is not None:
-        return entry.lease_until
-    return math.inf
+def due_at(entry: Entry) -> float:
+    """*entry*'s place in the index of its state: a running one's lease end (never without a
+    lease), any other's ``next_attempt_at``; for inbox backends."""
+    if entry.state is State.RUNNING:
+        return math.inf if entry.lease_until is None else entry.lease_until
+    return entry.next_attempt_at
 
 
 class MemoryInbox:
@@ -369,8 +368,11 @@ class MemoryInbox:
         """See :meth:`Inbox.take`."""
         now = self._clock()
         with self._lock:
-            first = min(self._entries.values(), key=_due_at, default=None)
-            if first is None or _due_at(first) > now:
+            unsettled = (
+                e for e in self._entries.values() if e.state in (State.PENDING, State.RUNNING)
+            )
+            first = min(unsettled, key=due_at, default=None)
+            if first is None or due_at(first) > now:
                 return None
             return self._start(first, owner, lease)
 

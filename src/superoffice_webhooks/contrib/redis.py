@@ -49,7 +49,6 @@ Redis expires those keys within a day (the TTL) and the stores never read them.
 
 from __future__ import annotations
 
-import math
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
@@ -62,6 +61,7 @@ from superoffice_webhooks.inbox import (
     Settlement,
     State,
     check_limit,
+    due_at,
     entry_values,
     row_entry,
     split_id,
@@ -354,13 +354,6 @@ def _number(value: float) -> str:
     return repr(float(value))
 
 
-def _index_score(entry: Entry) -> float:
-    """Where *entry* goes in the index of its state (a running entry without a lease: never due)."""
-    if entry.state is State.RUNNING:
-        return math.inf if entry.lease_until is None else entry.lease_until
-    return entry.next_attempt_at
-
-
 class RedisInbox:
     """An :class:`~superoffice_webhooks.inbox.Inbox` in Redis, shared by every machine that reaches the server.
 
@@ -425,7 +418,7 @@ class RedisInbox:
         values = entry_values(entry).items()
         pairs = [part for name, value in values if value is not None for part in (name, value)]
         received = _number(entry.received_at)
-        index = _number(_index_score(entry))
+        index = _number(due_at(entry))
         return bool(self._call(self._add, entry.id, received, entry.state.value, index, *pairs))
 
     def claim(self, entry_id: str, owner: str, lease: float) -> Entry | None:
