@@ -329,7 +329,7 @@ def due_at(entry: Entry) -> float:
     return entry.next_attempt_at
 
 
-class MemoryInbox:
+class MemoryInbox(Inbox):
     """An :class:`Inbox` in this process's memory, for tests and a single process.
 
     **Not durable**: whatever it holds is gone when the process ends, so it protects
@@ -349,7 +349,6 @@ class MemoryInbox:
         return len(self._entries)
 
     def add(self, entry: Entry) -> bool:
-        """See :meth:`Inbox.add`."""
         with self._lock:
             if entry.id in self._entries:
                 return False
@@ -357,7 +356,6 @@ class MemoryInbox:
             return True
 
     def claim(self, entry_id: str, owner: str, lease: float) -> Entry | None:
-        """See :meth:`Inbox.claim`."""
         with self._lock:
             entry = self._entries.get(entry_id)
             if entry is None or entry.state is not State.PENDING:
@@ -365,7 +363,6 @@ class MemoryInbox:
             return self._start(entry, owner, lease)
 
     def take(self, owner: str, lease: float) -> Entry | None:
-        """See :meth:`Inbox.take`."""
         now = self._clock()
         with self._lock:
             unsettled = (
@@ -388,11 +385,9 @@ class MemoryInbox:
         return started
 
     def renew(self, entry_id: str, owner: str, lease: float) -> bool:
-        """See :meth:`Inbox.renew`."""
         return self._change_held(entry_id, owner, lease_until=self._clock() + lease)
 
     def settle(self, entry_id: str, owner: str, settlement: Settlement) -> bool:
-        """See :meth:`Inbox.settle`."""
         state, due = settlement.state, self._clock() + settlement.delay
         error = {} if settlement.error is None else {"last_error": settlement.error}
         return self._change_held(
@@ -408,11 +403,9 @@ class MemoryInbox:
             return True
 
     def get(self, entry_id: str) -> Entry | None:
-        """See :meth:`Inbox.get`."""
         return self._entries.get(entry_id)
 
     def entries(self, state: State | None = None, *, limit: int = 100) -> list[Entry]:
-        """See :meth:`Inbox.entries`."""
         limit = check_limit(limit)
         with self._lock:
             found = [e for e in self._entries.values() if state is None or e.state is state]
@@ -420,7 +413,6 @@ class MemoryInbox:
         return found[:limit]
 
     def stats(self) -> InboxStats:
-        """See :meth:`Inbox.stats`."""
         counts = dict.fromkeys(State, 0)
         oldest: float | None = None
         with self._lock:
@@ -431,7 +423,6 @@ class MemoryInbox:
         return InboxStats(counts=counts, oldest_pending_at=oldest)
 
     def replay(self, entry_id: str) -> bool:
-        """See :meth:`Inbox.replay`."""
         with self._lock:
             entry = self._entries.get(entry_id)
             if entry is None or entry.state not in (State.DONE, State.DEAD):
@@ -442,13 +433,11 @@ class MemoryInbox:
             return True
 
     def replay_dead(self) -> int:
-        """See :meth:`Inbox.replay_dead`."""
         with self._lock:
             dead = [key for key, e in self._entries.items() if e.state is State.DEAD]
             return sum(self.replay(key) for key in dead)
 
     def purge(self, older_than: timedelta) -> int:
-        """See :meth:`Inbox.purge`."""
         before = self._clock() - seconds(older_than, "older_than")
         with self._lock:
             old = [
@@ -498,7 +487,7 @@ def _split(entry_id: str) -> tuple[str, str]:
     return tenant, str(event_id)
 
 
-class SQLiteInbox:
+class SQLiteInbox(Inbox):
     """An :class:`Inbox` in an SQLite file, shared by the processes of one machine.
 
     The file survives restarts and crashes; each change is one ``BEGIN IMMEDIATE``
@@ -534,19 +523,16 @@ class SQLiteInbox:
         self._clock = clock
 
     def add(self, entry: Entry) -> bool:
-        """See :meth:`Inbox.add`."""
         values = entry_values(entry).values()
         sql = f"INSERT OR IGNORE INTO {_TABLE} ({_COLUMNS}) VALUES ({', '.join('?' * len(values))})"  # noqa: S608  # constant names
         return self._file.change(sql, *values) == 1
 
     def claim(self, entry_id: str, owner: str, lease: float) -> Entry | None:
-        """See :meth:`Inbox.claim`."""
         key = _split(entry_id)
         with self._file.transaction() as db:
             return self._start(db, key, owner, lease, "state = 'pending'")
 
     def take(self, owner: str, lease: float) -> Entry | None:
-        """See :meth:`Inbox.take`."""
         now = self._clock()
         with self._file.transaction() as db:
             for query in _DUE_QUERIES:
@@ -566,12 +552,10 @@ class SQLiteInbox:
         return None if row is None else row_entry(row)
 
     def renew(self, entry_id: str, owner: str, lease: float) -> bool:
-        """See :meth:`Inbox.renew`."""
         sql = f"UPDATE {_TABLE} SET lease_until = ? WHERE {_HELD}"  # noqa: S608  # constant names
         return self._file.change(sql, self._clock() + lease, *_split(entry_id), owner) == 1
 
     def settle(self, entry_id: str, owner: str, settlement: Settlement) -> bool:
-        """See :meth:`Inbox.settle`."""
         sql = (
             f"UPDATE {_TABLE} SET state = ?, next_attempt_at = ?, owner = NULL, "  # noqa: S608  # constant names
             f"lease_until = NULL, last_error = coalesce(?, last_error) WHERE {_HELD}"
@@ -580,14 +564,12 @@ class SQLiteInbox:
         return self._file.change(sql, state, due, settlement.error, *_split(entry_id), owner) == 1
 
     def get(self, entry_id: str) -> Entry | None:
-        """See :meth:`Inbox.get`."""
         sql, key = f"SELECT {_COLUMNS} FROM {_TABLE} WHERE {_KEY}", _split(entry_id)  # noqa: S608  # constant names
         with self._file.reading() as db:
             row = db.execute(sql, key).fetchone()
         return None if row is None else row_entry(row)
 
     def entries(self, state: State | None = None, *, limit: int = 100) -> list[Entry]:
-        """See :meth:`Inbox.entries`."""
         limit = check_limit(limit)
         where, args = ("", ()) if state is None else ("WHERE state = ?", (state.value,))
         sql = f"SELECT {_COLUMNS} FROM {_TABLE} {where} ORDER BY received_at DESC LIMIT ?"  # noqa: S608  # constant names
@@ -596,7 +578,6 @@ class SQLiteInbox:
         return [row_entry(row) for row in rows]
 
     def stats(self) -> InboxStats:
-        """See :meth:`Inbox.stats`."""
         with self._file.reading() as db:
             rows = db.execute(f"SELECT state, count(*) FROM {_TABLE} GROUP BY state").fetchall()  # noqa: S608  # constant names
             (oldest,) = db.execute(
@@ -607,16 +588,13 @@ class SQLiteInbox:
         return InboxStats(counts=counts, oldest_pending_at=oldest)
 
     def replay(self, entry_id: str) -> bool:
-        """See :meth:`Inbox.replay`."""
         sql = f"{_REPLAY}{_KEY} AND state IN ('done', 'dead')"
         return self._file.change(sql, self._clock(), *_split(entry_id)) == 1
 
     def replay_dead(self) -> int:
-        """See :meth:`Inbox.replay_dead`."""
         return self._file.change(f"{_REPLAY}state = 'dead'", self._clock())
 
     def purge(self, older_than: timedelta) -> int:
-        """See :meth:`Inbox.purge`."""
         before = self._clock() - seconds(older_than, "older_than")
         sql = f"DELETE FROM {_TABLE} WHERE state IN ('done', 'dead') AND next_attempt_at <= ?"  # noqa: S608  # constant names
         return self._file.change(sql, before)

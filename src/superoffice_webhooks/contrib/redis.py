@@ -57,6 +57,7 @@ from superoffice_webhooks.idempotency import DEFAULT_LEASE, DEFAULT_TTL, ClaimSt
 from superoffice_webhooks.inbox import (
     FIELDS,
     Entry,
+    Inbox,
     InboxStats,
     Settlement,
     State,
@@ -354,7 +355,7 @@ def _number(value: float) -> str:
     return repr(float(value))
 
 
-class RedisInbox:
+class RedisInbox(Inbox):
     """An :class:`~superoffice_webhooks.inbox.Inbox` in Redis, shared by every machine that reaches the server.
 
     Each method is one Lua script or one ``MULTI`` transaction, atomic for every process
@@ -413,7 +414,6 @@ class RedisInbox:
         return script(args=[self.prefix, *args])
 
     def add(self, entry: Entry) -> bool:
-        """See :meth:`Inbox.add <superoffice_webhooks.inbox.Inbox.add>`."""
         # redis-py writes a number as its repr, which reads back exactly.
         values = entry_values(entry).items()
         pairs = [part for name, value in values if value is not None for part in (name, value)]
@@ -422,12 +422,10 @@ class RedisInbox:
         return bool(self._call(self._add, entry.id, received, entry.state.value, index, *pairs))
 
     def claim(self, entry_id: str, owner: str, lease: float) -> Entry | None:
-        """See :meth:`Inbox.claim <superoffice_webhooks.inbox.Inbox.claim>`."""
         split_id(entry_id)  # a malformed id is the caller's mistake: say so
         return self._started(self._call(self._claim, entry_id, owner, self._until(lease)))
 
     def take(self, owner: str, lease: float) -> Entry | None:
-        """See :meth:`Inbox.take <superoffice_webhooks.inbox.Inbox.take>`."""
         now = self._clock()
         return self._started(self._call(self._take, _number(now), owner, _number(now + lease)))
 
@@ -439,19 +437,16 @@ class RedisInbox:
         return None if values is None else row_entry(values, bytes.decode)
 
     def renew(self, entry_id: str, owner: str, lease: float) -> bool:
-        """See :meth:`Inbox.renew <superoffice_webhooks.inbox.Inbox.renew>`."""
         split_id(entry_id)  # a malformed id is the caller's mistake: say so
         return bool(self._call(self._renew, entry_id, owner, self._until(lease)))
 
     def settle(self, entry_id: str, owner: str, settlement: Settlement) -> bool:
-        """See :meth:`Inbox.settle <superoffice_webhooks.inbox.Inbox.settle>`."""
         split_id(entry_id)  # a malformed id is the caller's mistake: say so
         error = () if settlement.error is None else (settlement.error,)
         due = _number(self._clock() + settlement.delay)
         return bool(self._call(self._settle, entry_id, owner, settlement.state.value, due, *error))
 
     def get(self, entry_id: str) -> Entry | None:
-        """See :meth:`Inbox.get <superoffice_webhooks.inbox.Inbox.get>`."""
         split_id(entry_id)  # a malformed id is the caller's mistake: say so
         values = cast(
             "list[bytes | None]", self.client.hmget(f"{self.prefix}entry:{entry_id}", FIELDS)
@@ -459,14 +454,12 @@ class RedisInbox:
         return None if values[4] is None else row_entry(values, bytes.decode)
 
     def entries(self, state: State | None = None, *, limit: int = 100) -> list[Entry]:
-        """See :meth:`Inbox.entries <superoffice_webhooks.inbox.Inbox.entries>`."""
         limit = check_limit(limit)
         listed = "received" if state is None else f"received:{state.value}"
         found = self._call(self._entries, listed, limit)
         return [row_entry(values, bytes.decode) for values in found]
 
     def stats(self) -> InboxStats:
-        """See :meth:`Inbox.stats <superoffice_webhooks.inbox.Inbox.stats>`."""
         with self.client.pipeline(transaction=True) as pipe:
             for state in State:
                 pipe.zcard(f"{self.prefix}received:{state.value}")
@@ -478,16 +471,14 @@ class RedisInbox:
         )
 
     def replay(self, entry_id: str) -> bool:
-        """See :meth:`Inbox.replay <superoffice_webhooks.inbox.Inbox.replay>`."""
         split_id(entry_id)  # a malformed id is the caller's mistake: say so
         return bool(self._call(self._replay, _number(self._clock()), entry_id))
 
     def replay_dead(self) -> int:
-        """See :meth:`Inbox.replay_dead <superoffice_webhooks.inbox.Inbox.replay_dead>`."""
         return int(self._call(self._replay, _number(self._clock())))
 
     def purge(self, older_than: timedelta) -> int:
-        """See :meth:`Inbox.purge <superoffice_webhooks.inbox.Inbox.purge>`.
+        """Delete ``DONE`` and ``DEAD`` entries that settled more than *older_than* ago; return how many.
 
         Deletes in batches of a thousand entries, each batch atomic, so that a large
         purge does not hold up the server.

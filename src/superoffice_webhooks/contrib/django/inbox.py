@@ -14,6 +14,7 @@ from superoffice_webhooks.idempotency import seconds
 from superoffice_webhooks.inbox import (
     FIELDS,
     Entry,
+    Inbox,
     InboxStats,
     Settlement,
     State,
@@ -36,7 +37,7 @@ _SETTLED = (State.DONE.value, State.DEAD.value)
 _TIMES = ("received_at", "next_attempt_at", "lease_until")
 
 
-class DjangoInbox:
+class DjangoInbox(Inbox):
     """An :class:`~superoffice_webhooks.inbox.Inbox` in a table of the project's database.
 
     Add ``"superoffice_webhooks.contrib.django"`` to ``INSTALLED_APPS`` and run
@@ -76,7 +77,6 @@ class DjangoInbox:
         return self._rows().filter(tenant=tenant, event_id=event_id)
 
     def add(self, entry: Entry) -> bool:
-        """See :meth:`Inbox.add <superoffice_webhooks.inbox.Inbox.add>`."""
         values = entry_values(entry)
         for name in _TIMES:
             values[name] = None if values[name] is None else _when(values[name])
@@ -88,13 +88,12 @@ class DjangoInbox:
         return True
 
     def claim(self, entry_id: str, owner: str, lease: float) -> Entry | None:
-        """See :meth:`Inbox.claim <superoffice_webhooks.inbox.Inbox.claim>`."""
         key = self._key(entry_id)
         with transaction.atomic(using=self.using):
             return self._start(key.filter(state=State.PENDING.value), key, owner, lease)
 
     def take(self, owner: str, lease: float) -> Entry | None:
-        """See :meth:`Inbox.take <superoffice_webhooks.inbox.Inbox.take>`.
+        """Start an attempt on the entry due first: ``PENDING`` and due, or ``RUNNING`` with its lease run out.
 
         Workers call it between attempts: a connection the database closed meanwhile (a
         restart, an idle timeout) is dropped first, as Django does between requests.
@@ -135,12 +134,10 @@ class DjangoInbox:
         return _entry(identity.get()) if updated else None
 
     def renew(self, entry_id: str, owner: str, lease: float) -> bool:
-        """See :meth:`Inbox.renew <superoffice_webhooks.inbox.Inbox.renew>`."""
         held = self._key(entry_id).filter(state=State.RUNNING.value, owner=owner)
         return held.update(lease_until=_when(self._clock() + lease)) == 1
 
     def settle(self, entry_id: str, owner: str, settlement: Settlement) -> bool:
-        """See :meth:`Inbox.settle <superoffice_webhooks.inbox.Inbox.settle>`."""
         state, due = settlement.state.value, _when(self._clock() + settlement.delay)
         error = {} if settlement.error is None else {"last_error": settlement.error}
         held = self._key(entry_id).filter(state=State.RUNNING.value, owner=owner)
@@ -150,18 +147,15 @@ class DjangoInbox:
         return changed == 1
 
     def get(self, entry_id: str) -> Entry | None:
-        """See :meth:`Inbox.get <superoffice_webhooks.inbox.Inbox.get>`."""
         row = self._key(entry_id).first()
         return None if row is None else _entry(row)
 
     def entries(self, state: State | None = None, *, limit: int = 100) -> list[Entry]:
-        """See :meth:`Inbox.entries <superoffice_webhooks.inbox.Inbox.entries>`."""
         limit = check_limit(limit)
         rows = self._rows() if state is None else self._rows().filter(state=state.value)
         return [_entry(row) for row in rows.order_by("-received_at")[:limit]]
 
     def stats(self) -> InboxStats:
-        """See :meth:`Inbox.stats <superoffice_webhooks.inbox.Inbox.stats>`."""
         rows = self._rows()
         counts = dict.fromkeys(State, 0)
         for row in rows.order_by().values("state").annotate(count=Count("pk")):
@@ -171,15 +165,12 @@ class DjangoInbox:
         return InboxStats(counts=counts, oldest_pending_at=oldest_at)
 
     def replay(self, entry_id: str) -> bool:
-        """See :meth:`Inbox.replay <superoffice_webhooks.inbox.Inbox.replay>`."""
         return _replay(self._key(entry_id).filter(state__in=_SETTLED), self._clock()) == 1
 
     def replay_dead(self) -> int:
-        """See :meth:`Inbox.replay_dead <superoffice_webhooks.inbox.Inbox.replay_dead>`."""
         return _replay(self._rows().filter(state=State.DEAD.value), self._clock())
 
     def purge(self, older_than: timedelta) -> int:
-        """See :meth:`Inbox.purge <superoffice_webhooks.inbox.Inbox.purge>`."""
         before = _when(self._clock() - seconds(older_than, "older_than"))
         old = self._rows().filter(state__in=_SETTLED, next_attempt_at__lte=before)
         deleted, _ = old.delete()
