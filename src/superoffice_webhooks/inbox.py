@@ -38,6 +38,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -413,14 +414,11 @@ class MemoryInbox(Inbox):
         return found[:limit]
 
     def stats(self) -> InboxStats:
-        counts = dict.fromkeys(State, 0)
-        oldest: float | None = None
         with self._lock:
-            for entry in self._entries.values():
-                counts[entry.state] += 1
-                if entry.state is State.PENDING and (oldest is None or entry.received_at < oldest):
-                    oldest = entry.received_at
-        return InboxStats(counts=counts, oldest_pending_at=oldest)
+            entries = list(self._entries.values())
+        counts = dict.fromkeys(State, 0) | Counter(entry.state for entry in entries)
+        pending = [entry.received_at for entry in entries if entry.state is State.PENDING]
+        return InboxStats(counts=counts, oldest_pending_at=min(pending, default=None))
 
     def replay(self, entry_id: str) -> bool:
         with self._lock:

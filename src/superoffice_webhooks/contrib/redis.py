@@ -43,8 +43,7 @@ Redis Cluster.
 ``<prefix><tenant>:<EventId>`` (the tenant is the event's ``ContextIdentifier``; the
 ``EventId`` at the end has a fixed length, so a tenant with ``:`` in it cannot make two
 events share a key); Redis expires them itself (the lease while in flight, the TTL once
-completed), so nothing needs purging. Earlier versions used ``<prefix><EventId>``;
-Redis expires those keys within a day (the TTL) and the stores never read them.
+completed), so nothing needs purging.
 """
 
 from __future__ import annotations

@@ -173,8 +173,7 @@ class DjangoInbox(Inbox):
     def purge(self, older_than: timedelta) -> int:
         before = _when(self._clock() - seconds(older_than, "older_than"))
         old = self._rows().filter(state__in=_SETTLED, next_attempt_at__lte=before)
-        deleted, _ = old.delete()
-        return deleted
+        return old.delete()[0]
 
 
 def _replay(settled: QuerySet[InboxEntry], now: float) -> int:
