@@ -357,16 +357,14 @@ def _number(value: float) -> str:
 class RedisInbox(Inbox):
     """An :class:`~superoffice_webhooks.inbox.Inbox` in Redis, shared by every machine that reaches the server.
 
-    Each method is one Lua script or one ``MULTI`` transaction, atomic for every process
-    and machine. How much survives a crash of the server depends on its persistence:
-    turn on the append-only file (see the module's documentation above).
+    Each method is one atomic Lua script or ``MULTI`` transaction. Turn on the server's
+    append-only file, and keep the clocks of the machines in step (see the module's
+    documentation above).
 
     :param client: a ``redis.Redis`` client made **without** ``decode_responses=True``:
         bodies are kept as the raw bytes that were verified.
     :param prefix: the start of every key the inbox uses.
-    :param clock: seconds since the epoch (for tests). Due times and leases come from the
-        calling machine's clock, so the machines sharing an inbox must keep their clocks in
-        step (NTP).
+    :param clock: seconds since the epoch, on the calling machine; for tests.
     """
 
     def __init__(

@@ -157,9 +157,8 @@ class DjangoInbox(Inbox):
 
     def stats(self) -> InboxStats:
         rows = self._rows()
-        counts = dict.fromkeys(State, 0)
-        for row in rows.order_by().values("state").annotate(count=Count("pk")):
-            counts[State(row["state"])] = row["count"]
+        grouped = rows.order_by().values_list("state").annotate(Count("pk"))
+        counts = dict.fromkeys(State, 0) | {State(state): count for state, count in grouped}
         oldest = rows.filter(state=State.PENDING.value).aggregate(oldest=Min("received_at"))
         oldest_at = None if oldest["oldest"] is None else _seconds(oldest["oldest"])
         return InboxStats(counts=counts, oldest_pending_at=oldest_at)
