@@ -458,7 +458,9 @@ _DUE_QUERIES = tuple(
 _COLUMNS = ", ".join(FIELDS)
 _KEY = "tenant = ? AND event_id = ?"
 _HELD = f"{_KEY} AND state = 'running' AND owner = ?"
-_REPLAY = f"UPDATE {_TABLE} SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE "  # noqa: S608  # constant names
+_INSERT = f"INSERT OR IGNORE INTO {_TABLE} ({_COLUMNS}) VALUES ({', '.join(['?'] * len(FIELDS))})"  # noqa: S608  # constant names
+#: Makes the entries a condition selects pending again, due now (the first parameter).
+_REPLAY = f"UPDATE {_TABLE} SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE {{}}"  # noqa: S608  # constant names
 _INBOX_SCHEMA = (
     f"""CREATE TABLE IF NOT EXISTS {_TABLE} (
     tenant TEXT NOT NULL,
@@ -521,9 +523,7 @@ class SQLiteInbox(Inbox):
         self._clock = clock
 
     def add(self, entry: Entry) -> bool:
-        values = entry_values(entry).values()
-        sql = f"INSERT OR IGNORE INTO {_TABLE} ({_COLUMNS}) VALUES ({', '.join('?' * len(values))})"  # noqa: S608  # constant names
-        return self._file.change(sql, *values) == 1
+        return self._file.change(_INSERT, *entry_values(entry).values()) == 1
 
     def claim(self, entry_id: str, owner: str, lease: float) -> Entry | None:
         key = _split(entry_id)
@@ -586,11 +586,11 @@ class SQLiteInbox(Inbox):
         return InboxStats(counts=counts, oldest_pending_at=oldest)
 
     def replay(self, entry_id: str) -> bool:
-        sql = f"{_REPLAY}{_KEY} AND state IN ('done', 'dead')"
+        sql = _REPLAY.format(f"{_KEY} AND state IN ('done', 'dead')")
         return self._file.change(sql, self._clock(), *_split(entry_id)) == 1
 
     def replay_dead(self) -> int:
-        return self._file.change(f"{_REPLAY}state = 'dead'", self._clock())
+        return self._file.change(_REPLAY.format("state = 'dead'"), self._clock())
 
     def purge(self, older_than: timedelta) -> int:
         before = self._clock() - seconds(older_than, "older_than")

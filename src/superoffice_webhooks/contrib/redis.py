@@ -230,6 +230,8 @@ class AsyncRedisStore(_Store):
 #: How many entries one purge script deletes, so that a large purge never blocks the
 #: server for long; purge() runs it until less is left.
 _PURGE_BATCH = 1000
+#: Where an entry's state is among its FIELDS: a hash without one holds no entry.
+_STATE = FIELDS.index("state")
 
 # Shared by every inbox script. ARGV[1] is the key prefix. Each entry is in `received`,
 # in `received:<state>` (both scored by received_at), and in the index of its state:
@@ -448,7 +450,7 @@ class RedisInbox(Inbox):
         values = cast(
             "list[bytes | None]", self.client.hmget(f"{self.prefix}entry:{entry_id}", FIELDS)
         )
-        return None if values[4] is None else row_entry(values, bytes.decode)
+        return None if values[_STATE] is None else row_entry(values, bytes.decode)
 
     def entries(self, state: State | None = None, *, limit: int = 100) -> list[Entry]:
         limit = check_limit(limit)
