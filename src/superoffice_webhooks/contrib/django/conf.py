@@ -57,7 +57,7 @@ def receiver_options(overrides: Mapping[str, Any] | None = None) -> dict[str, An
     if not isinstance(extra, Mapping):
         raise _malformed(f"{SETTING}['OPTIONS'] must be a dict of Receiver options.")
     options = dict(extra)
-    for key in ("SECRET", "SECRETS"):
+    for key in ("SECRET", "SECRETS"):  # one of them at most (checked above)
         if key in raw:
             options["secret"] = raw[key]
     if "DISPATCHER" in raw:
