@@ -108,15 +108,15 @@ class AsyncIdempotencyStore(Protocol):
     """The async twin of :class:`IdempotencyStore`, for an :class:`~superoffice_webhooks.AsyncReceiver`."""
 
     async def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
-        """See :meth:`IdempotencyStore.claim`."""
+        """See :meth:`IdempotencyStore.claim <superoffice_webhooks.idempotency.IdempotencyStore.claim>`."""
         ...
 
     async def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
-        """See :meth:`IdempotencyStore.complete`."""
+        """See :meth:`IdempotencyStore.complete <superoffice_webhooks.idempotency.IdempotencyStore.complete>`."""
         ...
 
     async def release(self, tenant: str, event_id: UUID, token: str) -> bool:
-        """See :meth:`IdempotencyStore.release`."""
+        """See :meth:`IdempotencyStore.release <superoffice_webhooks.idempotency.IdempotencyStore.release>`."""
         ...
 
 
@@ -133,7 +133,7 @@ def seconds(value: object, name: str) -> float:
     return value.total_seconds()
 
 
-class MemoryStore:
+class MemoryStore(IdempotencyStore):
     """An :class:`IdempotencyStore` in this process's memory; a Receiver's default.
 
     Thread-safe and bounded: it remembers at most *max_entries* events and forgets the
@@ -172,7 +172,6 @@ class MemoryStore:
         return len(self._entries)
 
     def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
-        """See :meth:`IdempotencyStore.claim`."""
         now = self._clock()
         key = (tenant, event_id.int)
         with self._lock:
@@ -183,7 +182,6 @@ class MemoryStore:
             return CLAIMED
 
     def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
-        """See :meth:`IdempotencyStore.complete`."""
         now = self._clock()
         key = (tenant, event_id.int)
         with self._lock:
@@ -193,7 +191,6 @@ class MemoryStore:
             return held
 
     def release(self, tenant: str, event_id: UUID, token: str) -> bool:
-        """See :meth:`IdempotencyStore.release`."""
         key = (tenant, event_id.int)
         with self._lock:
             entry = self._entries.get(key)
@@ -227,7 +224,7 @@ _PUT = f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?, ?, ?)"  # noqa: S608  
 _PURGE_EVERY = 1000
 
 
-class AsyncMemoryStore:
+class AsyncMemoryStore(AsyncIdempotencyStore):
     """An :class:`AsyncIdempotencyStore` in this process's memory; an AsyncReceiver's default.
 
     It calls a :class:`MemoryStore` (*sync*, or a new one with the default options)
@@ -239,19 +236,16 @@ class AsyncMemoryStore:
         self.sync = MemoryStore() if sync is None else sync
 
     async def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
-        """See :meth:`IdempotencyStore.claim`."""
         return self.sync.claim(tenant, event_id, token)
 
     async def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
-        """See :meth:`IdempotencyStore.complete`."""
         return self.sync.complete(tenant, event_id, token)
 
     async def release(self, tenant: str, event_id: UUID, token: str) -> bool:
-        """See :meth:`IdempotencyStore.release`."""
         return self.sync.release(tenant, event_id, token)
 
 
-class SQLiteStore:
+class SQLiteStore(IdempotencyStore):
     """An :class:`IdempotencyStore` in an SQLite file, shared by the processes of one machine.
 
     The file survives restarts, so a duplicate that arrives after a deploy is still
@@ -293,7 +287,6 @@ class SQLiteStore:
         self.path = self._file.path
 
     def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
-        """See :meth:`IdempotencyStore.claim`."""
         key, now = str(event_id), self._clock()
         self._claims += 1
         if self._claims % _PURGE_EVERY == 0:
@@ -306,7 +299,6 @@ class SQLiteStore:
             return CLAIMED
 
     def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
-        """See :meth:`IdempotencyStore.complete`."""
         key, now = str(event_id), self._clock()
         with self._file.transaction() as db:
             row = db.execute(_FIND, (tenant, key, now)).fetchone()
@@ -314,7 +306,6 @@ class SQLiteStore:
             return bool(row == (IN_FLIGHT.value, token))
 
     def release(self, tenant: str, event_id: UUID, token: str) -> bool:
-        """See :meth:`IdempotencyStore.release`."""
         sql = f"DELETE FROM {_TABLE} WHERE tenant = ? AND event_id = ? AND state = ? AND token = ?"  # noqa: S608  # a constant
         return self._file.change(sql, tenant, str(event_id), IN_FLIGHT.value, token) == 1
 
@@ -327,7 +318,7 @@ class SQLiteStore:
         self._file.close()
 
 
-class AsyncSQLiteStore:
+class AsyncSQLiteStore(AsyncIdempotencyStore):
     """An :class:`AsyncIdempotencyStore` running a :class:`SQLiteStore` in worker threads.
 
     Takes the same arguments as :class:`SQLiteStore`; its ``sync`` attribute is the
@@ -347,15 +338,12 @@ class AsyncSQLiteStore:
         self.sync = SQLiteStore(path, ttl=ttl, lease=lease, timeout=timeout)
 
     async def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
-        """See :meth:`IdempotencyStore.claim`."""
         return await to_thread(self.sync.claim, tenant, event_id, token)
 
     async def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
-        """See :meth:`IdempotencyStore.complete`."""
         return await to_thread(self.sync.complete, tenant, event_id, token)
 
     async def release(self, tenant: str, event_id: UUID, token: str) -> bool:
-        """See :meth:`IdempotencyStore.release`."""
         return await to_thread(self.sync.release, tenant, event_id, token)
 
     def close(self) -> None:

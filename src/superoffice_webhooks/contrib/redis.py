@@ -52,7 +52,14 @@ import time
 from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 from superoffice_webhooks.exceptions import ConfigurationError
-from superoffice_webhooks.idempotency import DEFAULT_LEASE, DEFAULT_TTL, ClaimState, seconds
+from superoffice_webhooks.idempotency import (
+    DEFAULT_LEASE,
+    DEFAULT_TTL,
+    AsyncIdempotencyStore,
+    ClaimState,
+    IdempotencyStore,
+    seconds,
+)
 from superoffice_webhooks.inbox import (
     FIELDS,
     Entry,
@@ -158,7 +165,7 @@ def _state(result: bytes | str) -> ClaimState:
     return ClaimState(result.decode() if isinstance(result, bytes) else result)
 
 
-class RedisStore(_Store):
+class RedisStore(_Store, IdempotencyStore):
     """An idempotency store in Redis, for :meth:`Receiver.receive <superoffice_webhooks.Receiver.receive>`.
 
     :param client: a ``redis.Redis`` client (``decode_responses`` either way).
@@ -181,19 +188,16 @@ class RedisStore(_Store):
         self.client = client
 
     def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
-        """See :meth:`IdempotencyStore.claim <superoffice_webhooks.idempotency.IdempotencyStore.claim>`."""
         return _state(self._run(self._claim, tenant, event_id, token, self._lease_ms))
 
     def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
-        """See :meth:`IdempotencyStore.complete <superoffice_webhooks.idempotency.IdempotencyStore.complete>`."""
         return bool(self._run(self._complete, tenant, event_id, token, self._ttl_ms))
 
     def release(self, tenant: str, event_id: UUID, token: str) -> bool:
-        """See :meth:`IdempotencyStore.release <superoffice_webhooks.idempotency.IdempotencyStore.release>`."""
         return bool(self._run(self._release, tenant, event_id, token))
 
 
-class AsyncRedisStore(_Store):
+class AsyncRedisStore(_Store, AsyncIdempotencyStore):
     """:class:`RedisStore` for an :class:`~superoffice_webhooks.AsyncReceiver`, on ``redis.asyncio``.
 
     :param client: a ``redis.asyncio.Redis`` client; the other options as for :class:`RedisStore`.
@@ -213,15 +217,12 @@ class AsyncRedisStore(_Store):
         self.client = client
 
     async def claim(self, tenant: str, event_id: UUID, token: str) -> ClaimState:
-        """See :meth:`IdempotencyStore.claim <superoffice_webhooks.idempotency.IdempotencyStore.claim>`."""
         return _state(await self._run(self._claim, tenant, event_id, token, self._lease_ms))
 
     async def complete(self, tenant: str, event_id: UUID, token: str) -> bool:
-        """See :meth:`IdempotencyStore.complete <superoffice_webhooks.idempotency.IdempotencyStore.complete>`."""
         return bool(await self._run(self._complete, tenant, event_id, token, self._ttl_ms))
 
     async def release(self, tenant: str, event_id: UUID, token: str) -> bool:
-        """See :meth:`IdempotencyStore.release <superoffice_webhooks.idempotency.IdempotencyStore.release>`."""
         return bool(await self._run(self._release, tenant, event_id, token))
 
 
