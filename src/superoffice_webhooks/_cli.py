@@ -21,6 +21,7 @@ from difflib import get_close_matches
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -80,19 +81,16 @@ def _secrets(args: argparse.Namespace) -> list[str]:
     if not given and os.environ.get(SECRET_ENV):
         given = [os.environ[SECRET_ENV]]
     if not given:
-        msg = f"the webhook's secret is needed: pass --secret or set {SECRET_ENV}"
-        raise UsageError(msg)
+        raise UsageError(f"the webhook's secret is needed: pass --secret or set {SECRET_ENV}")
     if not all(given):
-        msg = "the secret is empty; an empty secret would accept forged requests"
-        raise UsageError(msg)
+        raise UsageError("the secret is empty; an empty secret would accept forged requests")
     return given
 
 
 def _secret(args: argparse.Namespace) -> str:
     secrets = _secrets(args)
     if len(secrets) > 1:
-        msg = "this command takes one --secret"
-        raise UsageError(msg)
+        raise UsageError("this command takes one --secret")
     return secrets[0]
 
 
@@ -102,8 +100,7 @@ def _read(path: str | None) -> bytes:
     try:
         return Path(str(path)).read_bytes()
     except OSError as exc:
-        msg = f"cannot read {path}: {exc.strerror or exc}"
-        raise UsageError(msg) from exc
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def _event_name(name: str) -> str:
@@ -117,9 +114,15 @@ def _event_name(name: str) -> str:
 
 def _positive(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        msg = f"{text!r} is not a whole number of at least 1"
-        raise argparse.ArgumentTypeError(msg)
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
     return int(text)
+
+
+def _url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL.")
+    return text
 
 
 def _dumps(value: object) -> str:
@@ -378,8 +381,7 @@ def _cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
         out.write("".join(f"{n:<{width}}{c.__name__}\n" for n, c in sorted(EVENT_CLASSES.items())))
         return EXIT_OK
     if args.event is None:
-        msg = "name an event (e.g. person.created) or pass --list"
-        raise UsageError(msg)
+        raise UsageError("name an event (e.g. person.created) or pass --list")
     payload = make_payload(_event_name(args.event), seed=args.seed)
     indent = None if args.compact else 2
     separators = (",", ":") if args.compact else None
@@ -395,7 +397,7 @@ def _cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
     "when every answer is 2xx, 1 when the receiver refused one (4xx), 3 when one got "
     "no answer or a 5xx.",
     _arg("event", "an event name, e.g. person.created", metavar="EVENT"),
-    _arg("--url", "where to POST, e.g. http://127.0.0.1:8000/", required=True),
+    _arg("--url", "where to POST, e.g. http://127.0.0.1:8000/", type=_url, required=True),
     _SECRET,
     _arg("--count", "how many requests (default 1)", type=_positive, default=1),
     _arg("--concurrency", "requests at a time (default 1)", type=_positive, default=1),
@@ -403,14 +405,10 @@ def _cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
     _arg("--seed", "make the bodies reproducible", type=int),
 )
 def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
-    from ._devserver import check_url, send  # noqa: PLC0415  # networking only when needed
+    from ._devserver import send  # noqa: PLC0415  # networking only when needed
 
-    problem = check_url(args.url)
-    if problem:
-        raise UsageError(problem)
     if args.timeout <= 0:
-        msg = "--timeout must be above 0"
-        raise UsageError(msg)
+        raise UsageError("--timeout must be above 0")
     return send(
         out,
         event=_event_name(args.event),
@@ -434,16 +432,14 @@ def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     _arg("--host", "address (default 127.0.0.1)", default="127.0.0.1"),
     _arg("--port", "port (default 8000; 0 picks a free one)", type=int, default=8000),
     _arg("--path", "accept POSTs only to this path (default: any)"),
-    _arg("--forward-to", "pass verified requests on to URL", metavar="URL"),
+    _arg("--forward-to", "pass verified requests on to URL", type=_url, metavar="URL"),
     _arg("--max-requests", "stop after N requests (default: never)", type=_positive, metavar="N"),
     _flag("--show-body", "print each raw body too (personal data!)"),
 )
 def _cmd_listen(args: argparse.Namespace, out: TextIO) -> int:
-    from ._devserver import HTTPError, ListenOptions, check_url, listen  # noqa: PLC0415  # as above
+    from ._devserver import HTTPError, ListenOptions, listen  # noqa: PLC0415  # as above
 
     secrets = _secrets(args)
-    if args.forward_to is not None and (problem := check_url(args.forward_to)):
-        raise UsageError(problem)
     options = ListenOptions(
         host=args.host,
         port=args.port,
@@ -566,26 +562,23 @@ def _open_inbox(url: str | None, *, create: bool) -> tuple[Inbox, tuple[type[Exc
     if scheme in ("redis", "rediss"):
         return _redis_inbox(url)
     if scheme != "sqlite":
-        msg = (
+        raise UsageError(
             f"{_shown(url)!r} is not an inbox URL: write sqlite:///relative/path.sqlite3, "
             "sqlite:////absolute/path.sqlite3 or redis://host:6379/0"
         )
-        raise UsageError(msg)
     path = rest[1:] if rest.startswith("/") else ""
     if not path or "?" in path:
-        msg = (
+        raise UsageError(
             f"{url!r} is not an SQLite inbox URL: write three slashes, then the path "
             "(sqlite:///relative/path.sqlite3 or sqlite:////absolute/path.sqlite3), no options"
         )
-        raise UsageError(msg)
     if not create and not Path(path).is_file():
         msg = f"there is no inbox at {path}: check --inbox (a Receiver with this inbox creates it)"
         raise UsageError(msg)
     try:
         return SQLiteInbox(path), (sqlite3.Error,)
     except sqlite3.Error as exc:
-        msg = f"cannot open the SQLite inbox {path}: {exc}"
-        raise UsageError(msg) from exc
+        raise UsageError(f"cannot open the SQLite inbox {path}: {exc}") from exc
 
 
 def _redis_inbox(url: str) -> tuple[Inbox, tuple[type[Exception], ...]]:
@@ -593,16 +586,14 @@ def _redis_inbox(url: str) -> tuple[Inbox, tuple[type[Exception], ...]]:
         redis = importlib.import_module("redis")
         factory = importlib.import_module("superoffice_webhooks.contrib.redis").RedisInbox.from_url
     except (ImportError, AttributeError) as exc:
-        msg = (
+        raise UsageError(
             "a redis:// inbox needs superoffice_webhooks.contrib.redis.RedisInbox and the "
             f"redis package: pip install 'superoffice-webhooks[redis]' ({exc})"
-        )
-        raise UsageError(msg) from exc
+        ) from exc
     try:
         inbox = cast("Inbox", factory(url))
     except (ValueError, ConfigurationError) as exc:
-        msg = f"{_shown(url)!r} is not a Redis URL the inbox can use: {exc}"
-        raise UsageError(msg) from exc
+        raise UsageError(f"{_shown(url)!r} is not a Redis URL the inbox can use: {exc}") from exc
     return inbox, (redis.RedisError,)
 
 
@@ -613,8 +604,7 @@ def _opened(url: str | None, *, create: bool = False) -> Iterator[Inbox]:
     try:
         yield inbox
     except failures as exc:
-        msg = f"the inbox failed: {type(exc).__name__}: {exc}"
-        raise InboxFailedError(msg) from exc
+        raise InboxFailedError(f"the inbox failed: {type(exc).__name__}: {exc}") from exc
     finally:
         close = getattr(inbox, "close", None)
         if close is not None:
@@ -865,8 +855,7 @@ def _cmd_inbox(args: argparse.Namespace, out: TextIO) -> int:
 
 def _import(name: str) -> ModuleType:
     if not _MODULE.fullmatch(name):
-        msg = f"{name!r} is not a module name such as myapp.webhooks"
-        raise UsageError(msg)
+        raise UsageError(f"{name!r} is not a module name such as myapp.webhooks")
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
@@ -890,12 +879,11 @@ def _dispatcher(args: argparse.Namespace) -> Dispatcher:
             raise UsageError(msg)
         dispatcher = named
     if not dispatcher.patterns():
-        msg = (
+        raise UsageError(
             "no handler is registered, so every event would be marked done unhandled: "
             "--import the modules that register them with @superoffice_webhooks.on, or "
             "name your Dispatcher with --dispatcher MODULE:ATTRIBUTE"
         )
-        raise UsageError(msg)
     return dispatcher
 
 
@@ -963,8 +951,7 @@ def _logging_to_stderr(level: str) -> Iterator[None]:
 )
 def _cmd_worker(args: argparse.Namespace, _out: TextIO) -> int:
     if args.lease < timedelta(seconds=1):
-        msg = "--lease must be at least 1s"
-        raise UsageError(msg)
+        raise UsageError("--lease must be at least 1s")
     with _logging_to_stderr(args.log_level):
         dispatcher = _dispatcher(args)
         with _opened(args.inbox, create=True) as inbox:
