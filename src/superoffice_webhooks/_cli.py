@@ -226,13 +226,7 @@ _SECRET_HELP = "the webhook's Secret{}; default: $" + SECRET_ENV
 _SECRET = _arg("--secret", _SECRET_HELP.format(""), action="append", metavar="SECRET")
 _ROTATING = " (repeat it for several while rotating)"
 _SECRETS = _arg("--secret", _SECRET_HELP.format(_ROTATING), action="append", metavar="SECRET")
-_FILE = _arg(
-    "file",
-    "the raw body; '-' or nothing reads standard input",
-    nargs="?",
-    default="-",
-    metavar="FILE",
-)
+_FILE = _arg("file", "the raw body; '-' or nothing reads standard input", nargs="?", metavar="FILE")
 
 
 # --- commands ------------------------------------------------------------------------
@@ -383,9 +377,8 @@ def _cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
     if args.event is None:
         raise UsageError("name an event (e.g. person.created) or pass --list")
     payload = make_payload(_event_name(args.event), seed=args.seed)
-    indent = None if args.compact else 2
-    separators = (",", ":") if args.compact else None
-    out.write(json.dumps(payload, indent=indent, separators=separators, ensure_ascii=False) + "\n")
+    compact = json.dumps(payload, separators=(",", ":"), ensure_ascii=False) + "\n"
+    out.write(compact if args.compact else _dumps(payload))
     return EXIT_OK
 
 
@@ -480,8 +473,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK
     out.write("Signature: does not verify.\n\n")
     if diagnosis.causes:
-        out.write("Likely cause:\n")
-        out.write("".join(_wrap(cause, "  - ") for cause in diagnosis.causes))
+        out.write("Likely cause:\n" + "".join(_wrap(cause, "  - ") for cause in diagnosis.causes))
     else:
         out.write(
             _wrap(

@@ -53,9 +53,6 @@ def post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> i
         raise HTTPError(str(reason) or type(exc).__name__) from exc
 
 
-# --- send ------------------------------------------------------------------------
-
-
 @attrs.frozen
 class _Sent:
     number: int
@@ -127,9 +124,6 @@ def _summary(out: TextIO, results: list[_Sent], seconds: float) -> int:
     if any(r.status is not None and not 200 <= r.status < 300 for r in results):  # noqa: PLR2004  # 2xx
         return 1
     return 0
-
-
-# --- listen ----------------------------------------------------------------------
 
 
 @attrs.frozen(kw_only=True)
