@@ -430,7 +430,7 @@ def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     _flag("--show-body", "print each raw body too (personal data!)"),
 )
 def _cmd_listen(args: argparse.Namespace, out: TextIO) -> int:
-    from ._devserver import HTTPError, ListenOptions, listen  # noqa: PLC0415  # as above
+    from ._devserver import ListenOptions, listen  # noqa: PLC0415  # as above
 
     secrets = _secrets(args)
     options = ListenOptions(
@@ -444,11 +444,7 @@ def _cmd_listen(args: argparse.Namespace, out: TextIO) -> int:
         max_requests=args.max_requests,
         show_body=args.show_body,
     )
-    try:
-        return listen(out, options)
-    except HTTPError as exc:
-        sys.stderr.write(f"{exc}\n")
-        return EXIT_NETWORK
+    return listen(out, options)
 
 
 @_command(

@@ -7,6 +7,7 @@ secret or a body unless asked to.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 import urllib.error
@@ -57,6 +58,7 @@ def post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> i
 class _Sent:
     number: int
     event_id: str
+    #: ``None`` when no answer came; *error* says why.
     status: int | None
     error: str | None
     seconds: float
@@ -96,7 +98,7 @@ def send(
         for done, future in enumerate(as_completed(futures), 1):
             sent = future.result()
             results.append(sent)
-            answer = _status_text(sent.status) if sent.error is None else f"failed: {sent.error}"
+            answer = f"failed: {sent.error}" if sent.status is None else _status_text(sent.status)
             out.write(
                 f"[{done:>{width}}/{count}] #{sent.number:<{width}} {sent.event_id}  {answer}"
                 f"  ({sent.seconds * 1000:.0f} ms)\n"
@@ -105,21 +107,19 @@ def send(
     return _summary(out, results, time.perf_counter() - started)
 
 
-def _status_text(status: int | None) -> str:
+def _status_text(status: int) -> str:
     try:
-        return f"{status} {HTTPStatus(status).phrase}" if status is not None else "-"
+        return f"{status} {HTTPStatus(status).phrase}"
     except ValueError:
         return str(status)
 
 
 def _summary(out: TextIO, results: list[_Sent], seconds: float) -> int:
-    statuses = Counter(_status_text(r.status) for r in results if r.error is None)
-    failed = sum(1 for r in results if r.error is not None)
-    parts = [f"{n} x {status}" for status, n in sorted(statuses.items())]
-    if failed:
-        parts.append(f"{failed} x no answer")
+    # Statuses start with a digit, so sorted they come before "no answer".
+    answers = Counter("no answer" if r.status is None else _status_text(r.status) for r in results)
+    parts = [f"{n} x {answer}" for answer, n in sorted(answers.items())]
     out.write(f"\n{len(results)} sent in {seconds:.2f} s: {', '.join(parts)}\n")
-    if failed or any(r.status is not None and r.status >= 500 for r in results):  # noqa: PLR2004  # 5xx
+    if any(r.status is None or r.status >= 500 for r in results):  # noqa: PLR2004  # 5xx
         return 3
     if any(r.status is not None and not 200 <= r.status < 300 for r in results):  # noqa: PLR2004  # 2xx
         return 1
@@ -240,13 +240,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def listen(out: TextIO, options: ListenOptions) -> int:
-    """Serve until Ctrl-C, SIGTERM or ``max_requests``; the exit code."""
+    """Serve until Ctrl-C, SIGTERM or ``max_requests``; the exit code (3: the port is taken)."""
     try:
         server = _Server(options, out)
     except OSError as exc:
         out.flush()
-        msg = f"Cannot listen on {options.host}:{options.port}: {exc.strerror or exc}"
-        raise HTTPError(msg) from exc
+        sys.stderr.write(f"Cannot listen on {options.host}:{options.port}: {exc.strerror or exc}\n")
+        return 3
     # SIGTERM stops us as Ctrl-C does; handled before saying "Listening", so that whoever
     # waits for that can stop us.
     main_thread = threading.current_thread() is threading.main_thread()
