@@ -70,12 +70,14 @@ class Listening:
         finally:
             connection.close()
 
-    def post_chunked_headers(self, headers: dict[str, str]) -> int:
-        """A chunked POST's headers only: the server must answer before any body is sent."""
+    def post_chunked_headers(
+        self, headers: dict[str, str], framing: tuple[str, str] = ("Transfer-Encoding", "chunked")
+    ) -> int:
+        """A POST's headers only: the server must answer before any body is sent."""
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             connection.putrequest("POST", "/")
-            for name, value in {**headers, "Transfer-Encoding": "chunked"}.items():
+            for name, value in {**headers, framing[0]: framing[1]}.items():
                 connection.putheader(name, value)
             connection.endheaders()
             response = connection.getresponse()
@@ -127,6 +129,17 @@ def test_listen_wants_a_content_length_and_enforces_the_size_limit() -> None:
 
     assert (chunked, too_big, code) == (411, 413, 0)
     assert "Stopped after 2 request(s)." in out
+
+
+def test_listen_wants_a_content_length_in_ascii_digits() -> None:
+    """A Content-Length in superscript digits is no length: 411, as for a chunked POST."""
+    server = Listening(failing_receiver(), requests=1)
+    _, headers = signed_request("test", SECRET)
+
+    status = server.post_chunked_headers(dict(headers), ("Content-Length", "\u00b2"))
+    code, _ = server.finish()
+
+    assert (status, code) == (411, 0)
 
 
 class _OddStatus(BaseHTTPRequestHandler):

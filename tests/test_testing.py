@@ -833,3 +833,19 @@ def test_an_app_may_end_its_lifespan_without_answering_shutdown() -> None:
         client.send("test")
 
     assert log == ["lifespan.shutdown"]
+
+
+def test_send_raw_adds_no_header_field_under_wsgi() -> None:
+    """send_raw() to a WSGI app sets only the header fields it is given (no Host, either)."""
+    seen: dict[str, object] = {}
+
+    def app(environ: dict[str, object], start_response: Any) -> list[bytes]:
+        seen.update(environ)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b""]
+
+    with WebhookClient(app, secret="s") as client:
+        assert client.send_raw(b"{}", {"X-Test": "1"}).status == 200
+
+    assert [key for key in seen if key.startswith("HTTP_")] == ["HTTP_X_TEST"]
+    assert seen["wsgi.multithread"] is False

@@ -18,7 +18,6 @@ import sys
 import threading
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, Literal, Self, TypeVar, overload
-from wsgiref.util import setup_testing_defaults
 
 import attrs
 
@@ -238,13 +237,18 @@ def _post_wsgi(app: Any, path: str, body: bytes, headers: Mapping[str, str]) -> 
         "PATH_INFO": path_info,
         "QUERY_STRING": query,
         "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
         "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
         "wsgi.input": io.BytesIO(body),
         "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
     }
-    setup_testing_defaults(environ)  # the rest of what a server sets: version, port, Host, ...
     for name, value in headers.items():
         key = name.upper().replace("-", "_")
         if key != "CONTENT_LENGTH":

@@ -11,7 +11,7 @@ from flask import Flask
 
 import superoffice_webhooks as sow
 from conftest import SECRET, example
-from superoffice_webhooks.contrib._http import asgi_headers, wsgi_headers
+from superoffice_webhooks.contrib._http import asgi_headers, declared_length, wsgi_headers
 from superoffice_webhooks.contrib.asgi import WebhookApp
 from superoffice_webhooks.contrib.flask import webhook_view
 
@@ -97,3 +97,54 @@ def test_a_repeated_signature_is_malformed_through_wsgi() -> None:
 
     assert response.status_code == 401
     assert "malformed" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "1\u00b2", "abc", "-1", ""])
+def test_a_content_length_that_is_not_ascii_digits_is_no_length(value: str) -> None:
+    """Such a Content-Length is read as none (Python's int() would take some of them)."""
+    assert declared_length({"content-length": value}) is None
+    assert declared_length({"content-length": f" {len(value)} "}) == len(value)
+
+
+def test_a_content_length_in_other_digits_is_no_500_through_asgi() -> None:
+    """A signed body whose Content-Length is a superscript digit is received, not a 500."""
+    body = example("person.consented")
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [
+            (b"x-superoffice-signature", sow.sign(body, SECRET).encode()),
+            (b"content-length", "\u00b2".encode("latin-1")),
+        ],
+    }
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(WebhookApp(secret=SECRET, idempotency=None)(scope, receive, send))
+
+    assert sent[0]["status"] == 200
+
+
+def test_a_content_length_in_other_digits_is_no_500_through_wsgi() -> None:
+    """A Content-Length in superscript digits is a client's mistake through Flask too: 4xx.
+
+    Werkzeug reads such a body as empty, so its signature does not match.
+    """
+    app = Flask(__name__)
+    app.add_url_rule("/so", view_func=webhook_view(secret=SECRET, idempotency=None))
+    body = example("person.consented")
+
+    response = app.test_client().post(
+        "/so",
+        data=body,
+        headers={"X-SuperOffice-Signature": sow.sign(body, SECRET)},
+        environ_overrides={"CONTENT_LENGTH": "\u00b2"},
+    )
+
+    assert response.status_code == 401

@@ -100,7 +100,7 @@ _CONTENT_FIELDS = (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content
 def declared_length(headers: Mapping[str, str]) -> int | None:
     """The Content-Length header as a number, or ``None`` when absent or not a number."""
     value = headers.get("content-length")
-    if value is None or not value.strip().isdigit():
+    if value is None or not (value.isascii() and value.strip().isdigit()):
         return None
     return int(value)
 
