@@ -184,6 +184,8 @@ def test_sign_reads_stdin_and_the_secret_from_the_environment() -> None:
         ),
         (["listen", "--secret", SECRET, "--forward-to", "ftp://example.org/"], "http://"),
         (["listen", "--secret", SECRET, "--max-requests", "0"], "--max-requests"),
+        (["listen", "--secret", SECRET, "--port", "70000"], "'70000' is not a port number"),
+        (["listen", "--secret", SECRET, "--port", "-1"], "'-1' is not a port number"),
         (["explain", "--secret", "a", "--secret", "b", "--signature", "x", "-"], "one --secret"),
     ],
 )

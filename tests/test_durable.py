@@ -910,7 +910,10 @@ def test_a_lost_lease_is_logged(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_worker_options_are_checked() -> None:
     """A Worker's poll_interval must be a positive timedelta."""
-    with pytest.raises(ConfigurationError, match="poll_interval"):
+    with pytest.raises(
+        ConfigurationError,
+        match=r"poll_interval must be a positive datetime.timedelta, e.g. timedelta\(seconds=1\)",
+    ):
         sow.Worker(MemoryInbox(), poll_interval=timedelta(0))
 
 

@@ -118,10 +118,16 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) > 65535:  # noqa: PLR2004  # the largest port
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return int(text)
+
+
 def _url(text: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL.")
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL")
     return text
 
 
@@ -423,7 +429,7 @@ def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     "cannot be reached). Stops on Ctrl-C or SIGTERM.",
     _SECRETS,
     _arg("--host", "address (default 127.0.0.1)", default="127.0.0.1"),
-    _arg("--port", "port (default 8000; 0 picks a free one)", type=int, default=8000),
+    _arg("--port", "port (default 8000; 0 picks a free one)", type=_port, default=8000),
     _arg("--path", "accept POSTs only to this path (default: any)"),
     _arg("--forward-to", "pass verified requests on to URL", type=_url, metavar="URL"),
     _arg("--max-requests", "stop after N requests (default: never)", type=_positive, metavar="N"),

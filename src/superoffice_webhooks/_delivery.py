@@ -322,7 +322,7 @@ class Delivery:
         """
         key = entry_id(event.context_identifier, event.event_id)
         try:
-            return self.take(key)
+            return self.start(key)
         except Exception:  # noqa: BLE001  # logged; recorded events are a worker's to run
             logger.warning(
                 "Recorded inbox entry %s but could not start its attempt; a worker will run it.",
@@ -331,8 +331,9 @@ class Delivery:
             )
             return None
 
-    def take(self, key: str | None = None) -> tuple[Entry, str] | None:
-        """Start an attempt on the pending entry *key*, or on the entry due first, if any."""
+    def start(self, key: str | None = None) -> tuple[Entry, str] | None:
+        """Start an attempt: on the pending entry *key* (:meth:`Inbox.claim`, due or not), or
+        else on the entry due first (:meth:`Inbox.take`); ``None`` if there is none."""
         owner, inbox = new_owner(), self.inbox
         entry = (
             inbox.take(owner, self.lease) if key is None else inbox.claim(key, owner, self.lease)
@@ -518,8 +519,9 @@ class Worker:
     """Runs the handlers of due inbox entries: new, retried, or left by a dead worker.
 
     Run it in a thread of your web process (:meth:`start` / :meth:`stop`), or as its own
-    process (``superoffice-webhooks worker``). Sync and async handlers both run: the
-    worker keeps one event loop for its life and awaits them with ``adispatch``.
+    process (``superoffice-webhooks worker``). Sync and async handlers both run, awaited
+    with ``adispatch`` in one event loop per thread that runs the worker, kept until
+    :meth:`run` or :meth:`run_once` returns.
 
     :param inbox: where events are kept.
     :param dispatcher: whose handlers run; the default dispatcher if omitted.
@@ -541,7 +543,7 @@ class Worker:
         on_failure: FailureHook | None = None,
     ) -> None:
         self.delivery = Delivery(inbox, dispatcher, retry=retry, lease=lease, on_failure=on_failure)
-        self.poll_interval = seconds(poll_interval, "poll_interval")
+        self.poll_interval = seconds(poll_interval, "poll_interval", "timedelta(seconds=1)")
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -556,7 +558,7 @@ class Worker:
     def _pass(self) -> int:
         count = 0
         while not self._stopping.is_set():
-            taken = self.delivery.take()
+            taken = self.delivery.start()
             if taken is None:
                 break
             self.delivery.run(*taken, self.delivery.dispatch_in_loop)

@@ -240,7 +240,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def listen(out: TextIO, options: ListenOptions) -> int:
-    """Serve until Ctrl-C, SIGTERM or ``max_requests``; the exit code (3: the port is taken)."""
+    """Serve until Ctrl-C, SIGTERM or ``max_requests``; the exit code (3: the address cannot be
+    bound)."""
     try:
         server = _Server(options, out)
     except OSError as exc:

@@ -125,10 +125,10 @@ def is_async_store(store: object) -> TypeIs[AsyncIdempotencyStore]:
     return inspect.iscoroutinefunction(getattr(store, "claim", None))
 
 
-def seconds(value: object, name: str) -> float:
+def seconds(value: object, name: str, example: str = "timedelta(minutes=5)") -> float:
     """A positive :class:`~datetime.timedelta` option as seconds, else a ConfigurationError."""
     if not isinstance(value, timedelta) or value <= timedelta(0):
-        msg = f"{name} must be a positive datetime.timedelta, e.g. timedelta(minutes=5)."
+        msg = f"{name} must be a positive datetime.timedelta, e.g. {example}."
         raise ConfigurationError(msg)
     return value.total_seconds()
 

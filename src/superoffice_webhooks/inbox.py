@@ -323,8 +323,8 @@ def row_entry(row: Sequence[Any], text: Callable[[Any], str] = str) -> Entry:
 
 
 def due_at(entry: Entry) -> float:
-    """*entry*'s place in the index of its state: a running one's lease end (never without a
-    lease), any other's ``next_attempt_at``; for inbox backends."""
+    """When *entry* is due, for the inbox backends' indexes: a running one when its lease
+    ends (never, without a lease), any other at its ``next_attempt_at``."""
     if entry.state is State.RUNNING:
         return math.inf if entry.lease_until is None else entry.lease_until
     return entry.next_attempt_at
@@ -459,8 +459,6 @@ _COLUMNS = ", ".join(FIELDS)
 _KEY = "tenant = ? AND event_id = ?"
 _HELD = f"{_KEY} AND state = 'running' AND owner = ?"
 _INSERT = f"INSERT OR IGNORE INTO {_TABLE} ({_COLUMNS}) VALUES ({', '.join(['?'] * len(FIELDS))})"  # noqa: S608  # constant names
-#: Makes the entries a condition selects pending again, due now (the first parameter).
-_REPLAY = f"UPDATE {_TABLE} SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE {{}}"  # noqa: S608  # constant names
 _INBOX_SCHEMA = (
     f"""CREATE TABLE IF NOT EXISTS {_TABLE} (
     tenant TEXT NOT NULL,
@@ -485,6 +483,12 @@ _INBOX_SCHEMA = (
 def _split(entry_id: str) -> tuple[str, str]:
     tenant, event_id = split_id(entry_id)
     return tenant, str(event_id)
+
+
+def _replay(condition: str) -> str:
+    """The statement that makes the entries *condition* selects pending again, due now (its
+    first parameter, before those of *condition*)."""
+    return f"UPDATE {_TABLE} SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE {condition}"  # noqa: S608  # constant names
 
 
 class SQLiteInbox(Inbox):
@@ -586,11 +590,11 @@ class SQLiteInbox(Inbox):
         return InboxStats(counts=counts, oldest_pending_at=oldest)
 
     def replay(self, entry_id: str) -> bool:
-        sql = _REPLAY.format(f"{_KEY} AND state IN ('done', 'dead')")
-        return self._file.change(sql, self._clock(), *_split(entry_id)) == 1
+        condition = f"{_KEY} AND state IN ('done', 'dead')"
+        return self._file.change(_replay(condition), self._clock(), *_split(entry_id)) == 1
 
     def replay_dead(self) -> int:
-        return self._file.change(_REPLAY.format("state = 'dead'"), self._clock())
+        return self._file.change(_replay("state = 'dead'"), self._clock())
 
     def purge(self, older_than: timedelta) -> int:
         before = self._clock() - seconds(older_than, "older_than")

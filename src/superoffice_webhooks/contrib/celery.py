@@ -140,7 +140,7 @@ class CeleryHandoff:
         as it is: this was a second message for it.
         """
         delivery = self.delivery
-        taken = delivery.take(entry_id)
+        taken = delivery.start(entry_id)
         if taken is not None:
             self._attempt(*taken)
             return
@@ -160,7 +160,7 @@ class CeleryHandoff:
         replayed), retries whose task was lost, and entries of dead workers.
         """
         count = 0
-        while (taken := self.delivery.take()) is not None:
+        while (taken := self.delivery.start()) is not None:
             self._attempt(*taken)
             count += 1
         return count
